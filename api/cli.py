@@ -1,0 +1,238 @@
+"""The ``valuegraph`` command."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api import render
+from api.settings import settings
+from graph import DocumentRejected, NotFound, StoreError, SyncMode, ValueGraph
+from graph.model import Document
+from graph.service import resolve_source
+from graph.traversal import DEFAULT_WHY_KINDS, DELIVERY_KINDS
+from loaders import loader_for, registry
+from schema import vocabulary
+
+app = typer.Typer(help="valuegraph: strategy and delivery as one knowledge graph.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+
+StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (memory:, oxigraph:PATH); default VALUEGRAPH_STORE or oxigraph:./valuegraph-data")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
+KindsOpt = Annotated[list[str] | None, typer.Option("--kind", "-k", help="Kinds to answer with (repeatable).")]
+CancelledOpt = Annotated[bool, typer.Option("--include-cancelled", help="Let value paths pass through cancelled entities.")]
+
+
+class Exit(typer.Exit):
+    pass
+
+
+@contextmanager
+def _graph(store: str | None):
+    url = store or settings().store
+    try:
+        graph = ValueGraph.open(url)
+    except (StoreError, NotImplementedError, OSError) as exc:
+        render.errors.print(f"[red]cannot open the store {url}:[/] {exc}")
+        raise Exit(2) from exc
+    try:
+        yield graph
+    except NotFound as exc:
+        render.errors.print(f"[red]{exc}[/]")
+        raise Exit(2) from exc
+    finally:
+        graph.close()
+
+
+def _kinds(given: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not given:
+        return default
+    try:
+        return tuple(vocabulary().kind(k).name for k in given)
+    except KeyError as exc:
+        raise typer.BadParameter(exc.args[0]) from exc
+
+
+def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Document]:
+    """Documents of the same source become one, so each source is written in one transaction."""
+    by_source: OrderedDict[str, Document] = OrderedDict()
+    for doc in docs:
+        name = resolve_source(doc, source)
+        if name in by_source:
+            combined = by_source[name]
+            combined.entities += doc.entities
+            combined.relations += doc.relations
+            combined.origin += f", {doc.origin}"
+        else:
+            by_source[name] = Document(source=name, entities=list(doc.entities), relations=list(doc.relations),
+                                       origin=doc.origin)
+    return by_source
+
+
+@app.command()
+def load(
+    paths: Annotated[list[Path], typer.Argument(help="Exchange documents (.json, .yaml, .yml) or folders of CSV files.")],
+    source: Annotated[str | None, typer.Option("--source", help="The system the facts come from.")] = None,
+    mode: Annotated[SyncMode, typer.Option("--mode", help="merge adds and updates; full also retracts what the source no longer asserts.")] = SyncMode.MERGE,
+    format: Annotated[str | None, typer.Option("--format", help="Read every path with this loader (see `valuegraph formats`).")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report, write nothing.")] = False,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Load documents into the graph; every source's documents are written all or nothing."""
+    docs: list[Document] = []
+    problems = []
+    with render.errors.status("reading and validating…"):
+        for path in paths:
+            try:
+                docs.extend(loader_for(path, format).documents())
+            except DocumentRejected as exc:
+                problems.extend(exc.errors)
+    try:
+        by_source = _combine(docs, source) if not problems else {}
+    except DocumentRejected as exc:
+        problems.extend(exc.errors)
+    if problems:
+        render.print_errors(f"rejected: {len(problems)} error(s); nothing was written", problems)
+        if json:
+            render.emit_json({"errors": [{"location": e.location, "message": e.message} for e in problems]})
+        raise Exit(1)
+    reports, failed = [], False
+    with _graph(store) as graph:
+        for name, doc in by_source.items():
+            try:
+                with render.errors.status(f"writing {len(doc.entities)} entities and {len(doc.relations)} relations for '{name}'…"):
+                    report = graph.sync(doc, name, mode, dry_run=dry_run)
+            except DocumentRejected as exc:
+                failed = True
+                render.print_errors(f"rejected {doc.origin}: {len(exc.errors)} error(s); nothing of it was written", exc.errors)
+                reports.append({"source": name, "errors": [{"location": e.location, "message": e.message} for e in exc.errors]})
+                continue
+            reports.append(report.as_dict())
+            if not json:
+                render.console.print(render.report_table(report, doc.origin))
+    if json:
+        render.emit_json(reports)
+    if failed:
+        raise Exit(1)
+
+
+@app.command()
+def stats(store: StoreOpt = None, json: JsonOpt = False) -> None:
+    """Entities per kind, relations per type and the sources."""
+    with _graph(store) as graph:
+        data = graph.stats()
+    if json:
+        render.emit_json(data)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{data['backend']} store", title_justify="left")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for kind, n in data["entities"].items():
+        table.add_row(kind, str(n))
+    for rel, n in data["relations"].items():
+        table.add_row(rel, str(n))
+    render.console.print(table)
+    for name, info in data["sources"].items():
+        render.console.print(f"source [bold]{name}[/]: last sync {info.get('lastSync', '?')}")
+
+
+@app.command()
+def delivers(
+    target: Annotated[str, typer.Argument(help="Id of an objective, goal, key result, benefit…")],
+    kind: KindsOpt = None,
+    include_cancelled: CancelledOpt = False,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """What delivers TARGET: projects and programmes (or --kind) with a value path to it, closest first."""
+    with _graph(store) as graph:
+        hits = graph.what_delivers(target, _kinds(kind, DELIVERY_KINDS), include_cancelled)
+    if json:
+        render.emit_json([render.hit_json(h) for h in hits])
+    else:
+        render.console.print(render.hits_table(f"what delivers {target} ({len(hits)})", hits))
+
+
+@app.command()
+def why(
+    item: Annotated[str, typer.Argument(help="Id of a project, programme, deliverable…")],
+    kind: KindsOpt = None,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Why ITEM exists: the goals, objectives, key results, benefits and segments it serves."""
+    with _graph(store) as graph:
+        hits = graph.why_exists(item, _kinds(kind, DEFAULT_WHY_KINDS))
+    if json:
+        render.emit_json([render.hit_json(h) for h in hits])
+    else:
+        render.console.print(render.hits_table(f"why {item} exists ({len(hits)})", hits))
+
+
+@app.command()
+def trace(
+    source: Annotated[str, typer.Argument(metavar="FROM")],
+    target: Annotated[str, typer.Argument(metavar="TO")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
+    include_cancelled: CancelledOpt = False,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Value paths from FROM to TO, shortest first."""
+    with _graph(store) as graph:
+        found = graph.paths(source, target, limit, include_cancelled)
+    if json:
+        render.emit_json([render.path_json(p) for p in found])
+        return
+    if not found:
+        render.console.print(f"no value path from {source} to {target}")
+    for p in found:
+        render.console.print(f"[dim]{p.length}[/] {render.path_text(p)}")
+
+
+@app.command()
+def alignment(store: StoreOpt = None, json: JsonOpt = False) -> None:
+    """Orphan projects, unsupported objectives and goals, and the aligned budget share."""
+    with _graph(store) as graph:
+        answer = graph.alignment()
+    if json:
+        render.emit_json(render.alignment_json(answer))
+        return
+    render.console.print(render.entities_table(f"orphans: open projects serving no objective or goal ({len(answer.orphans)})", answer.orphans, "budget"))
+    render.console.print(render.entities_table(f"unsupported: objectives and goals nobody delivers ({len(answer.unsupported)})", answer.unsupported))
+    share = answer.aligned_budget_share
+    render.console.print(f"aligned budget share: [bold]{'n/a' if share is None else f'{share:.1%}'}[/]")
+
+
+@app.command()
+def impact(
+    item: Annotated[str, typer.Argument(help="Id of the project, programme or deliverable that slips.")],
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """What breaks if ITEM slips: its dependents and everything they and it serve."""
+    with _graph(store) as graph:
+        answer = graph.impact(item)
+    if json:
+        render.emit_json(render.impact_json(answer))
+        return
+    render.console.print(render.hits_table(f"dependents of {item} ({len(answer.dependents)})", answer.dependents))
+    render.console.print(render.hits_table(f"affected ({len(answer.affected)})", answer.affected))
+
+
+@app.command()
+def formats() -> None:
+    """The input formats (loader plugins) installed."""
+    for name, cls in registry().items():
+        render.console.print(f"[bold]{name}[/]  {cls.description}")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,37 @@
+"""Store backends, the traversal index and the traceability engine."""
+
+from graph.model import (
+    Document,
+    DocumentRejected,
+    Entity,
+    EntityRecord,
+    NotFound,
+    Relation,
+    RelationKey,
+    RelationRecord,
+    SyncError,
+    SyncMode,
+    SyncReport,
+)
+from graph.service import ValueGraph
+from graph.store import Capability, Direction, Store, StoreError, open_store
+
+__all__ = [
+    "Capability",
+    "Direction",
+    "Document",
+    "DocumentRejected",
+    "Entity",
+    "EntityRecord",
+    "NotFound",
+    "Relation",
+    "RelationKey",
+    "RelationRecord",
+    "Store",
+    "StoreError",
+    "SyncError",
+    "SyncMode",
+    "SyncReport",
+    "ValueGraph",
+    "open_store",
+]

@@ -1,0 +1,298 @@
+"""The traversal index: compact integer adjacency of value-chain and DEPENDS_ON edges.
+
+Entities are numbered densely; edges live in CSR arrays (int32 neighbour ids,
+an int8 relation type per edge and an alive flag) in both directions, plus a
+small overlay of edges added since the arrays were built. A committed sync is
+applied to the index in place (``apply``): removals clear alive flags, additions
+go to the overlay, and the arrays are compacted from memory once the overlay
+grows large. Breadth-first search runs level by level with numpy over whole
+frontiers, so a traversal costs a handful of vectorised steps per level.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from graph.model import NodeState, RelationKey, Snapshot
+from schema import vocabulary
+
+STATUSES = ("proposed", "active", "on_hold", "completed", "cancelled")
+_STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+CANCELLED = _STATUS_CODE["cancelled"]
+COMPLETED = _STATUS_CODE["completed"]
+ABSENT = -1  # kind code of an id that no source asserts any more
+
+
+class EdgeSet:
+    """A directed multigraph with typed edges over dense node numbers, in both directions."""
+
+    def __init__(self) -> None:
+        self._fwd = _Csr.empty()
+        self._rev = _Csr.empty()
+        self._overlay_fwd: dict[int, list[tuple[int, int]]] = {}
+        self._overlay_rev: dict[int, list[tuple[int, int]]] = {}
+        self._overlay_size = 0
+        self.compactions = 0
+
+    @classmethod
+    def from_arrays(cls, src: np.ndarray, dst: np.ndarray, types: np.ndarray, n_nodes: int) -> EdgeSet:
+        edges = cls()
+        edges._fwd = _Csr.build(src, dst, types, n_nodes)
+        edges._rev = _Csr.build(dst, src, types, n_nodes)
+        return edges
+
+    def __len__(self) -> int:
+        return int(self._fwd.alive.sum()) + self._overlay_size
+
+    @property
+    def nbytes(self) -> int:
+        return self._fwd.nbytes + self._rev.nbytes + self._overlay_size * 2 * 80
+
+    def has(self, u: int, v: int, rel: int) -> bool:
+        return self._fwd.find(u, v, rel) is not None or (v, rel) in self._overlay_fwd.get(u, ())
+
+    def add(self, u: int, v: int, rel: int) -> None:
+        if self.has(u, v, rel):
+            return
+        self._overlay_fwd.setdefault(u, []).append((v, rel))
+        self._overlay_rev.setdefault(v, []).append((u, rel))
+        self._overlay_size += 1
+
+    def remove(self, u: int, v: int, rel: int) -> None:
+        pos = self._fwd.find(u, v, rel)
+        if pos is not None:
+            self._fwd.alive[pos] = False
+            self._rev.alive[self._rev.find(v, u, rel)] = False
+            return
+        if (v, rel) in self._overlay_fwd.get(u, ()):
+            self._overlay_fwd[u].remove((v, rel))
+            self._overlay_rev[v].remove((u, rel))
+            self._overlay_size -= 1
+
+    def compact_if_needed(self, n_nodes: int) -> None:
+        """Fold the overlay into the arrays once it is a sizeable share of the edges."""
+        if self._overlay_size > max(4096, len(self._fwd.indices) // 8) or (
+            self._overlay_size and n_nodes > 2 * max(1, self._fwd.n_nodes)
+        ):
+            self.compact(n_nodes)
+
+    def compact(self, n_nodes: int) -> None:
+        src, dst, types = self.arrays()
+        self._fwd = _Csr.build(src, dst, types, n_nodes)
+        self._rev = _Csr.build(dst, src, types, n_nodes)
+        self._overlay_fwd, self._overlay_rev, self._overlay_size = {}, {}, 0
+        self.compactions += 1
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every live edge as (source, target, type) arrays."""
+        src, dst, types = self._fwd.edges()
+        if self._overlay_size:
+            extra = [(u, v, r) for u, lst in self._overlay_fwd.items() for v, r in lst]
+            ex = np.array(extra, dtype=np.int64).reshape(-1, 3)
+            src = np.concatenate([src, ex[:, 0]])
+            dst = np.concatenate([dst, ex[:, 1]])
+            types = np.concatenate([types, ex[:, 2].astype(np.int8)])
+        return src, dst, types
+
+    def expand(self, frontier: np.ndarray, reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """All edges leaving the frontier: (position in frontier, neighbour, type)."""
+        csr, overlay = (self._rev, self._overlay_rev) if reverse else (self._fwd, self._overlay_fwd)
+        pos, nbr, typ = csr.expand(frontier)
+        if overlay:
+            extra = [(i, v, r) for i, u in enumerate(frontier.tolist()) for v, r in overlay.get(u, ())]
+            if extra:
+                ex = np.array(extra, dtype=np.int64)
+                pos = np.concatenate([pos, ex[:, 0]])
+                nbr = np.concatenate([nbr, ex[:, 1]])
+                typ = np.concatenate([typ, ex[:, 2].astype(np.int8)])
+        return pos, nbr, typ
+
+
+class _Csr:
+    __slots__ = ("indptr", "indices", "types", "alive", "n_nodes")
+
+    def __init__(self, indptr, indices, types, alive) -> None:
+        self.indptr, self.indices, self.types, self.alive = indptr, indices, types, alive
+        self.n_nodes = len(indptr) - 1
+
+    @classmethod
+    def empty(cls) -> _Csr:
+        return cls(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros(0, bool))
+
+    @classmethod
+    def build(cls, src, dst, types, n_nodes: int) -> _Csr:
+        order = np.lexsort((dst, src))
+        counts = np.bincount(np.asarray(src, dtype=np.int64), minlength=n_nodes)
+        indptr = np.zeros(n_nodes + 1, np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        return cls(
+            indptr,
+            np.asarray(dst, dtype=np.int32)[order],
+            np.asarray(types, dtype=np.int8)[order],
+            np.ones(len(order), bool),
+        )
+
+    @property
+    def nbytes(self) -> int:
+        return self.indptr.nbytes + self.indices.nbytes + self.types.nbytes + self.alive.nbytes
+
+    def find(self, u: int, v: int, rel: int) -> int | None:
+        if u >= self.n_nodes:
+            return None
+        lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
+        for pos in range(lo, hi):
+            if self.indices[pos] == v and self.types[pos] == rel and self.alive[pos]:
+                return pos
+        return None
+
+    def edges(self):
+        src = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
+        keep = self.alive
+        return src[keep], self.indices[keep].astype(np.int64), self.types[keep]
+
+    def expand(self, frontier: np.ndarray):
+        inside = np.flatnonzero(frontier < self.n_nodes)
+        starts = self.indptr[frontier[inside]]
+        lengths = self.indptr[frontier[inside] + 1] - starts
+        total = int(lengths.sum())
+        if total == 0:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, np.zeros(0, np.int8)
+        pos = np.repeat(inside, lengths)
+        offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        slots = np.repeat(starts, lengths) + offsets
+        keep = self.alive[slots]
+        slots = slots[keep]
+        return pos[keep], self.indices[slots].astype(np.int64), self.types[slots]
+
+
+class TraversalIndex:
+    """Kinds, statuses, budgets and traversable edges of every entity, by dense number."""
+
+    def __init__(self) -> None:
+        vocab = vocabulary()
+        self.kind_names = list(vocab.kinds)
+        self.kind_code = {k: i for i, k in enumerate(self.kind_names)}
+        self.relation_names = list(vocab.relations)
+        self.relation_code = {r: i for i, r in enumerate(self.relation_names)}
+        self.value_chain = {self.relation_code[r] for r in vocab.value_chain_relations}
+        self.depends_code = self.relation_code["DEPENDS_ON"]
+        self.ids: list[str] = []
+        self.number: dict[str, int] = {}
+        self.kind = np.zeros(0, np.int8)
+        self.status = np.zeros(0, np.int8)
+        self.budget = np.zeros(0, np.float64)
+        self.value = EdgeSet()
+        self.depends = EdgeSet()
+        self.updates = 0  # incremental updates applied since the index was built
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def build(cls, snapshot: Snapshot) -> TraversalIndex:
+        index = cls()
+        n = len(snapshot.nodes)
+        index.ids = [node.id for node in snapshot.nodes]
+        index.number = {entity_id: i for i, entity_id in enumerate(index.ids)}
+        index.kind = np.fromiter((index.kind_code[x.kind] for x in snapshot.nodes), np.int8, n)
+        index.status = np.fromiter((_STATUS_CODE.get(x.status, 1) for x in snapshot.nodes), np.int8, n)
+        index.budget = np.fromiter((np.nan if x.budget is None else x.budget for x in snapshot.nodes), np.float64, n)
+        value, depends = [], []
+        number, codes = index.number, index.relation_code
+        for e in snapshot.edges:
+            u, v = number.get(e.from_id), number.get(e.to_id)
+            if u is None or v is None:
+                continue
+            code = codes[e.type]
+            (depends if code == index.depends_code else value).append((u, v, code))
+        index.value = _edge_set(value, n)
+        index.depends = _edge_set(depends, n)
+        return index
+
+    def apply(self, nodes: Iterable[NodeState], removed: Iterable[str], edges_added: Iterable[RelationKey],
+              edges_removed: Iterable[RelationKey]) -> None:
+        """Bring the index up to date after a committed write, without rebuilding it."""
+        for node in nodes:
+            i = self._ensure(node.id)
+            self.kind[i] = self.kind_code[node.kind]
+            self.status[i] = _STATUS_CODE.get(node.status, 1)
+            self.budget[i] = np.nan if node.budget is None else node.budget
+        for key in edges_removed:
+            u, v = self.number.get(key.from_id), self.number.get(key.to_id)
+            if u is not None and v is not None:
+                self._edges_for(key.type).remove(u, v, self.relation_code[key.type])
+        for key in edges_added:
+            u, v = self._ensure(key.from_id), self._ensure(key.to_id)
+            self._edges_for(key.type).add(u, v, self.relation_code[key.type])
+        for entity_id in removed:
+            if (i := self.number.get(entity_id)) is not None:
+                self.kind[i] = ABSENT
+        self.value.compact_if_needed(len(self.ids))
+        self.depends.compact_if_needed(len(self.ids))
+        self.updates += 1
+
+    def _edges_for(self, relation_type: str) -> EdgeSet:
+        return self.depends if relation_type == "DEPENDS_ON" else self.value
+
+    def _ensure(self, entity_id: str) -> int:
+        i = self.number.get(entity_id)
+        if i is None:
+            i = len(self.ids)
+            self.ids.append(entity_id)
+            self.number[entity_id] = i
+            if i >= len(self.kind):  # grow geometrically
+                size = max(16, 2 * len(self.kind))
+                self.kind = _grown(self.kind, size, ABSENT)
+                self.status = _grown(self.status, size, 1)
+                self.budget = _grown(self.budget, size, np.nan)
+        return i
+
+    # ------------------------------------------------------------ reading
+    def __contains__(self, entity_id: str) -> bool:
+        i = self.number.get(entity_id)
+        return i is not None and self.kind[i] != ABSENT
+
+    def kind_of(self, entity_id: str) -> str | None:
+        i = self.number.get(entity_id)
+        if i is None or self.kind[i] == ABSENT:
+            return None
+        return self.kind_names[self.kind[i]]
+
+    def status_of(self, entity_id: str) -> str | None:
+        i = self.number.get(entity_id)
+        return None if i is None or self.kind[i] == ABSENT else STATUSES[self.status[i]]
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def live(self) -> np.ndarray:
+        return self.kind[: self.size] != ABSENT
+
+    def kind_mask(self, kinds: Iterable[str]) -> np.ndarray:
+        codes = [self.kind_code[k] for k in kinds]
+        return np.isin(self.kind[: self.size], codes)
+
+    def cancelled(self) -> np.ndarray:
+        return self.status[: self.size] == CANCELLED
+
+    def counts_by_kind(self) -> dict[str, int]:
+        kinds = self.kind[: self.size]
+        counts = np.bincount(kinds[kinds != ABSENT].astype(np.int64), minlength=len(self.kind_names))
+        return {k: int(c) for k, c in zip(self.kind_names, counts, strict=True)}
+
+    @property
+    def nbytes(self) -> int:
+        return self.value.nbytes + self.depends.nbytes + self.kind.nbytes + self.status.nbytes + self.budget.nbytes
+
+
+def _edge_set(edges: list[tuple[int, int, int]], n: int) -> EdgeSet:
+    arr = np.array(edges, dtype=np.int64).reshape(-1, 3)
+    return EdgeSet.from_arrays(arr[:, 0], arr[:, 1], arr[:, 2].astype(np.int8), n)
+
+
+def _grown(arr: np.ndarray, size: int, fill) -> np.ndarray:
+    out = np.full(size, fill, dtype=arr.dtype)
+    out[: len(arr)] = arr
+    return out

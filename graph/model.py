@@ -1,0 +1,218 @@
+"""The domain objects shared by stores, the traversal engine, loaders and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+from typing import NamedTuple, Union
+
+Value = Union[str, int, float, bool, dt.date, dt.datetime]
+
+
+class SyncMode(str, enum.Enum):
+    MERGE = "merge"
+    FULL = "full"
+
+
+class RelationKey(NamedTuple):
+    from_id: str
+    type: str
+    to_id: str
+
+    def __str__(self) -> str:
+        return f"{self.from_id} -{self.type}-> {self.to_id}"
+
+
+@dataclass(slots=True)
+class Entity:
+    """An entity as a document gives it. ``properties`` holds every property,
+    ``name`` included; a value of None (merge only) withdraws the source's value."""
+
+    id: str
+    kind: str
+    properties: dict[str, Value | None]
+    location: str = ""
+
+
+@dataclass(slots=True)
+class Relation:
+    key: RelationKey
+    properties: dict[str, Value | None] = field(default_factory=dict)
+    location: str = ""
+
+
+@dataclass(slots=True)
+class Document:
+    """A validated exchange document: what one source says in one load or sync."""
+
+    source: str | None
+    entities: list[Entity] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    origin: str = ""  # file name or "request body", for messages
+
+
+@dataclass(frozen=True, slots=True)
+class SyncError:
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class DocumentRejected(Exception):
+    """A document with any invalid part; nothing of it was written."""
+
+    def __init__(self, errors: list[SyncError]):
+        self.errors = errors
+        shown = "\n".join(f"  {e}" for e in errors[:20])
+        more = f"\n  … and {len(errors) - 20} more" if len(errors) > 20 else ""
+        super().__init__(f"document rejected with {len(errors)} error(s):\n{shown}{more}")
+
+
+class NotFound(KeyError):
+    def __init__(self, entity_id: str):
+        self.entity_id = entity_id
+        super().__init__(entity_id)
+
+    def __str__(self) -> str:
+        return f"no entity with id {self.entity_id!r}"
+
+
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    """What one source says of one fact, and the sync that last changed it."""
+
+    seq: int
+    properties: dict[str, Value]
+
+
+def resolve(assertions: dict[str, Assertion]) -> dict[str, Value]:
+    """The answered properties: each from the source whose sync changed it most recently."""
+    out: dict[str, Value] = {}
+    for assertion in sorted(assertions.values(), key=lambda a: a.seq):
+        out.update(assertion.properties)
+    return out
+
+
+@dataclass(slots=True)
+class EntityRecord:
+    id: str
+    kind: str
+    assertions: dict[str, Assertion]
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted(self.assertions)
+
+    @property
+    def properties(self) -> dict[str, Value]:
+        return resolve(self.assertions)
+
+    @property
+    def name(self) -> str:
+        return str(self.properties.get("name", self.id))
+
+
+@dataclass(slots=True)
+class RelationRecord:
+    key: RelationKey
+    assertions: dict[str, Assertion]
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted(self.assertions)
+
+    @property
+    def properties(self) -> dict[str, Value]:
+        return resolve(self.assertions)
+
+
+@dataclass(slots=True)
+class SourceState:
+    """Everything one source asserts now (or the requested part of it)."""
+
+    entities: dict[str, tuple[str, dict[str, Value]]] = field(default_factory=dict)  # id -> (kind, properties)
+    relations: dict[RelationKey, dict[str, Value]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ChangeSet:
+    """One source's changes from one sync, written by a store in one transaction.
+
+    ``put_*`` hold the source's complete new assertion of each fact; ``drop_*``
+    the facts the source no longer asserts."""
+
+    source: str
+    put_entities: list[tuple[str, str, dict[str, Value]]] = field(default_factory=list)
+    drop_entities: list[str] = field(default_factory=list)
+    put_relations: list[tuple[RelationKey, dict[str, Value]]] = field(default_factory=list)
+    drop_relations: list[RelationKey] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.put_entities or self.drop_entities or self.put_relations or self.drop_relations)
+
+
+@dataclass(slots=True)
+class NodeState:
+    """What the traversal index keeps of an entity."""
+
+    id: str
+    kind: str
+    status: str
+    budget: float | None
+
+
+@dataclass(slots=True)
+class Snapshot:
+    """The whole graph as the traversal index needs it."""
+
+    nodes: list[NodeState]
+    edges: list[RelationKey]
+
+
+@dataclass(slots=True)
+class Counts:
+    created: int = 0
+    updated: int = 0
+    retracted: int = 0
+    unchanged: int = 0
+
+    def add(self, outcome: str, n: int = 1) -> None:
+        setattr(self, outcome, getattr(self, outcome) + n)
+
+
+@dataclass(slots=True)
+class SyncReport:
+    source: str
+    mode: SyncMode
+    created: int = 0
+    updated: int = 0
+    retracted: int = 0
+    unchanged: int = 0
+    by_kind: dict[str, Counts] = field(default_factory=dict)  # entity kinds and relation types
+    errors: list[SyncError] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: float = 0.0
+
+    def count(self, kind: str, outcome: str, n: int = 1) -> None:
+        setattr(self, outcome, getattr(self, outcome) + n)
+        self.by_kind.setdefault(kind, Counts()).add(outcome, n)
+
+    def as_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "mode": self.mode.value,
+            "dryRun": self.dry_run,
+            "created": self.created,
+            "updated": self.updated,
+            "retracted": self.retracted,
+            "unchanged": self.unchanged,
+            "byKind": {k: vars_of(c) for k, c in self.by_kind.items()},
+            "errors": [{"location": e.location, "message": e.message} for e in self.errors],
+        }
+
+
+def vars_of(counts: Counts) -> dict[str, int]:
+    return {"created": counts.created, "updated": counts.updated, "retracted": counts.retracted, "unchanged": counts.unchanged}

@@ -1,0 +1,311 @@
+"""The embedded backend: Oxigraph, in memory (``memory:``) or on disk (``oxigraph:PATH``).
+
+Each source's assertions live in a named graph of their own
+(``https://valuegraph.dev/source/<name>``); the union of those graphs is the
+knowledge graph. Every commit is one SPARQL update, which Oxigraph applies in
+a single transaction: after a crash the store holds either all of a sync or
+none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from urllib.parse import unquote
+
+import pyoxigraph as ox
+
+from graph import terms as t
+from graph.model import (
+    Assertion,
+    ChangeSet,
+    EntityRecord,
+    NodeState,
+    RelationKey,
+    RelationRecord,
+    Snapshot,
+    SourceState,
+    Value,
+    resolve,
+)
+from graph.store import Capability, Direction, Store, StoreError
+from schema import vocabulary
+
+_STATEMENT_PREDICATES = {t.RDF_TYPE.value, t.RDF_SUBJECT.value, t.RDF_PREDICATE.value, t.RDF_OBJECT.value, t.SEQ.value}
+
+
+class OxigraphStore(Store):
+    backend = "oxigraph"
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.capabilities = frozenset({Capability.SPARQL} | ({Capability.PERSISTENT} if path else set()))
+        if path is None:
+            self.backend = "memory"
+            self._store = ox.Store()
+        else:
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(self.path))
+            except OSError as exc:
+                raise StoreError(f"cannot open the oxigraph store at {self.path}: {exc}") from exc
+        vocab = vocabulary()
+        self._relation_by_iri = {r.iri: r.name for r in vocab.relations.values()}
+        self._traversed = [r for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"]
+        self.calls = 0
+
+    @property
+    def oxigraph(self) -> ox.Store:
+        """The underlying pyoxigraph store, for SPARQL and exports."""
+        return self._store
+
+    def close(self) -> None:
+        if self.path is not None:
+            self._store.flush()
+        del self._store
+
+    # ------------------------------------------------------------ reading helpers
+    def _quads(self, s=None, p=None, o=None, g=None):
+        return self._store.quads_for_pattern(s, p, o, g)
+
+    def _entity_quads(self, subject: ox.NamedNode, graph=None):
+        """Property quads of an entity (its relations excluded)."""
+        for q in self._quads(subject, None, None, graph):
+            if q.predicate.value not in self._relation_by_iri:
+                yield q
+
+    def _statement_key(self, iri: str) -> RelationKey:
+        from_part, rel_type, to_part = iri[len(t.STATEMENT_NS) :].split("/")
+        return RelationKey(unquote(from_part), rel_type, unquote(to_part))
+
+    @staticmethod
+    def _read_props(quads) -> tuple[str | None, int, dict[str, Value]]:
+        kind, seq, props = None, 0, {}
+        for q in quads:
+            p = q.predicate.value
+            if p == t.RDF_TYPE.value:
+                kind = t.kind_of_iri(q.object.value) or kind
+            elif p == t.SEQ.value:
+                seq = int(q.object.value)
+            elif p not in _STATEMENT_PREDICATES:
+                props[t.property_name(p)] = t.from_literal(q.object)
+        return kind, seq, props
+
+    # ------------------------------------------------------------ core
+    def source_state(self, source, entity_ids=None, relation_keys=None) -> SourceState:
+        self.calls += 1
+        g = t.source_graph(source)
+        state = SourceState()
+        if entity_ids is None and relation_keys is None:
+            by_subject: dict[str, list] = defaultdict(list)
+            for q in self._quads(None, None, None, g):
+                by_subject[q.subject.value].append(q)
+            for subject, quads in by_subject.items():
+                if t.is_entity_iri(subject):
+                    rel = [q for q in quads if q.predicate.value in self._relation_by_iri]
+                    for q in rel:
+                        key = RelationKey(t.entity_id(subject), self._relation_by_iri[q.predicate.value], t.entity_id(q.object.value))
+                        state.relations.setdefault(key, {})
+                    kind, _, props = self._read_props(q for q in quads if q.predicate.value not in self._relation_by_iri)
+                    if kind:
+                        state.entities[t.entity_id(subject)] = (kind, props)
+            for subject, quads in by_subject.items():
+                if t.is_statement_iri(subject):
+                    key = self._statement_key(subject)
+                    if key in state.relations:
+                        state.relations[key] = self._read_props(quads)[2]
+            return state
+        for entity_id in entity_ids or ():
+            kind, _, props = self._read_props(self._entity_quads(t.entity_iri(entity_id), g))
+            if kind:
+                state.entities[entity_id] = (kind, props)
+        for key in relation_keys or ():
+            triple = (t.entity_iri(key.from_id), t.relation_iri(key.type), t.entity_iri(key.to_id))
+            if next(iter(self._quads(*triple, g)), None) is not None:
+                state.relations[key] = self._read_props(self._quads(t.statement_iri(key), None, None, g))[2]
+        return state
+
+    def entity_records(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
+        self.calls += 1
+        out: dict[str, EntityRecord] = {}
+        for entity_id in ids:
+            if entity_id in out:
+                continue
+            per_graph: dict[str, list] = defaultdict(list)
+            for q in self._entity_quads(t.entity_iri(entity_id)):
+                per_graph[q.graph_name.value].append(q)
+            assertions, kind = {}, None
+            for graph_iri, quads in per_graph.items():
+                source = t.source_name(graph_iri)
+                if source is None:
+                    continue
+                k, seq, props = self._read_props(quads)
+                kind = kind or k
+                assertions[source] = Assertion(seq, props)
+            if kind:
+                out[entity_id] = EntityRecord(entity_id, kind, assertions)
+        return out
+
+    def relation_records(self, keys=(), *, touching=(), direction=Direction.BOTH) -> list[RelationRecord]:
+        self.calls += 1
+        found: dict[RelationKey, dict[str, Assertion]] = {}
+        patterns = [(t.entity_iri(k.from_id), t.relation_iri(k.type), t.entity_iri(k.to_id)) for k in keys]
+        for entity_id in touching:
+            node = t.entity_iri(entity_id)
+            if direction in (Direction.OUT, Direction.BOTH):
+                patterns.append((node, None, None))
+            if direction in (Direction.IN, Direction.BOTH):
+                patterns.append((None, None, node))
+        for s, p, o in patterns:
+            for q in self._quads(s, p, o, None):
+                rel_type = self._relation_by_iri.get(q.predicate.value)
+                source = t.source_name(q.graph_name.value)
+                if rel_type is None or source is None:
+                    continue
+                key = RelationKey(t.entity_id(q.subject.value), rel_type, t.entity_id(q.object.value))
+                per_source = found.setdefault(key, {})
+                if source not in per_source:
+                    _, seq, props = self._read_props(self._quads(t.statement_iri(key), None, None, q.graph_name))
+                    per_source[source] = Assertion(seq, props)
+        return [RelationRecord(k, a) for k, a in found.items()]
+
+    def commit(self, changes: ChangeSet) -> int:
+        self.calls += 1
+        seq = self._last_seq() + 1
+        g = t.source_graph(changes.source)
+        seq_lit = ox.Literal(seq)
+        deletes: list[ox.Quad] = []
+        inserts: list[ox.Quad] = []
+        for entity_id in changes.drop_entities:
+            deletes.extend(self._entity_quads(t.entity_iri(entity_id), g))
+        for entity_id, kind, props in changes.put_entities:
+            s = t.entity_iri(entity_id)
+            deletes.extend(self._entity_quads(s, g))
+            inserts.append(ox.Quad(s, t.RDF_TYPE, t.kind_iri(kind), g))
+            inserts.append(ox.Quad(s, t.SEQ, seq_lit, g))
+            inserts.extend(ox.Quad(s, t.property_iri(k), t.to_literal(v), g) for k, v in props.items())
+        for key in changes.drop_relations:
+            deletes.append(ox.Quad(t.entity_iri(key.from_id), t.relation_iri(key.type), t.entity_iri(key.to_id), g))
+            deletes.extend(self._quads(t.statement_iri(key), None, None, g))
+        for key, props in changes.put_relations:
+            s, p, o = t.entity_iri(key.from_id), t.relation_iri(key.type), t.entity_iri(key.to_id)
+            inserts.append(ox.Quad(s, p, o, g))
+            st = t.statement_iri(key)
+            deletes.extend(self._quads(st, None, None, g))
+            if props:
+                inserts += [
+                    ox.Quad(st, t.RDF_TYPE, t.RDF_STATEMENT, g),
+                    ox.Quad(st, t.RDF_SUBJECT, s, g),
+                    ox.Quad(st, t.RDF_PREDICATE, p, g),
+                    ox.Quad(st, t.RDF_OBJECT, o, g),
+                    ox.Quad(st, t.SEQ, seq_lit, g),
+                ]
+                inserts.extend(ox.Quad(st, t.property_iri(k), t.to_literal(v), g) for k, v in props.items())
+        # bookkeeping: the store's sync counter and the source's provenance record
+        deletes.extend(self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH))
+        deletes.extend(self._quads(g, None, None, t.META_GRAPH))
+        now = ox.Literal(dt.datetime.now(dt.timezone.utc).isoformat(), datatype=ox.NamedNode(t.XSD + "dateTime"))
+        inserts += [
+            ox.Quad(t.STORE_NODE, t.SEQ, seq_lit, t.META_GRAPH),
+            ox.Quad(g, t.RDF_TYPE, t.PROV_ENTITY, t.META_GRAPH),
+            ox.Quad(g, t.SOURCE_NAME, ox.Literal(changes.source), t.META_GRAPH),
+            ox.Quad(g, t.GENERATED_AT, now, t.META_GRAPH),
+            ox.Quad(g, t.SEQ, seq_lit, t.META_GRAPH),
+        ]
+        self._store.update(_update_text(deletes, inserts))
+        return seq
+
+    def _last_seq(self) -> int:
+        for q in self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH):
+            return int(q.object.value)
+        return 0
+
+    def snapshot(self) -> Snapshot:
+        self.calls += 1
+        graphs: dict[str, list[str]] = defaultdict(list)  # entity iri -> graphs asserting it
+        kinds: dict[str, str] = {}
+        for q in self._quads(None, t.RDF_TYPE, None, None):
+            kind = t.kind_of_iri(q.object.value)
+            if kind and t.source_name(q.graph_name.value) is not None:
+                kinds[q.subject.value] = kind
+                graphs[q.subject.value].append(q.graph_name.value)
+        picked: dict[str, dict[str, Value]] = defaultdict(dict)
+        for name in ("status", "budget"):
+            per_entity: dict[str, dict[str, Value]] = defaultdict(dict)
+            for q in self._quads(None, t.property_iri(name), None, None):
+                per_entity[q.subject.value][q.graph_name.value] = t.from_literal(q.object)
+            for subject, by_graph in per_entity.items():
+                if len(by_graph) == 1:
+                    picked[subject][name] = next(iter(by_graph.values()))
+                else:  # several sources disagree or agree: the most recent sync wins
+                    picked[subject][name] = resolve(
+                        {g: Assertion(self._seq_of(subject, g), {name: v}) for g, v in by_graph.items()}
+                    )[name]
+        nodes = []
+        for subject, kind in kinds.items():
+            props = picked.get(subject, {})
+            budget = props.get("budget")
+            nodes.append(
+                NodeState(
+                    t.entity_id(subject),
+                    kind,
+                    str(props.get("status", "active")),
+                    float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None,
+                )
+            )
+        edges: set[RelationKey] = set()
+        for rel in self._traversed:
+            for q in self._quads(None, ox.NamedNode(rel.iri), None, None):
+                if t.source_name(q.graph_name.value) is not None:
+                    edges.add(RelationKey(t.entity_id(q.subject.value), rel.name, t.entity_id(q.object.value)))
+        return Snapshot(nodes, sorted(edges))
+
+    def _seq_of(self, subject: str, graph: str) -> int:
+        for q in self._quads(ox.NamedNode(subject), t.SEQ, None, ox.NamedNode(graph)):
+            return int(q.object.value)
+        return 0
+
+    def sources(self) -> dict[str, dict]:
+        self.calls += 1
+        out: dict[str, dict] = {}
+        for q in self._quads(None, t.SOURCE_NAME, None, t.META_GRAPH):
+            info = {"graph": q.subject.value}
+            for meta in self._quads(q.subject, None, None, t.META_GRAPH):
+                if meta.predicate == t.GENERATED_AT:
+                    info["lastSync"] = meta.object.value
+                elif meta.predicate == t.SEQ:
+                    info["seq"] = int(meta.object.value)
+            out[q.object.value] = info
+        return dict(sorted(out.items()))
+
+    def relation_counts(self) -> dict[str, int]:
+        self.calls += 1
+        counts = {}
+        for iri, name in self._relation_by_iri.items():
+            keys = {(q.subject, q.object) for q in self._quads(None, ox.NamedNode(iri), None, None)
+                    if t.source_name(q.graph_name.value) is not None}
+            counts[name] = len(keys)
+        return counts
+
+    def sparql(self, query: str):
+        self.calls += 1
+        return self._store.query(query, use_default_graph_as_union=True)
+
+
+def _update_text(deletes: list[ox.Quad], inserts: list[ox.Quad]) -> str:
+    """One SPARQL update (one transaction) deleting then inserting the given quads."""
+    parts = []
+    if deletes:
+        parts.append("DELETE DATA {\n" + _quad_block(deletes) + "}")
+    if inserts:
+        parts.append("INSERT DATA {\n" + _quad_block(inserts) + "}")
+    return " ;\n".join(parts)
+
+
+def _quad_block(quads: list[ox.Quad]) -> str:
+    by_graph: dict[str, list[str]] = defaultdict(list)
+    for q in quads:
+        by_graph[str(q.graph_name)].append(f"{q.subject} {q.predicate} {q.object} .")
+    return "".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}\n" for g, lines in by_graph.items())

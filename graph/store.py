@@ -1,0 +1,116 @@
+"""The store protocol: the few operations every backend implements.
+
+Everything else (sync planning, property resolution across sources, the
+traversal index) is built on these in backend-independent code. A backend that
+cannot do something raises ``NotImplementedError`` naming itself.
+"""
+
+from __future__ import annotations
+
+import abc
+import enum
+from collections.abc import Iterable
+
+from graph.model import ChangeSet, EntityRecord, RelationKey, RelationRecord, Snapshot, SourceState
+
+
+class Capability(str, enum.Enum):
+    PERSISTENT = "persistent"
+    SPARQL = "sparql"
+    CYPHER = "cypher"
+
+
+class Direction(str, enum.Enum):
+    OUT = "out"
+    IN = "in"
+    BOTH = "both"
+
+
+class StoreError(Exception):
+    """The store could not be opened or did not answer."""
+
+
+class Store(abc.ABC):
+    backend: str = "abstract"
+    capabilities: frozenset[Capability] = frozenset()
+
+    #: Number of reads and writes served, for tests and benchmarks that count round trips.
+    calls: int = 0
+
+    # ------------------------------------------------------------ core
+    @abc.abstractmethod
+    def source_state(
+        self,
+        source: str,
+        entity_ids: Iterable[str] | None = None,
+        relation_keys: Iterable[RelationKey] | None = None,
+    ) -> SourceState:
+        """What ``source`` asserts now: everything, or only the given entities and relations."""
+
+    @abc.abstractmethod
+    def entity_records(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
+        """The given entities with every source's assertion, in one batched read."""
+
+    @abc.abstractmethod
+    def relation_records(
+        self,
+        keys: Iterable[RelationKey] = (),
+        *,
+        touching: Iterable[str] = (),
+        direction: Direction = Direction.BOTH,
+    ) -> list[RelationRecord]:
+        """The given relations, and those with an end at one of ``touching`` (in ``direction``
+        from that entity), with every source's assertion, in one batched read."""
+
+    @abc.abstractmethod
+    def commit(self, changes: ChangeSet) -> int:
+        """Write one source's changes in a single transaction; returns the sync's sequence number."""
+
+    @abc.abstractmethod
+    def snapshot(self) -> Snapshot:
+        """Every entity's kind, status and budget and every relation, for the traversal index."""
+
+    @abc.abstractmethod
+    def relation_counts(self) -> dict[str, int]:
+        """Number of relations of each type in the union of all sources."""
+
+    @abc.abstractmethod
+    def sources(self) -> dict[str, dict]:
+        """Every source with what the store knows of its last sync."""
+
+    def close(self) -> None:  # noqa: B027 - optional for backends without resources
+        """Release the backend's resources."""
+
+    # ------------------------------------------------------------ derived
+    def entity_record(self, entity_id: str) -> EntityRecord | None:
+        return self.entity_records([entity_id]).get(entity_id)
+
+    def sparql(self, query: str):
+        raise NotImplementedError(f"the {self.backend} store does not answer SPARQL")
+
+    def cypher(self, query: str, parameters: dict | None = None):
+        raise NotImplementedError(f"the {self.backend} store does not answer Cypher")
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_store(url: str) -> Store:
+    """A store from its URL: ``memory:``, ``oxigraph:PATH`` (neo4j URLs come with that backend)."""
+    scheme, _, rest = url.partition(":")
+    if scheme == "memory":
+        from graph.oxigraph import OxigraphStore
+
+        return OxigraphStore(None)
+    if scheme == "oxigraph":
+        from graph.oxigraph import OxigraphStore
+
+        if not rest:
+            raise StoreError("oxigraph: needs a folder, as in oxigraph:./valuegraph-data")
+        return OxigraphStore(rest)
+    if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
+        raise NotImplementedError(f"the neo4j store ({url}) is not available in this build")
+    raise StoreError(f"unknown store URL {url!r}: use memory:, oxigraph:PATH, neo4j://HOST or bolt://HOST")

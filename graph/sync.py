@@ -1,0 +1,238 @@
+"""Sync semantics: validate a document against the graph, diff it against what
+its source asserts now, and produce one change set for the store.
+
+``merge`` adds or updates what the document holds and removes nothing (a
+property given as null withdraws the source's value of it). ``full`` makes the
+document everything the source asserts: what the source asserted before and no
+longer does is retracted. Facts of other sources are never touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+from graph.index import TraversalIndex
+from graph.model import (
+    ChangeSet,
+    Document,
+    DocumentRejected,
+    RelationKey,
+    SourceState,
+    SyncError,
+    SyncMode,
+    SyncReport,
+    Value,
+)
+from graph.store import Store
+from schema import vocabulary
+
+
+@dataclass
+class SyncPlan:
+    changes: ChangeSet
+    report: SyncReport
+    #: relation keys whose presence in the graph may change with this sync
+    touched_relations: list[RelationKey] = field(default_factory=list)
+
+
+def _same(a: dict[str, Value], b: dict[str, Value]) -> bool:
+    """Equal values of equal types (1 and 1.0 differ; True and 1 differ)."""
+    return a.keys() == b.keys() and all(type(a[k]) is type(b[k]) and a[k] == b[k] for k in a)
+
+
+def _merged(current: dict[str, Value] | None, given: dict[str, Value | None], mode: SyncMode) -> dict[str, Value]:
+    base = dict(current) if (current is not None and mode is SyncMode.MERGE) else {}
+    for k, v in given.items():
+        if v is None:
+            base.pop(k, None)
+        else:
+            base[k] = v
+    return base
+
+
+def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, mode: SyncMode) -> SyncPlan:
+    """Everything the sync would write, or DocumentRejected with every error found."""
+    if mode is SyncMode.FULL:
+        state = store.source_state(source)
+    else:
+        state = store.source_state(source, [e.id for e in doc.entities], [r.key for r in doc.relations])
+    errors: list[SyncError] = []
+    doc_kinds = {e.id: e.kind for e in doc.entities}
+
+    for e in doc.entities:
+        existing = index.kind_of(e.id)
+        if existing is not None and existing != e.kind:
+            errors.append(SyncError(f"{e.location}.kind", f"'{e.id}' is a {existing} already; an id keeps its kind for ever, so it cannot become a {e.kind}"))
+
+    doc_keys = {r.key for r in doc.relations}
+    retracted_ids = [i for i in state.entities if i not in doc_kinds] if mode is SyncMode.FULL else []
+    retracted_keys = [k for k in state.relations if k not in doc_keys] if mode is SyncMode.FULL else []
+    # entities that no source will assert after this sync
+    vanishing: set[str] = set()
+    if retracted_ids:
+        records = store.entity_records(retracted_ids)
+        vanishing = {i for i, rec in records.items() if set(rec.sources) <= {source}}
+
+    def kind_after(entity_id: str) -> str | None:
+        if entity_id in doc_kinds:
+            return doc_kinds[entity_id]
+        return None if entity_id in vanishing else index.kind_of(entity_id)
+
+    vocab = vocabulary()
+    for r in doc.relations:
+        spec = vocab.relations[r.key.type]
+        from_kind, to_kind = kind_after(r.key.from_id), kind_after(r.key.to_id)
+        for end, entity_id, kind in (("from", r.key.from_id, from_kind), ("to", r.key.to_id, to_kind)):
+            if kind is None:
+                why = " (this sync retracts it)" if entity_id in vanishing else ""
+                errors.append(SyncError(f"{r.location}.{end}", f"no entity with id '{entity_id}' in this document or the graph{why}"))
+        if from_kind and to_kind and (from_kind not in spec.from_kinds or to_kind not in spec.to_kinds):
+            errors.append(SyncError(
+                f"{r.location}.type",
+                f"{spec.name} cannot go from a {from_kind} to a {to_kind}; it goes from "
+                f"{_either(spec.from_kinds)} to {_either(spec.to_kinds)}",
+            ))
+
+    if vanishing:
+        for rec in store.relation_records(touching=sorted(vanishing)):
+            others = [s for s in rec.sources if s != source]
+            if others or rec.key in doc_keys:
+                gone = rec.key.from_id if rec.key.from_id in vanishing else rec.key.to_id
+                by = ", ".join(f"'{s}'" for s in (others or [source]))
+                errors.append(SyncError(
+                    doc.origin or "document",
+                    f"cannot retract '{gone}': {by} still assert{'s' if len(others) <= 1 else ''} the relation {rec.key}",
+                ))
+
+    errors.extend(_value_cycles(index, doc, retracted_keys, store, source))
+    if errors:
+        raise DocumentRejected(errors)
+    return _diff(state, doc, source, mode, retracted_ids, retracted_keys)
+
+
+def _either(kinds: frozenset[str]) -> str:
+    order = list(vocabulary().kinds)
+    names = sorted(kinds, key=order.index)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def _diff(state: SourceState, doc: Document, source: str, mode: SyncMode,
+          retracted_ids: list[str], retracted_keys: list[RelationKey]) -> SyncPlan:
+    changes = ChangeSet(source)
+    report = SyncReport(source=source, mode=mode)
+    for e in doc.entities:
+        current = state.entities.get(e.id)
+        new = _merged(current[1] if current else None, e.properties, mode)
+        if current is None:
+            report.count(e.kind, "created")
+        elif _same(current[1], new):
+            report.count(e.kind, "unchanged")
+            continue
+        else:
+            report.count(e.kind, "updated")
+        changes.put_entities.append((e.id, e.kind, new))
+    touched: list[RelationKey] = []
+    for r in doc.relations:
+        current_props = state.relations.get(r.key)
+        new = _merged(current_props, r.properties, mode)
+        if current_props is None:
+            report.count(r.key.type, "created")
+            touched.append(r.key)
+        elif _same(current_props, new):
+            report.count(r.key.type, "unchanged")
+            continue
+        else:
+            report.count(r.key.type, "updated")
+        changes.put_relations.append((r.key, new))
+    for entity_id in retracted_ids:
+        report.count(state.entities[entity_id][0], "retracted")
+        changes.drop_entities.append(entity_id)
+    for key in retracted_keys:
+        report.count(key.type, "retracted")
+        changes.drop_relations.append(key)
+        touched.append(key)
+    return SyncPlan(changes, report, touched)
+
+
+def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[RelationKey], store: Store,
+                  source: str) -> list[SyncError]:
+    """Value-chain cycles that the graph would hold after this sync (the graph before it has none)."""
+    vocab = vocabulary()
+    value_types = set(vocab.value_chain_relations)
+    errors: list[SyncError] = []
+    new: list = []
+    for r in doc.relations:
+        if r.key.type not in value_types:
+            continue
+        if r.key.from_id == r.key.to_id:
+            errors.append(SyncError(r.location, f"value-chain cycle: {r.key} points back at itself"))
+            continue
+        u, v = index.number.get(r.key.from_id), index.number.get(r.key.to_id)
+        if u is None or v is None or not index.value.has(u, v, index.relation_code[r.key.type]):
+            new.append(r)
+    if not new:
+        return errors
+
+    numbers = dict(index.number)
+    ids = list(index.ids)
+    for r in new:
+        for entity_id in (r.key.from_id, r.key.to_id):
+            if entity_id not in numbers:
+                numbers[entity_id] = len(ids)
+                ids.append(entity_id)
+    src, dst, _ = index.value.arrays()
+    gone = [k for k in retracted if k.type in value_types]
+    if gone:  # an edge leaves the graph only when no other source asserts it
+        still = {rec.key for rec in store.relation_records(gone) if set(rec.sources) - {source}}
+        pairs = {numbers[k.from_id] * len(ids) + numbers[k.to_id] for k in gone if k not in still}
+        keep = ~np.isin(src * len(ids) + dst, np.fromiter(pairs, np.int64, len(pairs)))
+        src, dst = src[keep], dst[keep]
+    src = np.concatenate([src, [numbers[r.key.from_id] for r in new]]).astype(np.int64)
+    dst = np.concatenate([dst, [numbers[r.key.to_id] for r in new]]).astype(np.int64)
+    n = len(ids)
+    graph = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n)).tocsr()
+    _, labels = connected_components(graph, directed=True, connection="strong")
+    sizes = np.bincount(labels)
+    by_key = {r.key: r for r in new}
+    for component in np.flatnonzero(sizes > 1).tolist():
+        members = set(np.flatnonzero(labels == component).tolist())
+        cycle = _one_cycle(members, src, dst)
+        names = [ids[i] for i in cycle]
+        involved = [
+            by_key[k].location
+            for k in by_key
+            if numbers[k.from_id] in members and numbers[k.to_id] in members
+        ]
+        errors.append(SyncError(
+            involved[0] if involved else doc.origin,
+            "value-chain cycle: " + " -> ".join(names + [names[0]])
+            + (f" (relations at {', '.join(involved)})" if len(involved) > 1 else ""),
+        ))
+    return errors
+
+
+def _one_cycle(members: set[int], src: np.ndarray, dst: np.ndarray) -> list[int]:
+    """A cycle through the strongly connected component ``members``, as node numbers."""
+    inside = np.isin(src, list(members)) & np.isin(dst, list(members))
+    adjacency: dict[int, list[int]] = {}
+    for u, v in zip(src[inside].tolist(), dst[inside].tolist(), strict=True):
+        adjacency.setdefault(u, []).append(v)
+    start = min(members)
+    parent = {start: None}
+    queue = [start]
+    while queue:
+        u = queue.pop(0)
+        for v in sorted(adjacency.get(u, ())):
+            if v == start:
+                path = [u]
+                while parent[path[-1]] is not None:
+                    path.append(parent[path[-1]])
+                return path[::-1]
+            if v not in parent:
+                parent[v] = u
+                queue.append(v)
+    return sorted(members)

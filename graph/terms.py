@@ -1,0 +1,131 @@
+"""Conversion between valuegraph's ids and values and RDF terms, in one place.
+
+Ids are arbitrary strings; they become IRIs by percent-encoding every byte
+outside the unreserved set, so the mapping is exact in both directions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from urllib.parse import quote, unquote
+
+import pyoxigraph as ox
+
+from graph.model import RelationKey, Value
+from schema import VG, vocabulary
+
+BASE = "https://valuegraph.dev/"
+ID_NS = BASE + "id/"
+SOURCE_NS = BASE + "source/"
+STATEMENT_NS = BASE + "statement/"
+META = BASE + "meta#"
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+PROV = "http://www.w3.org/ns/prov#"
+
+RDF_TYPE = ox.NamedNode(RDF + "type")
+RDF_SUBJECT = ox.NamedNode(RDF + "subject")
+RDF_PREDICATE = ox.NamedNode(RDF + "predicate")
+RDF_OBJECT = ox.NamedNode(RDF + "object")
+RDF_STATEMENT = ox.NamedNode(RDF + "Statement")
+SEQ = ox.NamedNode(META + "seq")  # the sync that last changed a source's assertion
+META_GRAPH = ox.NamedNode(BASE + "meta")
+STORE_NODE = ox.NamedNode(BASE + "store")
+SOURCE_NAME = ox.NamedNode(META + "sourceName")
+PROV_ENTITY = ox.NamedNode(PROV + "Entity")
+GENERATED_AT = ox.NamedNode(PROV + "generatedAtTime")
+
+_XSD_DATE = ox.NamedNode(XSD + "date")
+_XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
+
+
+def _encode(text: str) -> str:
+    return quote(text, safe="")
+
+
+@lru_cache(maxsize=200_000)
+def entity_iri(entity_id: str) -> ox.NamedNode:
+    return ox.NamedNode(ID_NS + _encode(entity_id))
+
+
+def entity_id(iri: str) -> str:
+    return unquote(iri[len(ID_NS) :])
+
+
+def is_entity_iri(iri: str) -> bool:
+    return iri.startswith(ID_NS)
+
+
+def source_graph(source: str) -> ox.NamedNode:
+    return ox.NamedNode(SOURCE_NS + _encode(source))
+
+
+def source_name(graph_iri: str) -> str | None:
+    return unquote(graph_iri[len(SOURCE_NS) :]) if graph_iri.startswith(SOURCE_NS) else None
+
+
+@lru_cache(maxsize=4096)
+def property_iri(name: str) -> ox.NamedNode:
+    return ox.NamedNode(VG + _encode(name))
+
+
+def property_name(iri: str) -> str | None:
+    return unquote(iri[len(VG) :]) if iri.startswith(VG) else None
+
+
+@lru_cache(maxsize=64)
+def kind_iri(kind: str) -> ox.NamedNode:
+    return ox.NamedNode(vocabulary().kinds[kind].iri)
+
+
+def kind_of_iri(iri: str) -> str | None:
+    spec = vocabulary().kind_by_iri.get(iri)
+    return spec.name if spec else None
+
+
+@lru_cache(maxsize=64)
+def relation_iri(relation_type: str) -> ox.NamedNode:
+    return ox.NamedNode(vocabulary().relations[relation_type].iri)
+
+
+def relation_of_iri(iri: str) -> str | None:
+    spec = vocabulary().relation_by_iri.get(iri)
+    return spec.name if spec else None
+
+
+def statement_iri(key: RelationKey) -> ox.NamedNode:
+    """The node that carries a relation's properties (an rdf:Statement)."""
+    return ox.NamedNode(f"{STATEMENT_NS}{_encode(key.from_id)}/{key.type}/{_encode(key.to_id)}")
+
+
+def is_statement_iri(iri: str) -> bool:
+    return iri.startswith(STATEMENT_NS)
+
+
+def to_literal(value: Value) -> ox.Literal:
+    # bool before int: True is an int in Python; datetime before date for the same reason.
+    if isinstance(value, bool) or isinstance(value, (int, float, str)):
+        return ox.Literal(value)
+    if isinstance(value, dt.datetime):
+        return ox.Literal(value.isoformat(), datatype=_XSD_DATETIME)
+    if isinstance(value, dt.date):
+        return ox.Literal(value.isoformat(), datatype=_XSD_DATE)
+    raise TypeError(f"cannot store a value of type {type(value).__name__}")
+
+
+_FROM_XSD = {
+    XSD + "string": str,
+    XSD + "integer": int,
+    XSD + "double": float,
+    XSD + "decimal": float,
+    XSD + "boolean": lambda v: v == "true",
+    XSD + "date": dt.date.fromisoformat,
+    XSD + "dateTime": dt.datetime.fromisoformat,
+}
+
+
+def from_literal(term: ox.Literal) -> Value:
+    convert = _FROM_XSD.get(term.datatype.value)
+    return convert(term.value) if convert else term.value

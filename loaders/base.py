@@ -1,0 +1,76 @@
+"""The loader plugin interface and registry.
+
+A loader is a small class: a pydantic config, ``accepts`` to claim a path and
+``documents`` yielding validated exchange documents (its work units). Loaders
+are found through the ``valuegraph.loaders`` entry-point group, so other
+packages can add formats.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from functools import cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from graph.model import Document, DocumentRejected, SyncError
+
+ENTRY_POINT_GROUP = "valuegraph.loaders"
+
+
+class LoaderConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    path: Path
+
+
+class Loader(abc.ABC):
+    name: ClassVar[str]
+    description: ClassVar[str]
+    config_class: ClassVar[type[LoaderConfig]] = LoaderConfig
+
+    def __init__(self, config: LoaderConfig) -> None:
+        self.config = config
+
+    @classmethod
+    @abc.abstractmethod
+    def accepts(cls, path: Path) -> bool:
+        """Whether this loader reads ``path`` when no format is named."""
+
+    @abc.abstractmethod
+    def documents(self) -> Iterator[Document]:
+        """The validated documents the input holds; DocumentRejected on any error."""
+
+
+@cache
+def registry() -> dict[str, type[Loader]]:
+    """Every installed loader by name (built-ins first, then plugins)."""
+    from loaders.csvfolder import CsvFolderLoader
+    from loaders.exchange import JsonLoader, YamlLoader
+
+    found: dict[str, type[Loader]] = {cls.name: cls for cls in (JsonLoader, YamlLoader, CsvFolderLoader)}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name not in found:
+            found[ep.name] = ep.load()
+    return found
+
+
+def loader_for(path: Path, format: str | None = None) -> Loader:
+    loaders = registry()
+    if format is not None:
+        if format not in loaders:
+            raise DocumentRejected([SyncError(str(path), f"unknown format '{format}'; the formats are {', '.join(loaders)}")])
+        cls = loaders[format]
+    else:
+        if not path.exists():
+            raise DocumentRejected([SyncError(str(path), "no such file or folder")])
+        cls = next((c for c in loaders.values() if c.accepts(path)), None)
+        if cls is None:
+            raise DocumentRejected([SyncError(
+                str(path), f"no loader reads this file; the formats are {', '.join(loaders)} (name one with --format)"
+            )])
+    return cls(cls.config_class(path=path))

@@ -1,0 +1,243 @@
+"""Validation of raw documents against the vocabulary.
+
+Parsers hand over plain Python data with a location for every item; this
+module checks everything that needs no knowledge of the graph (kinds,
+relation types, required fields, known property types, duplicates) and
+collects every error before giving up. Checks that need the graph (unknown
+ids, kind changes, allowed kinds of related entities, cycles) happen in
+``graph.sync`` when the document is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from graph.model import Document, DocumentRejected, Entity, Relation, RelationKey, SyncError, Value
+from schema import ValueType, vocabulary
+
+_ENTITY_FIELDS = ("id", "kind", "name")
+_RELATION_FIELDS = ("from", "type", "to")
+_TOP_LEVEL = {"source", "entities", "relations"}
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where an item came from: ``doc.json: entities[3]`` or ``Project.csv:14``."""
+
+    place: str
+    csv: bool = False
+
+    def field(self, name: str) -> str:
+        return f"{self.place}, column {name}" if self.csv else f"{self.place}.{name}"
+
+    def __str__(self) -> str:
+        return self.place
+
+
+@dataclass(slots=True)
+class RawItem:
+    data: object
+    where: Where
+    #: cells of a CSV row are text: known typed properties are parsed from it
+    from_text: bool = False
+
+
+def _reserved() -> set[str]:
+    vocab = vocabulary()
+    return {"id", "kind", "sources", "properties", "relations"} | {r.local_name for r in vocab.relations.values()}
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text {value!r}" if len(value) < 60 else "a long text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return f"a {type(value).__name__}"
+
+
+def _parse_number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        number = float(text)
+        if number.is_integer() and "e" not in text.lower() and "." not in text:
+            return int(number)
+        return number
+
+
+def _parse_date(text: str) -> dt.date | dt.datetime:
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    return dt.datetime.fromisoformat(text)
+
+
+def check_value(name: str, value: object, location: str, errors: list[SyncError], from_text: bool) -> Value | None:
+    """A property value as stored, or None after recording why it is invalid."""
+    if isinstance(value, (list, dict, tuple, set)):
+        errors.append(SyncError(location, f"'{name}' must be a string, number, boolean or date, not {_describe(value)}"))
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        errors.append(SyncError(location, f"'{name}' must be a finite number, not {value}"))
+        return None
+    spec = vocabulary().properties.get(name)
+    if spec is None:
+        return value  # custom properties are kept as given
+    if spec.type is ValueType.NUMBER:
+        if from_text and isinstance(value, str):
+            try:
+                value = _parse_number(value.strip())
+            except ValueError:
+                errors.append(SyncError(location, f"'{name}' must be a number, not {_describe(value)}"))
+                return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            errors.append(SyncError(location, f"'{name}' must be a number, not {_describe(value)}"))
+            return None
+        if not math.isfinite(value):
+            errors.append(SyncError(location, f"'{name}' must be a finite number, not {value}"))
+            return None
+        if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
+            errors.append(SyncError(location, f"'{name}' must be between {spec.minimum:g} and {spec.maximum:g}, not {value}"))
+            return None
+        return value
+    if spec.type is ValueType.DATE:
+        if isinstance(value, (dt.date, dt.datetime)):
+            return value
+        if isinstance(value, str):
+            try:
+                return _parse_date(value.strip())
+            except ValueError:
+                pass
+        errors.append(SyncError(location, f"'{name}' must be an ISO-8601 date such as 2026-03-31, not {_describe(value)}"))
+        return None
+    if spec.allowed is not None and value not in spec.allowed:
+        errors.append(SyncError(location, f"'{name}' must be one of {', '.join(spec.allowed)}, not {_describe(value)}"))
+        return None
+    return value
+
+
+def _required_text(data: dict, field: str, where: Where, errors: list[SyncError]) -> str | None:
+    value = data.get(field)
+    if value is None or value == "":
+        errors.append(SyncError(where.field(field), f"'{field}' is missing"))
+        return None
+    if not isinstance(value, str):
+        errors.append(SyncError(where.field(field), f"'{field}' must be a string, not {_describe(value)}"))
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        errors.append(SyncError(where.field(field), f"'{field}' contains characters that are not valid Unicode"))
+        return None
+    return value
+
+
+def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[SyncError], reserved: set[str]) -> dict:
+    props: dict[str, Value | None] = {}
+    for key, value in data.items():
+        if key in skip:
+            continue
+        location = item.where.field(str(key))
+        if not isinstance(key, str) or not key:
+            errors.append(SyncError(location, "property names must be non-empty strings"))
+            continue
+        if key in reserved:
+            errors.append(SyncError(location, f"'{key}' is a reserved name and cannot be a property"))
+            continue
+        if value is None or (item.from_text and value == ""):
+            if not item.from_text:
+                props[key] = None  # null withdraws this source's value (merge)
+            continue
+        checked = check_value(key, value, location, errors, item.from_text)
+        if checked is not None:
+            props[key] = checked
+    return props
+
+
+def validate(source: object, entities: Iterable[RawItem], relations: Iterable[RawItem], origin: str,
+             errors: list[SyncError] | None = None) -> Document:
+    """A Document, or DocumentRejected listing every error (including those passed in)."""
+    vocab = vocabulary()
+    reserved = _reserved()
+    errors = list(errors or [])
+    if source is not None and (not isinstance(source, str) or not source.strip()):
+        errors.append(SyncError(f"{origin}: source", f"'source' must be a non-empty string, not {_describe(source)}"))
+        source = None
+    doc = Document(source=source, origin=origin)
+    seen: dict[str, str] = {}
+    for item in entities:
+        data = item.data
+        if not isinstance(data, dict):
+            errors.append(SyncError(str(item.where), f"an entity must be an object with id, kind and name, not {_describe(data)}"))
+            continue
+        n_before = len(errors)
+        entity_id = _required_text(data, "id", item.where, errors)
+        kind = _required_text(data, "kind", item.where, errors)
+        name = _required_text(data, "name", item.where, errors)
+        if kind is not None and kind not in vocab.kinds:
+            spec = vocab.kind_by_enum.get(kind)
+            if spec is None:
+                errors.append(SyncError(item.where.field("kind"), f"unknown kind '{kind}'; the kinds are {', '.join(vocab.kinds)}"))
+            kind = spec.name if spec else None
+        if entity_id is not None:
+            if entity_id in seen:
+                errors.append(SyncError(item.where.field("id"), f"id '{entity_id}' appears twice in the document (also at {seen[entity_id]})"))
+            else:
+                seen[entity_id] = str(item.where)
+        props = _properties(data, _ENTITY_FIELDS, item, errors, reserved)
+        if len(errors) == n_before:
+            props = {"name": name, **props}
+            doc.entities.append(Entity(entity_id, kind, props, str(item.where)))
+    seen_keys: dict[RelationKey, str] = {}
+    for item in relations:
+        data = item.data
+        if not isinstance(data, dict):
+            errors.append(SyncError(str(item.where), f"a relation must be an object with from, type and to, not {_describe(data)}"))
+            continue
+        n_before = len(errors)
+        from_id = _required_text(data, "from", item.where, errors)
+        rel_type = _required_text(data, "type", item.where, errors)
+        to_id = _required_text(data, "to", item.where, errors)
+        if rel_type is not None and rel_type not in vocab.relations:
+            hint = f" (did you mean {rel_type.upper()}?)" if rel_type.upper() in vocab.relations else ""
+            errors.append(SyncError(item.where.field("type"), f"unknown relation type '{rel_type}'{hint}; the types are {', '.join(vocab.relations)}"))
+        props = _properties(data, _RELATION_FIELDS, item, errors, reserved)
+        if len(errors) == n_before:
+            key = RelationKey(from_id, rel_type, to_id)
+            if key in seen_keys:
+                errors.append(SyncError(str(item.where), f"the relation {key} appears twice in the document (also at {seen_keys[key]})"))
+                continue
+            seen_keys[key] = str(item.where)
+            doc.relations.append(Relation(key, props, str(item.where)))
+    if errors:
+        raise DocumentRejected(errors)
+    return doc
+
+
+def validate_mapping(data: object, origin: str) -> Document:
+    """Validate a parsed JSON or YAML exchange document."""
+    if not isinstance(data, dict):
+        raise DocumentRejected([SyncError(origin, f"an exchange document must be an object with entities and relations, not {_describe(data)}")])
+    errors = [
+        SyncError(f"{origin}: {key}", f"unknown top-level field '{key}'; a document has {', '.join(sorted(_TOP_LEVEL))}")
+        for key in data
+        if key not in _TOP_LEVEL
+    ]
+    lists = {}
+    for part in ("entities", "relations"):
+        value = data.get(part, [])
+        if value is None:
+            value = []
+        if not isinstance(value, list):
+            errors.append(SyncError(f"{origin}: {part}", f"'{part}' must be a list, not {_describe(value)}"))
+            value = []
+        lists[part] = [RawItem(x, Where(f"{origin}: {part}[{i}]")) for i, x in enumerate(value)]
+    return validate(data.get("source"), lists["entities"], lists["relations"], origin, errors)
