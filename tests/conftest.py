@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph import ValueGraph, open_store
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+BACKENDS = ["memory", "oxigraph"]
+
+
+def store_url(backend: str, tmp_path: Path) -> str:
+    if backend == "memory":
+        return "memory:"
+    return f"oxigraph:{tmp_path / 'store'}"
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def graph(backend, tmp_path):
+    """An empty graph on each store backend."""
+    g = ValueGraph(open_store(store_url(backend, tmp_path)))
+    yield g
+    g.close()
+
+
+@pytest.fixture
+def mem_graph():
+    g = ValueGraph(open_store("memory:"))
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="session")
+def sample_store_path(tmp_path_factory) -> Path:
+    """The sample portfolio loaded once into an on-disk store (copied per test where written)."""
+    from loaders import loader_for
+
+    path = tmp_path_factory.mktemp("sample") / "store"
+    with ValueGraph(open_store(f"oxigraph:{path}")) as g:
+        for doc in loader_for(EXAMPLES / "strategy.yaml").documents():
+            g.sync(doc)
+        for doc in loader_for(EXAMPLES / "ppm").documents():
+            g.sync(doc, "ppm-tool")
+    return path
+
+
+@pytest.fixture
+def sample(tmp_path, sample_store_path):
+    import shutil
+
+    path = tmp_path / "sample"
+    shutil.copytree(sample_store_path, path)
+    g = ValueGraph(open_store(f"oxigraph:{path}"))
+    yield g
+    g.close()
