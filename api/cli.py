@@ -236,3 +236,7 @@ def formats() -> None:
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -61,15 +61,14 @@ class ImpactAnswer:
     affected: list[Hit]
 
 
+def _budget(props: dict) -> float | None:
+    budget = props.get("budget")
+    return float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
+
+
 def _node_state(record: EntityRecord) -> NodeState:
     props = record.properties
-    budget = props.get("budget")
-    return NodeState(
-        record.id,
-        record.kind,
-        str(props.get("status", "active")),
-        float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None,
-    )
+    return NodeState(record.id, record.kind, str(props.get("status", "active")), _budget(props))
 
 
 class ValueGraph:
@@ -108,9 +107,13 @@ class ValueGraph:
 
     def _refresh_index(self, source: str, plan) -> None:
         changes = plan.changes
-        touched = [e[0] for e in changes.put_entities] + list(changes.drop_entities)
-        records = self.store.entity_records(touched) if touched else {}
-        removed = [i for i in touched if i not in records]
+        # an entity new to the graph is exactly what this source says of it; entities that were
+        # there already may carry other sources' values, so those are read back resolved
+        fresh = [NodeState(i, kind, str(props.get("status", "active")), _budget(props))
+                 for i, kind, props in changes.put_entities if i not in self.index]
+        known = [e[0] for e in changes.put_entities if e[0] in self.index] + list(changes.drop_entities)
+        records = self.store.entity_records(known) if known else {}
+        removed = [i for i in known if i not in records]
         traversed = {k for k in plan.touched_relations if k.type in self._traversed_types}
         present = set()
         if traversed:
@@ -119,7 +122,7 @@ class ValueGraph:
             if dropped:
                 present |= {r.key for r in self.store.relation_records(dropped)}
         self.index.apply(
-            nodes=[_node_state(r) for r in records.values()],
+            nodes=fresh + [_node_state(r) for r in records.values()],
             removed=removed,
             edges_added=[k for k in traversed if k in present],
             edges_removed=[k for k in traversed if k not in present],

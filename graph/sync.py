@@ -66,7 +66,7 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
     for e in doc.entities:
         existing = index.kind_of(e.id)
         if existing is not None and existing != e.kind:
-            errors.append(SyncError(f"{e.location}.kind", f"'{e.id}' is a {existing} already; an id keeps its kind for ever, so it cannot become a {e.kind}"))
+            errors.append(SyncError(f"{e.location}.kind", f"'{e.id}' is {_a(existing)} already; an id keeps its kind for ever, so it cannot become {_a(e.kind)}"))
 
     doc_keys = {r.key for r in doc.relations}
     retracted_ids = [i for i in state.entities if i not in doc_kinds] if mode is SyncMode.FULL else []
@@ -93,7 +93,7 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
         if from_kind and to_kind and (from_kind not in spec.from_kinds or to_kind not in spec.to_kinds):
             errors.append(SyncError(
                 f"{r.location}.type",
-                f"{spec.name} cannot go from a {from_kind} to a {to_kind}; it goes from "
+                f"{spec.name} cannot go from {_a(from_kind)} to {_a(to_kind)}; it goes from "
                 f"{_either(spec.from_kinds)} to {_either(spec.to_kinds)}",
             ))
 
@@ -112,6 +112,10 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
     if errors:
         raise DocumentRejected(errors)
     return _diff(state, doc, source, mode, retracted_ids, retracted_keys)
+
+
+def _a(kind: str) -> str:
+    return f"{'an' if kind[0] in 'AEIOU' else 'a'} {kind}"
 
 
 def _either(kinds: frozenset[str]) -> str:

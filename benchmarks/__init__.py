@@ -1,0 +1,1 @@
+"""Benchmarks: a deterministic portfolio generator and ratio-based measurements."""
