@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from api import render
-from api.settings import settings
+from api.settings import Settings
 from graph import DocumentRejected, NotFound, StoreError, SyncMode, ValueGraph
 from graph.model import Document
 from graph.service import resolve_source
@@ -33,7 +33,7 @@ class Exit(typer.Exit):
 
 @contextmanager
 def _graph(store: str | None):
-    url = store or settings().store
+    url = store or Settings().store
     try:
         graph = ValueGraph.open(url)
     except (StoreError, NotImplementedError, OSError) as exc:

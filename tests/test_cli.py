@@ -1,0 +1,157 @@
+"""The valuegraph command on the sample portfolio."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.conftest import EXAMPLES
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def store(tmp_path, sample_store_path) -> str:
+    path = tmp_path / "store"
+    shutil.copytree(sample_store_path, path)
+    return f"oxigraph:{path}"
+
+
+def vg(*args: str, code: int = 0):
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == code, result.output
+    return result
+
+
+def test_load_prints_a_report_and_is_idempotent(tmp_path):
+    store = f"oxigraph:{tmp_path / 's'}"
+    first = json.loads(vg("load", str(EXAMPLES / "strategy.yaml"), "--store", store, "--json").stdout)
+    assert first[0]["source"] == "strategy-office" and first[0]["created"] > 0
+    assert first[0]["byKind"]["Goal"]["created"] == 4
+    again = json.loads(vg("load", str(EXAMPLES / "strategy.yaml"), "--store", store, "--json").stdout)
+    assert again[0]["created"] == 0 and again[0]["unchanged"] == first[0]["created"]
+    table = vg("load", str(EXAMPLES / "ppm"), "--source", "ppm-tool", "--store", store).stdout
+    assert "source 'ppm-tool'" in table and "Project" in table and "total" in table
+
+
+def test_load_dry_run_writes_nothing(tmp_path):
+    store = f"oxigraph:{tmp_path / 's'}"
+    report = json.loads(vg("load", str(EXAMPLES / "strategy.yaml"), "--store", store, "--dry-run", "--json").stdout)
+    assert report[0]["dryRun"] is True and report[0]["created"] > 0
+    stats = json.loads(vg("stats", "--store", store, "--json").stdout)
+    assert sum(stats["entities"].values()) == 0
+
+
+def test_load_full_mode_retracts(tmp_path, store):
+    doc = tmp_path / "ppm.json"
+    doc.write_text(json.dumps({"entities": [{"id": "PRJ-01", "kind": "Project", "name": "Smart meter procurement"}]}))
+    report = json.loads(vg("load", str(doc), "--source", "ppm-tool", "--mode", "full", "--store", store, "--json").stdout)
+    assert report[0]["retracted"] > 100
+    delivers = json.loads(vg("delivers", "OBJ-2", "--store", store, "--json").stdout)
+    assert delivers == []
+
+
+def test_rejected_load_exits_1_and_names_each_error(tmp_path, store):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"source": "x", "entities": [{"id": "A", "kind": "Widget", "name": "a"},
+                                                         {"id": "B", "kind": "Project"}]}))
+    result = vg("load", str(bad), "--store", store, "--json", code=1)
+    errors = json.loads(result.stdout)["errors"]
+    assert {e["location"] for e in errors} == {f"{bad}: entities[0].kind", f"{bad}: entities[1].name"}
+
+
+def test_two_files_of_one_source_are_one_transaction(tmp_path):
+    store = f"oxigraph:{tmp_path / 's'}"
+    a = tmp_path / "a.json"
+    b = tmp_path / "b.json"
+    a.write_text(json.dumps({"entities": [{"id": "O", "kind": "Objective", "name": "o"}]}))
+    b.write_text(json.dumps({"entities": [{"id": "P", "kind": "Project", "name": "p"}],
+                             "relations": [{"from": "P", "type": "CONTRIBUTES_TO", "to": "O"}]}))
+    vg("load", str(a), str(b), "--source", "s", "--mode", "full", "--store", store)
+    assert [h["id"] for h in json.loads(vg("delivers", "O", "--store", store, "--json").stdout)] == ["P"]
+
+
+def test_stats(store):
+    stats = json.loads(vg("stats", "--store", store, "--json").stdout)
+    assert stats["entities"]["Project"] == 35
+    assert set(stats["sources"]) == {"ppm-tool", "strategy-office"}
+    assert stats["relations"]["DEPENDS_ON"] == 16
+    assert "Project" in vg("stats", "--store", store).stdout
+
+
+def test_delivers(store):
+    hits = json.loads(vg("delivers", "OBJ-1", "--store", store, "--json").stdout)
+    assert hits[0]["id"] == "PG-CX" and hits[0]["distance"] == 1
+    assert all(h["kind"] in ("Project", "Programme") for h in hits)
+    assert "PRJ-13" not in {h["id"] for h in hits}  # cancelled
+    with_cancelled = json.loads(vg("delivers", "OBJ-1", "--include-cancelled", "--store", store, "--json").stdout)
+    assert "PRJ-13" in {h["id"] for h in with_cancelled}
+    deliverables = json.loads(vg("delivers", "OBJ-1", "-k", "Deliverable", "--store", store, "--json").stdout)
+    assert deliverables and all(h["kind"] == "Deliverable" for h in deliverables)
+    assert "what delivers OBJ-1" in vg("delivers", "OBJ-1", "--store", store).stdout
+
+
+def test_why(store):
+    hits = json.loads(vg("why", "PRJ-05", "--store", store, "--json").stdout)
+    assert [h["id"] for h in hits] == ["KR-6", "OBJ-2", "G-1", "G-2"]
+
+
+def test_trace(store):
+    paths = json.loads(vg("trace", "PRJ-05", "G-1", "--store", store, "--json").stdout)
+    assert [p["length"] for p in paths] == [3, 3]
+    assert paths[0]["relations"][0] == {"from": "PRJ-05", "type": "CONTRIBUTES_TO", "to": "KR-6", "weight": 0.7,
+                                        "sources": ["ppm-tool"]}
+    assert "-CONTRIBUTES_TO" in vg("trace", "PRJ-05", "G-1", "--store", store).stdout
+    assert "no value path" in vg("trace", "G-1", "PRJ-05", "--store", store).stdout
+
+
+def test_alignment(store):
+    answer = json.loads(vg("alignment", "--store", store, "--json").stdout)
+    assert [e["id"] for e in answer["orphans"]] == ["PRJ-31", "PRJ-32", "PRJ-33", "PRJ-35"]
+    assert [e["id"] for e in answer["unsupported"]] == ["OBJ-7", "OBJ-9"]
+    assert 0 < answer["alignedBudgetShare"] < 1
+    assert "aligned budget share" in vg("alignment", "--store", store).stdout
+
+
+def test_impact(store):
+    answer = json.loads(vg("impact", "PRJ-35", "--store", store, "--json").stdout)
+    assert [d["id"] for d in answer["dependents"]] == ["PRJ-03", "PRJ-26", "PRJ-33", "PRJ-05", "PRJ-25"]
+    assert {"OBJ-2", "OBJ-6", "SEG-SME"} <= {a["id"] for a in answer["affected"]}
+
+
+def test_unknown_id_and_bad_store(store):
+    assert "no entity with id 'NOPE'" in vg("delivers", "NOPE", "--store", store, code=2).output
+    assert "unknown store URL" in vg("stats", "--store", "ftp://x", code=2).output
+    assert "unknown kind" in vg("delivers", "OBJ-1", "-k", "Widget", "--store", store, code=2).output
+
+
+def test_formats():
+    out = vg("formats").stdout
+    assert "json" in out and "yaml" in out and "csv" in out
+
+
+def test_installed_console_script(tmp_path):
+    script = Path(sys.executable).parent / "valuegraph"
+    assert script.exists(), "pip install . provides the valuegraph command"
+    store = f"oxigraph:{tmp_path / 's'}"
+    done = subprocess.run([str(script), "load", str(EXAMPLES / "strategy.yaml"), "--store", store],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([str(script), "why", "KR-1", "--json", "--store", store], capture_output=True, text=True)
+    assert [h["id"] for h in json.loads(done.stdout)] == ["OBJ-1", "G-1"]
+
+
+def test_store_from_the_environment(tmp_path, monkeypatch):
+    store = f"oxigraph:{tmp_path / 'env-store'}"
+    monkeypatch.setenv("VALUEGRAPH_STORE", store)
+    vg("load", str(EXAMPLES / "strategy.yaml"))
+    assert (tmp_path / "env-store").is_dir()
+    stats = json.loads(vg("stats", "--json").stdout)
+    assert stats["entities"]["Goal"] == 4

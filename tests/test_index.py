@@ -1,0 +1,71 @@
+"""The traversal index follows every committed sync in place, without rebuilding."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from graph import SyncMode
+from graph.index import TraversalIndex
+from tests.utils.factories import E, R, ids, load
+
+
+def same_index(a: TraversalIndex, b: TraversalIndex) -> None:
+    """Equal content, compared by id (numbering may differ)."""
+    assert a.counts_by_kind() == b.counts_by_kind()
+    for entity_id in set(a.ids) | set(b.ids):
+        assert a.kind_of(entity_id) == b.kind_of(entity_id), entity_id
+        if a.kind_of(entity_id):
+            assert a.status_of(entity_id) == b.status_of(entity_id), entity_id
+    for name in ("value", "depends"):
+        edges = []
+        for index in (a, b):
+            src, dst, typ = getattr(index, name).arrays()
+            edges.append(sorted(zip((index.ids[i] for i in src.tolist()), typ.tolist(),
+                                    (index.ids[i] for i in dst.tolist()), strict=True)))
+        assert edges[0] == edges[1], name
+
+
+def test_sync_updates_the_index_in_place(graph, monkeypatch):
+    load(graph, [E("OBJ", "Objective"), E("P1", "Project")], [R("P1", "CONTRIBUTES_TO", "OBJ")])
+    index = graph.index
+    snapshots = []
+    real_snapshot = graph.store.snapshot
+    monkeypatch.setattr(graph.store, "snapshot", lambda: snapshots.append(1) or real_snapshot())
+    load(graph, [E("P2", "Project"), E("PG", "Programme")], [R("P2", "PART_OF", "PG"), R("PG", "CONTRIBUTES_TO", "OBJ")])
+    assert graph.index is index and index.updates == 2
+    assert ids(graph.what_delivers("OBJ")) == ["P1", "PG", "P2"]
+    load(graph, [E("PG", "Programme", status="cancelled")], [])
+    assert ids(graph.what_delivers("OBJ")) == ["P1"]
+    load(graph, [E("OBJ", "Objective"), E("P1", "Project")], [], mode=SyncMode.FULL)
+    assert ids(graph.what_delivers("OBJ")) == []
+    assert graph.index is index and index.updates == 4
+    assert snapshots == []  # never rebuilt from the store
+    fresh = TraversalIndex.build(real_snapshot())
+    same_index(index, fresh)
+
+
+def test_overlay_is_compacted_from_memory(mem_graph):
+    load(mem_graph, [E("OBJ", "Objective")], [])
+    index = mem_graph.index
+    batch = 5000
+    load(mem_graph, [E(f"P{i}", "Project") for i in range(batch)],
+         [R(f"P{i}", "CONTRIBUTES_TO", "OBJ") for i in range(batch)])
+    assert mem_graph.index is index
+    assert index.value.compactions >= 1
+    assert len(mem_graph.what_delivers("OBJ")) == batch
+    # remove half again, with a full sync
+    keep = [E("OBJ", "Objective")] + [E(f"P{i}", "Project") for i in range(0, batch, 2)]
+    load(mem_graph, keep, [R(f"P{i}", "CONTRIBUTES_TO", "OBJ") for i in range(0, batch, 2)], mode=SyncMode.FULL)
+    assert len(mem_graph.what_delivers("OBJ")) == batch // 2
+    same_index(index, TraversalIndex.build(mem_graph.store.snapshot()))
+
+
+def test_index_is_compact(mem_graph):
+    n = 2000
+    load(mem_graph, [E("OBJ", "Objective")] + [E(f"P{i}", "Project") for i in range(n)],
+         [R(f"P{i}", "CONTRIBUTES_TO", "OBJ") for i in range(n)])
+    mem_graph.rebuild_index()
+    index = mem_graph.index
+    assert index.value.arrays()[0].dtype == np.int64  # arrays() widens for callers…
+    assert index.value._fwd.indices.dtype == np.int32  # …the stored adjacency is int32
+    assert index.value.nbytes / n < 40
