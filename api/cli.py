@@ -27,10 +27,6 @@ KindsOpt = Annotated[list[str] | None, typer.Option("--kind", "-k", help="Kinds 
 CancelledOpt = Annotated[bool, typer.Option("--include-cancelled", help="Let value paths pass through cancelled entities.")]
 
 
-class Exit(typer.Exit):
-    pass
-
-
 @contextmanager
 def _graph(store: str | None):
     url = store or Settings().store
@@ -38,12 +34,12 @@ def _graph(store: str | None):
         graph = ValueGraph.open(url)
     except (StoreError, NotImplementedError, OSError) as exc:
         render.errors.print(f"[red]cannot open the store {url}:[/] {exc}")
-        raise Exit(2) from exc
+        raise typer.Exit(2) from exc
     try:
         yield graph
     except NotFound as exc:
         render.errors.print(f"[red]{exc}[/]")
-        raise Exit(2) from exc
+        raise typer.Exit(2) from exc
     finally:
         graph.close()
 
@@ -73,6 +69,13 @@ def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Docum
     return by_source
 
 
+def _show_hits(hits, title: str, json: bool) -> None:
+    if json:
+        render.emit_json([render.hit_json(h) for h in hits])
+    else:
+        render.console.print(render.hits_table(f"{title} ({len(hits)})", hits))
+
+
 @app.command()
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Exchange documents (.json, .yaml, .yml) or folders of CSV files.")],
@@ -100,7 +103,7 @@ def load(
         render.print_errors(f"rejected: {len(problems)} error(s); nothing was written", problems)
         if json:
             render.emit_json({"errors": [{"location": e.location, "message": e.message} for e in problems]})
-        raise Exit(1)
+        raise typer.Exit(1)
     reports, failed = [], False
     with _graph(store) as graph:
         for name, doc in by_source.items():
@@ -118,7 +121,7 @@ def load(
     if json:
         render.emit_json(reports)
     if failed:
-        raise Exit(1)
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -154,10 +157,7 @@ def delivers(
     """What delivers TARGET: projects and programmes (or --kind) with a value path to it, closest first."""
     with _graph(store) as graph:
         hits = graph.what_delivers(target, _kinds(kind, DELIVERY_KINDS), include_cancelled)
-    if json:
-        render.emit_json([render.hit_json(h) for h in hits])
-    else:
-        render.console.print(render.hits_table(f"what delivers {target} ({len(hits)})", hits))
+    _show_hits(hits, f"what delivers {target}", json)
 
 
 @app.command()
@@ -170,10 +170,7 @@ def why(
     """Why ITEM exists: the goals, objectives, key results, benefits and segments it serves."""
     with _graph(store) as graph:
         hits = graph.why_exists(item, _kinds(kind, DEFAULT_WHY_KINDS))
-    if json:
-        render.emit_json([render.hit_json(h) for h in hits])
-    else:
-        render.console.print(render.hits_table(f"why {item} exists ({len(hits)})", hits))
+    _show_hits(hits, f"why {item} exists", json)
 
 
 @app.command()

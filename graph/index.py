@@ -34,6 +34,7 @@ class EdgeSet:
         self._overlay_fwd: dict[int, list[tuple[int, int]]] = {}
         self._overlay_rev: dict[int, list[tuple[int, int]]] = {}
         self._overlay_size = 0
+        self._overlay_csr: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
         self.compactions = 0
 
     @classmethod
@@ -59,6 +60,7 @@ class EdgeSet:
         self._overlay_fwd.setdefault(u, []).append((v, rel))
         self._overlay_rev.setdefault(v, []).append((u, rel))
         self._overlay_size += 1
+        self._overlay_csr = {}
 
     def remove(self, u: int, v: int, rel: int) -> None:
         pos = self._fwd.find(u, v, rel)
@@ -70,6 +72,7 @@ class EdgeSet:
             self._overlay_fwd[u].remove((v, rel))
             self._overlay_rev[v].remove((u, rel))
             self._overlay_size -= 1
+            self._overlay_csr = {}
 
     def compact_if_needed(self, n_nodes: int) -> None:
         """Fold the overlay into the arrays once it is a sizeable share of the edges."""
@@ -83,6 +86,7 @@ class EdgeSet:
         self._fwd = _Csr.build(src, dst, types, n_nodes)
         self._rev = _Csr.build(dst, src, types, n_nodes)
         self._overlay_fwd, self._overlay_rev, self._overlay_size = {}, {}, 0
+        self._overlay_csr = {}
         self.compactions += 1
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -96,18 +100,31 @@ class EdgeSet:
             types = np.concatenate([types, ex[:, 2].astype(np.int8)])
         return src, dst, types
 
-    def expand(self, frontier: np.ndarray, reverse: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """All edges leaving the frontier: (position in frontier, neighbour, type)."""
+    def neighbours(self, u: int, reverse: bool = False) -> list[tuple[int, int]]:
+        """(neighbour, relation code) of every live edge at ``u``."""
         csr, overlay = (self._rev, self._overlay_rev) if reverse else (self._fwd, self._overlay_fwd)
-        pos, nbr, typ = csr.expand(frontier)
-        if overlay:
-            extra = [(i, v, r) for i, u in enumerate(frontier.tolist()) for v, r in overlay.get(u, ())]
-            if extra:
-                ex = np.array(extra, dtype=np.int64)
-                pos = np.concatenate([pos, ex[:, 0]])
-                nbr = np.concatenate([nbr, ex[:, 1]])
-                typ = np.concatenate([typ, ex[:, 2].astype(np.int8)])
-        return pos, nbr, typ
+        out = []
+        if u < csr.n_nodes:
+            lo, hi = int(csr.indptr[u]), int(csr.indptr[u + 1])
+            alive = csr.alive[lo:hi]
+            out = list(zip(csr.indices[lo:hi][alive].tolist(), csr.types[lo:hi][alive].tolist(), strict=True))
+        return out + list(overlay.get(u, ()))
+
+    def kernel_arrays(self, reverse: bool = False) -> tuple[np.ndarray, ...]:
+        """(indptr, indices, alive, overlay indptr, overlay indices) for the compiled BFS."""
+        csr = self._rev if reverse else self._fwd
+        cached = self._overlay_csr.get(reverse)
+        if cached is None:
+            overlay = self._overlay_rev if reverse else self._overlay_fwd
+            size = max(overlay, default=-1) + 1
+            counts = np.zeros(size, np.int64)
+            for u, lst in overlay.items():
+                counts[u] = len(lst)
+            indptr = np.zeros(size + 1, np.int64)
+            np.cumsum(counts, out=indptr[1:])
+            indices = np.fromiter((v for u in range(size) for v, _ in overlay.get(u, ())), np.int32, int(indptr[-1]))
+            cached = self._overlay_csr[reverse] = (indptr, indices)
+        return csr.indptr, csr.indices, csr.alive, cached[0], cached[1]
 
 
 class _Csr:
@@ -152,21 +169,6 @@ class _Csr:
         keep = self.alive
         return src[keep], self.indices[keep].astype(np.int64), self.types[keep]
 
-    def expand(self, frontier: np.ndarray):
-        inside = np.flatnonzero(frontier < self.n_nodes)
-        starts = self.indptr[frontier[inside]]
-        lengths = self.indptr[frontier[inside] + 1] - starts
-        total = int(lengths.sum())
-        if total == 0:
-            empty = np.zeros(0, np.int64)
-            return empty, empty, np.zeros(0, np.int8)
-        pos = np.repeat(inside, lengths)
-        offsets = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        slots = np.repeat(starts, lengths) + offsets
-        keep = self.alive[slots]
-        slots = slots[keep]
-        return pos[keep], self.indices[slots].astype(np.int64), self.types[slots]
-
 
 class TraversalIndex:
     """Kinds, statuses, budgets and traversable edges of every entity, by dense number."""
@@ -187,6 +189,8 @@ class TraversalIndex:
         self.value = EdgeSet()
         self.depends = EdgeSet()
         self.updates = 0  # incremental updates applied since the index was built
+        self._cancelled: np.ndarray | None = None
+        self._rank: np.ndarray | None = None
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -230,6 +234,7 @@ class TraversalIndex:
                 self.kind[i] = ABSENT
         self.value.compact_if_needed(len(self.ids))
         self.depends.compact_if_needed(len(self.ids))
+        self._cancelled = None
         self.updates += 1
 
     def _edges_for(self, relation_type: str) -> EdgeSet:
@@ -270,12 +275,25 @@ class TraversalIndex:
     def live(self) -> np.ndarray:
         return self.kind[: self.size] != ABSENT
 
-    def kind_mask(self, kinds: Iterable[str]) -> np.ndarray:
-        codes = [self.kind_code[k] for k in kinds]
-        return np.isin(self.kind[: self.size], codes)
-
     def cancelled(self) -> np.ndarray:
-        return self.status[: self.size] == CANCELLED
+        """Whether each entity is cancelled (cached until the next update)."""
+        if self._cancelled is None or len(self._cancelled) != self.size:
+            self._cancelled = self.status[: self.size] == CANCELLED
+        return self._cancelled
+
+    def id_rank(self) -> np.ndarray:
+        """Each entity's position in id order, for sorting answers (cached until ids are added)."""
+        if self._rank is None or len(self._rank) != self.size:
+            order = sorted(range(self.size), key=self.ids.__getitem__)
+            self._rank = np.empty(self.size, np.int64)
+            self._rank[order] = np.arange(self.size)
+        return self._rank
+
+    def kind_table(self, kinds: Iterable[str]) -> np.ndarray:
+        """A lookup table: ``table[kind code]`` is True for the given kinds (ABSENT maps to False)."""
+        table = np.zeros(len(self.kind_names) + 1, bool)  # the extra slot is index -1, ABSENT
+        table[[self.kind_code[k] for k in kinds]] = True
+        return table
 
     def counts_by_kind(self) -> dict[str, int]:
         kinds = self.kind[: self.size]

@@ -96,10 +96,10 @@ def resolve(assertions: dict[str, Assertion]) -> dict[str, Value]:
     return out
 
 
-@dataclass(slots=True)
-class EntityRecord:
-    id: str
-    kind: str
+class _Asserted:
+    """A fact with every source's assertion of it."""
+
+    __slots__ = ()
     assertions: dict[str, Assertion]
 
     @property
@@ -109,6 +109,13 @@ class EntityRecord:
     @property
     def properties(self) -> dict[str, Value]:
         return resolve(self.assertions)
+
+
+@dataclass(slots=True)
+class EntityRecord(_Asserted):
+    id: str
+    kind: str
+    assertions: dict[str, Assertion]
 
     @property
     def name(self) -> str:
@@ -116,17 +123,15 @@ class EntityRecord:
 
 
 @dataclass(slots=True)
-class RelationRecord:
+class RelationRecord(_Asserted):
     key: RelationKey
     assertions: dict[str, Assertion]
 
-    @property
-    def sources(self) -> list[str]:
-        return sorted(self.assertions)
 
-    @property
-    def properties(self) -> dict[str, Value]:
-        return resolve(self.assertions)
+def budget_of(properties: dict[str, Value]) -> float | None:
+    """The budget as a number for sums, or None where it is missing."""
+    budget = properties.get("budget")
+    return float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
 
 
 @dataclass(slots=True)

@@ -28,6 +28,7 @@ from graph.model import (
     Snapshot,
     SourceState,
     Value,
+    budget_of,
     resolve,
 )
 from graph.store import Capability, Direction, Store, StoreError
@@ -246,15 +247,7 @@ class OxigraphStore(Store):
         nodes = []
         for subject, kind in kinds.items():
             props = picked.get(subject, {})
-            budget = props.get("budget")
-            nodes.append(
-                NodeState(
-                    t.entity_id(subject),
-                    kind,
-                    str(props.get("status", "active")),
-                    float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None,
-                )
-            )
+            nodes.append(NodeState(t.entity_id(subject), kind, str(props.get("status", "active")), budget_of(props)))
         edges: set[RelationKey] = set()
         for rel in self._traversed:
             for q in self._quads(None, ox.NamedNode(rel.iri), None, None):

@@ -25,6 +25,7 @@ from graph.model import (
     SyncError,
     SyncMode,
     SyncReport,
+    budget_of,
 )
 from graph.store import Store, open_store
 from graph.sync import plan_sync
@@ -61,14 +62,9 @@ class ImpactAnswer:
     affected: list[Hit]
 
 
-def _budget(props: dict) -> float | None:
-    budget = props.get("budget")
-    return float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
-
-
 def _node_state(record: EntityRecord) -> NodeState:
     props = record.properties
-    return NodeState(record.id, record.kind, str(props.get("status", "active")), _budget(props))
+    return NodeState(record.id, record.kind, str(props.get("status", "active")), budget_of(props))
 
 
 class ValueGraph:
@@ -109,7 +105,7 @@ class ValueGraph:
         changes = plan.changes
         # an entity new to the graph is exactly what this source says of it; entities that were
         # there already may carry other sources' values, so those are read back resolved
-        fresh = [NodeState(i, kind, str(props.get("status", "active")), _budget(props))
+        fresh = [NodeState(i, kind, str(props.get("status", "active")), budget_of(props))
                  for i, kind, props in changes.put_entities if i not in self.index]
         known = [e[0] for e in changes.put_entities if e[0] in self.index] + list(changes.drop_entities)
         records = self.store.entity_records(known) if known else {}
@@ -143,8 +139,8 @@ class ValueGraph:
     def entities(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
         return self.store.entity_records(ids)
 
-    def _hits(self, reached: list[traversal.Reached]) -> list[Hit]:
-        records = self.store.entity_records([r.id for r in reached]) if reached else {}
+    def _hits(self, reached: traversal.Ranked) -> list[Hit]:
+        records = self.store.entity_records(reached.ids) if len(reached) else {}
         return [Hit(records[r.id], r.distance) for r in reached if r.id in records]
 
     def what_delivers(self, target: str, kinds: Iterable[str] = traversal.DELIVERY_KINDS,
@@ -181,7 +177,7 @@ class ValueGraph:
 
     def impact(self, item: str) -> ImpactAnswer:
         found = traversal.impact(self.index, item)
-        records = self.store.entity_records([r.id for r in found.dependents + found.affected])
+        records = self.store.entity_records(found.dependents.ids + found.affected.ids)
         return ImpactAnswer(
             [Hit(records[r.id], r.distance) for r in found.dependents],
             [Hit(records[r.id], r.distance) for r in found.affected],

@@ -1,17 +1,19 @@
 """The traceability semantics, computed on the traversal index.
 
-Every function answers with entity ids (and distances); the caller fetches
-properties for all of them in one batched store read.
+Every function answers with entity numbers and distances (``Ranked``); the
+caller turns them into ids and fetches properties for all of them in one
+batched store read.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from graph import kernels
 from graph.index import ABSENT, CANCELLED, COMPLETED, EdgeSet, TraversalIndex
 from graph.model import NotFound, RelationKey
 
@@ -28,6 +30,28 @@ class Reached:
 
 
 @dataclass(frozen=True, slots=True)
+class Ranked:
+    """Entities reached by a traversal, closest first, ties in id order."""
+
+    index: TraversalIndex
+    numbers: np.ndarray
+    distances: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __iter__(self) -> Iterator[Reached]:
+        ids = self.index.ids
+        for i, d in zip(self.numbers.tolist(), self.distances.tolist(), strict=True):
+            yield Reached(ids[i], d)
+
+    @property
+    def ids(self) -> list[str]:
+        ids = self.index.ids
+        return [ids[i] for i in self.numbers.tolist()]
+
+
+@dataclass(frozen=True, slots=True)
 class Alignment:
     orphans: list[str]
     unsupported: list[str]
@@ -36,30 +60,29 @@ class Alignment:
 
 @dataclass(frozen=True, slots=True)
 class ImpactSet:
-    dependents: list[Reached]
-    affected: list[Reached]
+    dependents: Ranked
+    affected: Ranked
+
+
+_NO_SEEDS = np.zeros(0, np.int64)
 
 
 def bfs(edges: EdgeSet, seeds: Iterable[int] | np.ndarray, n: int, *, reverse: bool = False,
-        blocked: np.ndarray | None = None) -> np.ndarray:
-    """Shortest path lengths (>= 1) from any seed; -1 where unreached.
+        blocked: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(nodes, distances) of everything reached from the seeds by paths of length >= 1.
 
     Seeds are not marked at distance 0, so a seed reached from another seed gets
     its real distance. Blocked nodes are never entered."""
+    seeds = np.asarray(seeds, dtype=np.int64) if not isinstance(seeds, np.ndarray) else seeds.astype(np.int64)
+    indptr, indices, alive, o_indptr, o_indices = edges.kernel_arrays(reverse)
+    use_blocked = blocked is not None
+    mask = blocked if use_blocked else np.zeros(1, bool)
+    return kernels.bfs(indptr, indices, alive, o_indptr, o_indices, seeds, mask, use_blocked, n)
+
+
+def distance_array(nodes: np.ndarray, distances: np.ndarray, n: int) -> np.ndarray:
     dist = np.full(n, -1, np.int32)
-    frontier = np.unique(np.asarray(seeds, dtype=np.int64))
-    level = 0
-    while frontier.size:
-        level += 1
-        _, nbr, _ = edges.expand(frontier, reverse)
-        if nbr.size == 0:
-            break
-        nbr = np.unique(nbr)
-        nbr = nbr[dist[nbr] < 0]
-        if blocked is not None:
-            nbr = nbr[~blocked[nbr]]
-        dist[nbr] = level
-        frontier = nbr
+    dist[nodes] = distances
     return dist
 
 
@@ -70,32 +93,36 @@ def _number(index: TraversalIndex, entity_id: str) -> int:
     return i
 
 
-def _ranked(index: TraversalIndex, dist: np.ndarray, mask: np.ndarray) -> list[Reached]:
-    hits = np.flatnonzero((dist >= 1) & mask)
-    ids = index.ids
-    return sorted((Reached(ids[i], int(dist[i])) for i in hits.tolist()), key=lambda r: (r.distance, r.id))
+def _ranked(index: TraversalIndex, nodes: np.ndarray, dist: np.ndarray, kinds: Iterable[str] | None) -> Ranked:
+    if kinds is not None:
+        keep = index.kind_table(kinds)[index.kind[nodes]]
+        nodes, dist = nodes[keep], dist[keep]
+    else:
+        keep = index.kind[nodes] != ABSENT
+        nodes, dist = nodes[keep], dist[keep]
+    order = np.lexsort((index.id_rank()[nodes], dist))
+    return Ranked(index, nodes[order], dist[order])
+
+
+def _reach(index: TraversalIndex, start: str, kinds: Iterable[str], include_cancelled: bool, reverse: bool) -> Ranked:
+    i = _number(index, start)
+    cancelled = index.cancelled()
+    if not include_cancelled and cancelled[i]:
+        return _ranked(index, _NO_SEEDS, _NO_SEEDS.astype(np.int32), kinds)
+    nodes, dist = bfs(index.value, [i], index.size, reverse=reverse, blocked=None if include_cancelled else cancelled)
+    return _ranked(index, nodes, dist, kinds)
 
 
 def what_delivers(index: TraversalIndex, target: str, kinds: Iterable[str] = DELIVERY_KINDS,
-                  include_cancelled: bool = False) -> list[Reached]:
+                  include_cancelled: bool = False) -> Ranked:
     """Entities of ``kinds`` with a value path to ``target``, closest first."""
-    t = _number(index, target)
-    cancelled = index.cancelled()
-    if not include_cancelled and cancelled[t]:
-        return []
-    dist = bfs(index.value, [t], index.size, reverse=True, blocked=None if include_cancelled else cancelled)
-    return _ranked(index, dist, index.kind_mask(kinds))
+    return _reach(index, target, kinds, include_cancelled, reverse=True)
 
 
 def why_exists(index: TraversalIndex, item: str, kinds: Iterable[str] = DEFAULT_WHY_KINDS,
-               include_cancelled: bool = False) -> list[Reached]:
+               include_cancelled: bool = False) -> Ranked:
     """Entities of ``kinds`` that ``item`` reaches by a value path, closest first."""
-    i = _number(index, item)
-    cancelled = index.cancelled()
-    if not include_cancelled and cancelled[i]:
-        return []
-    dist = bfs(index.value, [i], index.size, blocked=None if include_cancelled else cancelled)
-    return _ranked(index, dist, index.kind_mask(kinds))
+    return _reach(index, item, kinds, include_cancelled, reverse=False)
 
 
 def paths(index: TraversalIndex, source: str, target: str, limit: int = 10,
@@ -109,24 +136,24 @@ def paths(index: TraversalIndex, source: str, target: str, limit: int = 10,
     cancelled = index.cancelled()
     if limit == 0 or s == t or (not include_cancelled and (cancelled[s] or cancelled[t])):
         return []
-    to_target = bfs(index.value, [t], index.size, reverse=True, blocked=None if include_cancelled else cancelled)
+    nodes, dist = bfs(index.value, [t], index.size, reverse=True, blocked=None if include_cancelled else cancelled)
+    to_target = dict(zip(nodes.tolist(), dist.tolist(), strict=True))
     to_target[t] = 0
-    if to_target[s] < 0:
+    if s not in to_target:
         return []
     ids, rel_names = index.ids, index.relation_names
-    heap: list = [(int(to_target[s]), (ids[s],), s, ())]
+    heap: list = [(to_target[s], (ids[s],), s, ())]
     found: list[list[RelationKey]] = []
     while heap and len(found) < limit:
         _, order_key, u, steps = heapq.heappop(heap)
         if u == t:
             found.append([RelationKey(ids[a], rel_names[r], ids[b]) for a, r, b in steps])
             continue
-        _, nbr, typ = index.value.expand(np.array([u], dtype=np.int64))
-        for v, r in zip(nbr.tolist(), typ.tolist(), strict=True):
-            if to_target[v] < 0:
+        for v, r in index.value.neighbours(u):
+            rest = to_target.get(v)
+            if rest is None:
                 continue
-            length = len(steps) + 1
-            heapq.heappush(heap, (length + int(to_target[v]), order_key + (rel_names[r], ids[v]), v, steps + ((u, r, v),)))
+            heapq.heappush(heap, (len(steps) + 1 + rest, order_key + (rel_names[r], ids[v]), v, steps + ((u, r, v),)))
     return found
 
 
@@ -135,17 +162,21 @@ def alignment(index: TraversalIndex) -> Alignment:
     live = index.live()
     cancelled = index.cancelled() & live
     kinds = index.kind[:n]
-    strategic = index.kind_mask(STRATEGY_KINDS)
+    strategic = index.kind_table(STRATEGY_KINDS)[kinds]
     projects = kinds == index.kind_code["Project"]
     status = index.status[:n]
     open_projects = projects & (status != CANCELLED) & (status != COMPLETED)
 
-    to_strategy = bfs(index.value, np.flatnonzero(strategic & ~cancelled), n, reverse=True, blocked=cancelled)
-    aligned = open_projects & (to_strategy >= 1)
+    reach_nodes, _ = bfs(index.value, np.flatnonzero(strategic & ~cancelled), n, reverse=True, blocked=cancelled)
+    reaches_strategy = np.zeros(n, bool)
+    reaches_strategy[reach_nodes] = True
+    aligned = open_projects & reaches_strategy
     orphans = open_projects & ~aligned
 
-    delivery = index.kind_mask(DELIVERY_KINDS) & ~cancelled
-    delivered = bfs(index.value, np.flatnonzero(delivery), n, blocked=cancelled) >= 1
+    delivery = index.kind_table(DELIVERY_KINDS)[kinds] & ~cancelled
+    delivered_nodes, _ = bfs(index.value, np.flatnonzero(delivery), n, blocked=cancelled)
+    delivered = np.zeros(n, bool)
+    delivered[delivered_nodes] = True
     unsupported = strategic & ~delivered
 
     budget = np.nan_to_num(index.budget[:n], nan=0.0)
@@ -163,12 +194,11 @@ def impact(index: TraversalIndex, item: str) -> ImpactSet:
     """What depends on ``item`` (through DEPENDS_ON) and what it or they reach by value paths."""
     w = _number(index, item)
     n = index.size
-    live = index.live()
-    dep_dist = bfs(index.depends, [w], n, reverse=True)
-    dep_dist[w] = -1  # a dependency cycle back to the item does not make it its own dependent
-    dependents = _ranked(index, dep_dist, live)
-    cancelled = index.cancelled() & live
-    seeds = [w] + [index.number[d.id] for d in dependents]
-    seeds = [s for s in seeds if not cancelled[s]]
-    affected_dist = bfs(index.value, seeds, n, blocked=cancelled)
-    return ImpactSet(dependents, _ranked(index, affected_dist, live))
+    dep_nodes, dep_dist = bfs(index.depends, [w], n, reverse=True)
+    keep = dep_nodes != w  # a dependency cycle back to the item does not make it its own dependent
+    dependents = _ranked(index, dep_nodes[keep], dep_dist[keep], None)
+    cancelled = index.cancelled()
+    seeds = np.concatenate([[w], dependents.numbers]).astype(np.int64)
+    seeds = seeds[~cancelled[seeds]]
+    nodes, dist = bfs(index.value, seeds, n, blocked=cancelled)
+    return ImpactSet(dependents, _ranked(index, nodes, dist, None))

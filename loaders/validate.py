@@ -162,6 +162,22 @@ def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[Syn
     return props
 
 
+def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: list[SyncError]) -> list | None:
+    """The item's required text fields (None for each missing one), or None if it is not an object."""
+    if not isinstance(item.data, dict):
+        errors.append(SyncError(str(item.where), f"{what} must be an object with {', '.join(names[:-1])} and {names[-1]}, not {_describe(item.data)}"))
+        return None
+    return [_required_text(item.data, name, item.where, errors) for name in names]
+
+
+def _first_time(key: object, label: str, location: str, item: RawItem, seen: dict, errors: list[SyncError]) -> bool:
+    if key in seen:
+        errors.append(SyncError(location, f"{label} appears twice in the document (also at {seen[key]})"))
+        return False
+    seen[key] = str(item.where)
+    return True
+
+
 def validate(source: object, entities: Iterable[RawItem], relations: Iterable[RawItem], origin: str,
              errors: list[SyncError] | None = None) -> Document:
     """A Document, or DocumentRejected listing every error (including those passed in)."""
@@ -172,51 +188,37 @@ def validate(source: object, entities: Iterable[RawItem], relations: Iterable[Ra
         errors.append(SyncError(f"{origin}: source", f"'source' must be a non-empty string, not {_describe(source)}"))
         source = None
     doc = Document(source=source, origin=origin)
-    seen: dict[str, str] = {}
+    seen: dict[object, str] = {}
     for item in entities:
-        data = item.data
-        if not isinstance(data, dict):
-            errors.append(SyncError(str(item.where), f"an entity must be an object with id, kind and name, not {_describe(data)}"))
-            continue
         n_before = len(errors)
-        entity_id = _required_text(data, "id", item.where, errors)
-        kind = _required_text(data, "kind", item.where, errors)
-        name = _required_text(data, "name", item.where, errors)
+        fields = _required_fields(item, _ENTITY_FIELDS, "an entity", errors)
+        if fields is None:
+            continue
+        entity_id, kind, name = fields
         if kind is not None and kind not in vocab.kinds:
             spec = vocab.kind_by_enum.get(kind)
             if spec is None:
                 errors.append(SyncError(item.where.field("kind"), f"unknown kind '{kind}'; the kinds are {', '.join(vocab.kinds)}"))
             kind = spec.name if spec else None
         if entity_id is not None:
-            if entity_id in seen:
-                errors.append(SyncError(item.where.field("id"), f"id '{entity_id}' appears twice in the document (also at {seen[entity_id]})"))
-            else:
-                seen[entity_id] = str(item.where)
-        props = _properties(data, _ENTITY_FIELDS, item, errors, reserved)
+            _first_time(entity_id, f"id '{entity_id}'", item.where.field("id"), item, seen, errors)
+        props = _properties(item.data, _ENTITY_FIELDS, item, errors, reserved)
         if len(errors) == n_before:
-            props = {"name": name, **props}
-            doc.entities.append(Entity(entity_id, kind, props, str(item.where)))
-    seen_keys: dict[RelationKey, str] = {}
+            doc.entities.append(Entity(entity_id, kind, {"name": name, **props}, str(item.where)))
     for item in relations:
-        data = item.data
-        if not isinstance(data, dict):
-            errors.append(SyncError(str(item.where), f"a relation must be an object with from, type and to, not {_describe(data)}"))
-            continue
         n_before = len(errors)
-        from_id = _required_text(data, "from", item.where, errors)
-        rel_type = _required_text(data, "type", item.where, errors)
-        to_id = _required_text(data, "to", item.where, errors)
+        fields = _required_fields(item, _RELATION_FIELDS, "a relation", errors)
+        if fields is None:
+            continue
+        from_id, rel_type, to_id = fields
         if rel_type is not None and rel_type not in vocab.relations:
             hint = f" (did you mean {rel_type.upper()}?)" if rel_type.upper() in vocab.relations else ""
             errors.append(SyncError(item.where.field("type"), f"unknown relation type '{rel_type}'{hint}; the types are {', '.join(vocab.relations)}"))
-        props = _properties(data, _RELATION_FIELDS, item, errors, reserved)
+        props = _properties(item.data, _RELATION_FIELDS, item, errors, reserved)
         if len(errors) == n_before:
             key = RelationKey(from_id, rel_type, to_id)
-            if key in seen_keys:
-                errors.append(SyncError(str(item.where), f"the relation {key} appears twice in the document (also at {seen_keys[key]})"))
-                continue
-            seen_keys[key] = str(item.where)
-            doc.relations.append(Relation(key, props, str(item.where)))
+            if _first_time(key, f"the relation {key}", str(item.where), item, seen, errors):
+                doc.relations.append(Relation(key, props, str(item.where)))
     if errors:
         raise DocumentRejected(errors)
     return doc
