@@ -62,10 +62,12 @@ def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Docum
             combined = by_source[name]
             combined.entities += doc.entities
             combined.relations += doc.relations
+            combined.errors += doc.errors
+            combined.unresolved |= doc.unresolved
             combined.origin += f", {doc.origin}"
         else:
             by_source[name] = Document(source=name, entities=list(doc.entities), relations=list(doc.relations),
-                                       origin=doc.origin)
+                                       origin=doc.origin, errors=list(doc.errors), unresolved=set(doc.unresolved))
     return by_source
 
 
@@ -100,28 +102,34 @@ def load(
     except DocumentRejected as exc:
         problems.extend(exc.errors)
     if problems:
-        render.print_errors(f"rejected: {len(problems)} error(s); nothing was written", problems)
-        if json:
-            render.emit_json({"errors": [{"location": e.location, "message": e.message} for e in problems]})
-        raise typer.Exit(1)
-    reports, failed = [], False
+        _reject(f"rejected: {len(problems)} error(s); nothing was written", problems, json)
+    invalid = [e for doc in by_source.values() for e in doc.errors]
+    if invalid and len(by_source) > 1:  # one bad document of several: write none of them
+        _reject(f"rejected: {len(invalid)} error(s); nothing was written", invalid, json)
+    reports: list[dict] = []
     with _graph(store) as graph:
-        for name, doc in by_source.items():
+        names = list(by_source)
+        for n, (name, doc) in enumerate(by_source.items()):
             try:
                 with render.errors.status(f"writing {len(doc.entities)} entities and {len(doc.relations)} relations for '{name}'…"):
                     report = graph.sync(doc, name, mode, dry_run=dry_run)
             except DocumentRejected as exc:
-                failed = True
-                render.print_errors(f"rejected {doc.origin}: {len(exc.errors)} error(s); nothing of it was written", exc.errors)
-                reports.append({"source": name, "errors": [{"location": e.location, "message": e.message} for e in exc.errors]})
-                continue
+                written = f"; already written: {', '.join(names[:n])}" if n else ""
+                skipped = f"; not loaded: {', '.join(names[n + 1:])}" if n + 1 < len(names) else ""
+                _reject(f"rejected {doc.origin}: {len(exc.errors)} error(s); nothing of it was written{written}{skipped}",
+                        exc.errors, json)
             reports.append(report.as_dict())
             if not json:
                 render.console.print(render.report_table(report, doc.origin))
     if json:
         render.emit_json(reports)
-    if failed:
-        raise typer.Exit(1)
+
+
+def _reject(title: str, problems: list, json: bool) -> None:
+    render.print_errors(title, problems)
+    if json:
+        render.emit_json({"errors": [{"location": e.location, "message": e.message} for e in problems]})
+    raise typer.Exit(1)
 
 
 @app.command()

@@ -50,6 +50,15 @@ class Document:
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     origin: str = ""  # file name or "request body", for messages
+    #: what validation found wrong; a sync adds what the graph finds and rejects the document if any
+    errors: list[SyncError] = field(default_factory=list)
+    #: ids of entities left out for errors of their own: relations to them are not reported again
+    unresolved: set[str] = field(default_factory=set)
+
+    def raise_if_invalid(self) -> Document:
+        if self.errors:
+            raise DocumentRejected(self.errors)
+        return self
 
 
 @dataclass(frozen=True, slots=True)

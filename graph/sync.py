@@ -60,7 +60,7 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
         state = store.source_state(source)
     else:
         state = store.source_state(source, [e.id for e in doc.entities], [r.key for r in doc.relations])
-    errors: list[SyncError] = []
+    errors: list[SyncError] = list(doc.errors)
     doc_kinds = {e.id: e.kind for e in doc.entities}
 
     for e in doc.entities:
@@ -87,7 +87,7 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
         spec = vocab.relations[r.key.type]
         from_kind, to_kind = kind_after(r.key.from_id), kind_after(r.key.to_id)
         for end, entity_id, kind in (("from", r.key.from_id, from_kind), ("to", r.key.to_id, to_kind)):
-            if kind is None:
+            if kind is None and entity_id not in doc.unresolved:
                 why = " (this sync retracts it)" if entity_id in vanishing else ""
                 errors.append(SyncError(f"{r.location}.{end}", f"no entity with id '{entity_id}' in this document or the graph{why}"))
         if from_kind and to_kind and (from_kind not in spec.from_kinds or to_kind not in spec.to_kinds):

@@ -43,7 +43,8 @@ class Loader(abc.ABC):
 
     @abc.abstractmethod
     def documents(self) -> Iterator[Document]:
-        """The validated documents the input holds; DocumentRejected on any error."""
+        """The documents the input holds, each carrying its validation errors;
+        DocumentRejected when the input cannot be read at all."""
 
 
 @cache

@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graph.model import Document, DocumentRejected, Entity, Relation, RelationKey, SyncError, Value
+from graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
 from schema import ValueType, vocabulary
 
 _ENTITY_FIELDS = ("id", "kind", "name")
@@ -180,7 +180,7 @@ def _first_time(key: object, label: str, location: str, item: RawItem, seen: dic
 
 def validate(source: object, entities: Iterable[RawItem], relations: Iterable[RawItem], origin: str,
              errors: list[SyncError] | None = None) -> Document:
-    """A Document, or DocumentRejected listing every error (including those passed in)."""
+    """A Document carrying every error found (including those passed in) in ``errors``."""
     vocab = vocabulary()
     reserved = _reserved()
     errors = list(errors or [])
@@ -190,7 +190,6 @@ def validate(source: object, entities: Iterable[RawItem], relations: Iterable[Ra
     doc = Document(source=source, origin=origin)
     seen: dict[object, str] = {}
     for item in entities:
-        n_before = len(errors)
         fields = _required_fields(item, _ENTITY_FIELDS, "an entity", errors)
         if fields is None:
             continue
@@ -203,8 +202,12 @@ def validate(source: object, entities: Iterable[RawItem], relations: Iterable[Ra
         if entity_id is not None:
             _first_time(entity_id, f"id '{entity_id}'", item.where.field("id"), item, seen, errors)
         props = _properties(item.data, _ENTITY_FIELDS, item, errors, reserved)
-        if len(errors) == n_before:
+        if entity_id is not None and kind is not None and name is not None:
+            # kept even with bad properties (the document is rejected anyway) so that the graph
+            # checks can still resolve relations to it and report their own errors
             doc.entities.append(Entity(entity_id, kind, {"name": name, **props}, str(item.where)))
+        elif entity_id is not None:
+            doc.unresolved.add(entity_id)
     for item in relations:
         n_before = len(errors)
         fields = _required_fields(item, _RELATION_FIELDS, "a relation", errors)
@@ -219,15 +222,14 @@ def validate(source: object, entities: Iterable[RawItem], relations: Iterable[Ra
             key = RelationKey(from_id, rel_type, to_id)
             if _first_time(key, f"the relation {key}", str(item.where), item, seen, errors):
                 doc.relations.append(Relation(key, props, str(item.where)))
-    if errors:
-        raise DocumentRejected(errors)
+    doc.errors = errors
     return doc
 
 
 def validate_mapping(data: object, origin: str) -> Document:
-    """Validate a parsed JSON or YAML exchange document."""
+    """Validate a parsed JSON or YAML exchange document (errors are carried in the document)."""
     if not isinstance(data, dict):
-        raise DocumentRejected([SyncError(origin, f"an exchange document must be an object with entities and relations, not {_describe(data)}")])
+        return Document(None, origin=origin, errors=[SyncError(origin, f"an exchange document must be an object with entities and relations, not {_describe(data)}")])
     errors = [
         SyncError(f"{origin}: {key}", f"unknown top-level field '{key}'; a document has {', '.join(sorted(_TOP_LEVEL))}")
         for key in data

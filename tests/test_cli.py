@@ -155,3 +155,22 @@ def test_store_from_the_environment(tmp_path, monkeypatch):
     assert (tmp_path / "env-store").is_dir()
     stats = json.loads(vg("stats", "--json").stdout)
     assert stats["entities"]["Goal"] == 4
+
+
+def test_a_bad_document_among_several_writes_none(tmp_path):
+    store = f"oxigraph:{tmp_path / 's'}"
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"source": "other", "entities": [{"id": "X", "kind": "Widget", "name": "x"}]}))
+    result = vg("load", str(EXAMPLES / "strategy.yaml"), str(bad), "--store", store, code=1)
+    assert "nothing was written" in result.output
+    assert sum(json.loads(vg("stats", "--store", store, "--json").stdout)["entities"].values()) == 0
+
+
+def test_a_document_rejected_by_the_graph_after_another_was_written(tmp_path):
+    store = f"oxigraph:{tmp_path / 's'}"
+    later = tmp_path / "later.json"
+    later.write_text(json.dumps({"source": "later", "entities": [{"id": "G-1", "kind": "Project", "name": "x"}]}))
+    result = vg("load", str(EXAMPLES / "strategy.yaml"), str(later), "--store", store, code=1)
+    assert "already written: strategy-office" in result.output
+    assert "'G-1' is a Goal already" in result.output
+    assert json.loads(vg("stats", "--store", store, "--json").stdout)["entities"]["Goal"] == 4
