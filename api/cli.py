@@ -56,8 +56,13 @@ def _kinds(given: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]
 def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Document]:
     """Documents of the same source become one, so each source is written in one transaction."""
     by_source: OrderedDict[str, Document] = OrderedDict()
+    problems = []
     for doc in docs:
-        name = resolve_source(doc, source)
+        try:
+            name = resolve_source(doc, source)
+        except DocumentRejected as exc:
+            problems += exc.errors + doc.errors
+            continue
         if name in by_source:
             combined = by_source[name]
             combined.entities += doc.entities
@@ -68,6 +73,8 @@ def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Docum
         else:
             by_source[name] = Document(source=name, entities=list(doc.entities), relations=list(doc.relations),
                                        origin=doc.origin, errors=list(doc.errors), unresolved=set(doc.unresolved))
+    if problems:
+        raise DocumentRejected(problems)
     return by_source
 
 

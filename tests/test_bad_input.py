@@ -31,9 +31,12 @@ def rejected(graph, entities, relations, mode=SyncMode.MERGE, source="test"):
     return info.value.errors
 
 
-def validation_errors(entities, relations):
+def validation_errors(entities, relations, graph=None):
+    """Errors found by validation alone; with a graph, also shows that syncing the document changes nothing."""
     errors = document(entities, relations).errors
     assert errors
+    if graph is not None:
+        assert set(errors) <= set(rejected(graph, entities, relations))
     return errors
 
 
@@ -46,28 +49,28 @@ def only(errors, location):
 GOOD = [E("NEW", "Project", budget=5)]
 
 
-def test_unknown_kind():
-    errors = validation_errors(GOOD + [E("X", "Projet")], [])
+def test_unknown_kind(seeded):
+    errors = validation_errors(GOOD + [E("X", "Projet")], [], graph=seeded)
     assert "unknown kind 'Projet'" in only(errors, "test.json: entities[1].kind")
     assert "Project" in only(errors, "test.json: entities[1].kind")
 
 
-def test_unknown_relation_type():
-    errors = validation_errors(GOOD, [R("NEW", "contributes_to", "OBJ")])
+def test_unknown_relation_type(seeded):
+    errors = validation_errors(GOOD, [R("NEW", "contributes_to", "OBJ")], graph=seeded)
     message = only(errors, "test.json: relations[0].type")
     assert "unknown relation type 'contributes_to'" in message and "CONTRIBUTES_TO" in message
 
 
 @pytest.mark.parametrize("field", ["id", "kind", "name"])
-def test_missing_required_field(field):
+def test_missing_required_field(seeded, field):
     entity = E("X", "Project")
     del entity[field]
-    errors = validation_errors(GOOD + [entity], [])
+    errors = validation_errors(GOOD + [entity], [], graph=seeded)
     assert only(errors, f"test.json: entities[1].{field}") == f"'{field}' is missing"
 
 
-def test_missing_relation_end():
-    errors = validation_errors(GOOD, [{"from": "NEW", "type": "PART_OF"}])
+def test_missing_relation_end(seeded):
+    errors = validation_errors(GOOD, [{"from": "NEW", "type": "PART_OF"}], graph=seeded)
     assert only(errors, "test.json: relations[0].to") == "'to' is missing"
 
 
@@ -80,10 +83,11 @@ def test_graph_errors_are_reported_with_validation_errors(seeded):
     }  # X is unknown for its own error: the relation from it is not reported again
 
 
-def test_every_error_is_reported_at_once():
+def test_every_error_is_reported_at_once(seeded):
     errors = validation_errors(
         [E("A", "Nope"), {"id": "B", "kind": "Project"}, E("C", "Project", budget="lots"), E("A", "Goal")],
         [R("A", "NOPE", "B")],
+        graph=seeded,
     )
     locations = {e.location for e in errors}
     assert {"test.json: entities[0].kind", "test.json: entities[1].name", "test.json: entities[2].budget",
@@ -129,8 +133,8 @@ def test_badly_typed_known_property(seeded, props, field, phrase):
     assert "NEW" not in seeded.index
 
 
-def test_badly_typed_relation_weight():
-    errors = validation_errors(GOOD, [R("NEW", "CONTRIBUTES_TO", "NEW", weight=2)])
+def test_badly_typed_relation_weight(seeded):
+    errors = validation_errors(GOOD, [R("NEW", "CONTRIBUTES_TO", "NEW", weight=2)], graph=seeded)
     assert "'weight' must be between 0 and 1" in only(errors, "test.json: relations[0].weight")
 
 
@@ -244,12 +248,39 @@ def test_unknown_top_level_field():
     assert errors[0].location == "doc.json: entites"
 
 
-def test_reserved_property_names():
-    errors = validation_errors([E("X", "Project", partOf="PG")], [])
+def test_reserved_property_names(seeded):
+    errors = validation_errors([E("X", "Project", partOf="PG")], [], graph=seeded)
     assert "reserved" in only(errors, "test.json: entities[0].partOf")
 
 
-def test_duplicate_ids_and_relations():
-    errors = validation_errors([E("X", "Project"), E("X", "Project")], [R("X", "DEPENDS_ON", "X")] * 2)
+def test_duplicate_ids_and_relations(seeded):
+    errors = validation_errors([E("X", "Project"), E("X", "Project")], [R("X", "DEPENDS_ON", "X")] * 2, graph=seeded)
     assert "appears twice" in only(errors, "test.json: entities[1].id")
     assert "appears twice" in only(errors, "test.json: relations[1]")
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("bad.json", '{"source": "test", "entities": [{"id": "NEW", "kind": "Project", "name": "n"},]}'),
+    ("bad.yaml", "source: test\nentities: [ {id: NEW, kind: Project, name: n\n"),
+    ("folder/Project.csv", 'id,name\nNEW,"n\n'),
+])
+def test_malformed_files_change_nothing(tmp_path, name, text):
+    import json as jsonlib
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from graph import ValueGraph, open_store
+
+    store = f"oxigraph:{tmp_path / 'store'}"
+    with ValueGraph(open_store(store)) as graph:
+        load(graph, BASE_ENTITIES, BASE_RELATIONS)
+        before = fingerprint(graph)
+    path = write(tmp_path, name, text)
+    target = path.parent if name.startswith("folder/") else path
+    result = CliRunner().invoke(app, ["load", str(target), "--source", "test", "--store", store, "--json"])
+    assert result.exit_code == 1
+    errors = jsonlib.loads(result.stdout)["errors"]
+    assert errors and all(e["location"].startswith(str(path)) for e in errors)
+    with ValueGraph(open_store(store)) as graph:
+        assert fingerprint(graph) == before

@@ -21,6 +21,17 @@ def fingerprint(graph: ValueGraph) -> tuple:
         sorted(e.id for e in a.unsupported),
         a.aligned_budget_share,
         graph.index.counts_by_kind(),
-        sorted(map(tuple, graph.index.value.arrays()[0].tolist() and zip(*graph.index.value.arrays()[:2]))),
+        sorted(edges(graph)),
     )
     return tuple(per_source), answers
+
+
+def edges(graph: ValueGraph) -> list[tuple[str, str, str]]:
+    """The traversal index's edges, by id."""
+    index = graph.index
+    out = []
+    for edge_set in (index.value, index.depends):
+        src, dst, typ = edge_set.arrays()
+        out += [(index.ids[a], index.relation_names[t], index.ids[b])
+                for a, b, t in zip(src.tolist(), dst.tolist(), typ.tolist(), strict=True)]
+    return out
