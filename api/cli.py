@@ -239,6 +239,76 @@ def impact(
     render.console.print(render.hits_table(f"affected ({len(answer.affected)})", answer.affected))
 
 
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default VALUEGRAPH_HOST or 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option("--port", help="Port (default VALUEGRAPH_PORT or 8000).")] = None,
+) -> None:
+    """Serve GraphQL (with GraphiQL) on /graphql and the REST API."""
+    import uvicorn
+
+    from api import logs
+    from api.app import create_app
+    from api.auth import KeyRing
+
+    overrides = {k: v for k, v in {"store": store, "host": host, "port": port}.items() if v is not None}
+    try:
+        config = Settings(**overrides)
+        keys = KeyRing.load(config.api_keys_file, config.api_keys)
+    except ValueError as exc:
+        render.errors.print(f"[red]bad configuration:[/] {exc}")
+        raise typer.Exit(2) from exc
+    if keys.empty and not _loopback(config.host):
+        render.errors.print(
+            f"[red]refusing to listen on {config.host}:[/] no API keys are configured, so every request would have "
+            "every scope. Configure keys (VALUEGRAPH_API_KEYS or VALUEGRAPH_API_KEYS_FILE; `valuegraph keys new` "
+            "makes one) or listen on 127.0.0.1."
+        )
+        raise typer.Exit(2)
+    logs.configure(config.log_level, config.log_json)
+    with _graph(config.store) as graph:
+        render.errors.print(f"valuegraph: {graph.store.backend} store {config.store}, "
+                            f"GraphQL on http://{config.host}:{config.port}/graphql"
+                            + ("" if not keys.empty else " (development: no API keys, loopback only)"))
+        uvicorn.run(create_app(config, graph), host=config.host, port=config.port, log_config=None)
+
+
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new")
+def keys_new(
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
+    scope: Annotated[list[str], typer.Option("--scope", help="read, sync, analyst or admin (repeatable).")],
+    source: Annotated[list[str] | None, typer.Option("--source", help="Sources a sync key may write (repeatable; default any).")] = None,
+) -> None:
+    """Make a new API key: prints the key (once) and the entry to configure (its hash)."""
+    from api.auth import ApiKeyConfig, hash_key, new_key
+
+    key = new_key()
+    try:
+        entry = ApiKeyConfig(name=name, hash=hash_key(key), scopes=scope, sources=source or None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    render.errors.print("[bold]key[/] (shown once; give it to the client):")
+    render.console.print(key)
+    render.errors.print("[bold]entry[/] for VALUEGRAPH_API_KEYS or the keys file:")
+    render.emit_json(entry.model_dump(mode="json", exclude_none=True))
+
+
 @app.command()
 def formats() -> None:
     """The input formats (loader plugins) installed."""

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from functools import cache
+from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from api.auth import ApiKeyConfig
 
 DEFAULT_STORE = "oxigraph:./valuegraph-data"
 
@@ -13,11 +15,19 @@ DEFAULT_STORE = "oxigraph:./valuegraph-data"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VALUEGRAPH_", env_file=".env", extra="ignore")
 
-    store: str = Field(DEFAULT_STORE, description="Store URL: memory:, oxigraph:PATH, neo4j://… or bolt://…")
-    neo4j_user: str = "neo4j"
-    neo4j_password: str = "valuegraph-dev"
+    store: str = Field(DEFAULT_STORE, description="Store URL: memory:, oxigraph:PATH")
+    host: str = Field("127.0.0.1", description="Address `valuegraph serve` listens on")
+    port: int = Field(8000, description="Port `valuegraph serve` listens on")
 
+    api_keys: list[ApiKeyConfig] = Field([], description="API keys as JSON: [{name, hash, scopes, sources}]")
+    api_keys_file: Path | None = Field(None, description="A YAML or JSON file listing API keys")
 
-@cache
-def settings() -> Settings:
-    return Settings()
+    max_query_depth: int = Field(12, description="Deepest GraphQL selection accepted")
+    max_aliases: int = Field(30, description="Most aliases in one GraphQL document")
+    max_tokens: int = Field(5000, description="Most tokens in one GraphQL document")
+    max_first: int = Field(500, description="Largest page (`first`) a connection serves")
+    max_paths: int = Field(100, description="Most paths (`limit`) one field answers")
+    max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest sync body accepted")
+
+    log_level: str = "INFO"
+    log_json: bool = Field(True, description="Structured JSON logs (false: plain text)")

@@ -20,6 +20,8 @@ from schema import vocabulary
 
 STATUSES = ("proposed", "active", "on_hold", "completed", "cancelled")
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
+HEALTHS = ("green", "amber", "red")
+_HEALTH_CODE = {h: i for i, h in enumerate(HEALTHS)}  # -1: no health given
 CANCELLED = _STATUS_CODE["cancelled"]
 COMPLETED = _STATUS_CODE["completed"]
 ABSENT = -1  # kind code of an id that no source asserts any more
@@ -186,6 +188,7 @@ class TraversalIndex:
         self.kind = np.zeros(0, np.int8)
         self.status = np.zeros(0, np.int8)
         self.budget = np.zeros(0, np.float64)
+        self.health = np.zeros(0, np.int8)
         self.value = EdgeSet()
         self.depends = EdgeSet()
         self.updates = 0  # incremental updates applied since the index was built
@@ -202,6 +205,7 @@ class TraversalIndex:
         index.kind = np.fromiter((index.kind_code[x.kind] for x in snapshot.nodes), np.int8, n)
         index.status = np.fromiter((_STATUS_CODE.get(x.status, 1) for x in snapshot.nodes), np.int8, n)
         index.budget = np.fromiter((np.nan if x.budget is None else x.budget for x in snapshot.nodes), np.float64, n)
+        index.health = np.fromiter((_HEALTH_CODE.get(x.health, -1) for x in snapshot.nodes), np.int8, n)
         value, depends = [], []
         number, codes = index.number, index.relation_code
         for e in snapshot.edges:
@@ -222,6 +226,7 @@ class TraversalIndex:
             self.kind[i] = self.kind_code[node.kind]
             self.status[i] = _STATUS_CODE.get(node.status, 1)
             self.budget[i] = np.nan if node.budget is None else node.budget
+            self.health[i] = _HEALTH_CODE.get(node.health, -1)
         for key in edges_removed:
             u, v = self.number.get(key.from_id), self.number.get(key.to_id)
             if u is not None and v is not None:
@@ -251,6 +256,7 @@ class TraversalIndex:
                 self.kind = _grown(self.kind, size, ABSENT)
                 self.status = _grown(self.status, size, 1)
                 self.budget = _grown(self.budget, size, np.nan)
+                self.health = _grown(self.health, size, -1)
         return i
 
     # ------------------------------------------------------------ reading
@@ -302,7 +308,8 @@ class TraversalIndex:
 
     @property
     def nbytes(self) -> int:
-        return self.value.nbytes + self.depends.nbytes + self.kind.nbytes + self.status.nbytes + self.budget.nbytes
+        return (self.value.nbytes + self.depends.nbytes + self.kind.nbytes + self.status.nbytes + self.budget.nbytes
+                + self.health.nbytes)
 
 
 def _edge_set(edges: list[tuple[int, int, int]], n: int) -> EdgeSet:

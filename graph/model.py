@@ -176,6 +176,13 @@ class NodeState:
     kind: str
     status: str
     budget: float | None
+    health: str | None = None
+
+    @classmethod
+    def of(cls, entity_id: str, kind: str, properties: dict[str, Value]) -> NodeState:
+        health = properties.get("health")
+        return cls(entity_id, kind, str(properties.get("status", "active")), budget_of(properties),
+                   health if isinstance(health, str) else None)
 
 
 @dataclass(slots=True)

@@ -28,7 +28,6 @@ from graph.model import (
     Snapshot,
     SourceState,
     Value,
-    budget_of,
     resolve,
 )
 from graph.store import Capability, Direction, Store, StoreError
@@ -233,7 +232,7 @@ class OxigraphStore(Store):
                 kinds[q.subject.value] = kind
                 graphs[q.subject.value].append(q.graph_name.value)
         picked: dict[str, dict[str, Value]] = defaultdict(dict)
-        for name in ("status", "budget"):
+        for name in ("status", "budget", "health"):
             per_entity: dict[str, dict[str, Value]] = defaultdict(dict)
             for q in self._quads(None, t.property_iri(name), None, None):
                 per_entity[q.subject.value][q.graph_name.value] = t.from_literal(q.object)
@@ -246,8 +245,7 @@ class OxigraphStore(Store):
                     )[name]
         nodes = []
         for subject, kind in kinds.items():
-            props = picked.get(subject, {})
-            nodes.append(NodeState(t.entity_id(subject), kind, str(props.get("status", "active")), budget_of(props)))
+            nodes.append(NodeState.of(t.entity_id(subject), kind, picked.get(subject, {})))
         edges: set[RelationKey] = set()
         for rel in self._traversed:
             for q in self._quads(None, ox.NamedNode(rel.iri), None, None):
@@ -281,6 +279,13 @@ class OxigraphStore(Store):
                     if t.source_name(q.graph_name.value) is not None}
             counts[name] = len(keys)
         return counts
+
+    def search(self, text: str) -> set[str]:
+        self.calls += 1
+        needle = ox.Literal(text.lower())
+        query = (f"SELECT DISTINCT ?e WHERE {{ GRAPH ?g {{ ?e {t.property_iri('name')} ?n }} "
+                 f"FILTER(CONTAINS(LCASE(STR(?n)), {needle})) }}")
+        return {t.entity_id(row["e"].value) for row in self._store.query(query)}
 
     def sparql(self, query: str):
         self.calls += 1

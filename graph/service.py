@@ -25,7 +25,6 @@ from graph.model import (
     SyncError,
     SyncMode,
     SyncReport,
-    budget_of,
 )
 from graph.store import Store, open_store
 from graph.sync import plan_sync
@@ -63,8 +62,7 @@ class ImpactAnswer:
 
 
 def _node_state(record: EntityRecord) -> NodeState:
-    props = record.properties
-    return NodeState(record.id, record.kind, str(props.get("status", "active")), budget_of(props))
+    return NodeState.of(record.id, record.kind, record.properties)
 
 
 class ValueGraph:
@@ -105,8 +103,7 @@ class ValueGraph:
         changes = plan.changes
         # an entity new to the graph is exactly what this source says of it; entities that were
         # there already may carry other sources' values, so those are read back resolved
-        fresh = [NodeState(i, kind, str(props.get("status", "active")), budget_of(props))
-                 for i, kind, props in changes.put_entities if i not in self.index]
+        fresh = [NodeState.of(i, kind, props) for i, kind, props in changes.put_entities if i not in self.index]
         known = [e[0] for e in changes.put_entities if e[0] in self.index] + list(changes.drop_entities)
         records = self.store.entity_records(known) if known else {}
         removed = [i for i in known if i not in records]

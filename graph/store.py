@@ -85,6 +85,10 @@ class Store(abc.ABC):
     def entity_record(self, entity_id: str) -> EntityRecord | None:
         return self.entity_records([entity_id]).get(entity_id)
 
+    def search(self, text: str) -> set[str]:
+        """Ids of the entities whose name contains ``text`` (case-insensitive)."""
+        raise NotImplementedError(f"the {self.backend} store does not search names")
+
     def sparql(self, query: str):
         raise NotImplementedError(f"the {self.backend} store does not answer SPARQL")
 

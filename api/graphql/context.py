@@ -1,0 +1,66 @@
+"""Per-request context: the graph, the caller, and DataLoaders that batch every store read."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+
+from api.auth import Principal
+from graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph
+from graph import traversal
+
+
+@dataclass
+class Limits:
+    max_first: int = 500
+    max_paths: int = 100
+
+
+class GraphContext(BaseContext):
+    def __init__(self, graph: ValueGraph, principal: Principal, limits: Limits) -> None:
+        super().__init__()
+        self.graph = graph
+        self.principal = principal
+        self.limits = limits
+        self.entities: DataLoader[str, EntityRecord | None] = DataLoader(self._load_entities)
+        self.relations_out: DataLoader[str, list[RelationRecord]] = DataLoader(self._relations(Direction.OUT))
+        self.relations_in: DataLoader[str, list[RelationRecord]] = DataLoader(self._relations(Direction.IN))
+        self.relation: DataLoader[RelationKey, RelationRecord | None] = DataLoader(self._load_relations)
+        self.paths_cache: dict = {}
+
+    async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
+        records = self.graph.entities(ids)
+        return [records.get(i) for i in ids]
+
+    def _relations(self, direction: Direction):
+        async def load(ids: list[str]) -> list[list[RelationRecord]]:
+            found: dict[str, list[RelationRecord]] = defaultdict(list)
+            for record in self.graph.store.relation_records(touching=ids, direction=direction):
+                found[record.key.from_id if direction is Direction.OUT else record.key.to_id].append(record)
+            for record in found.values():
+                record.sort(key=lambda r: (r.key.type, r.key.to_id, r.key.from_id))
+            return [found.get(i, []) for i in ids]
+
+        return load
+
+    async def _load_relations(self, keys: list[RelationKey]) -> list[RelationRecord | None]:
+        records = {r.key: r for r in self.graph.store.relation_records(keys)}
+        return [records.get(k) for k in keys]
+
+    async def relations_of(self, entity_id: str, direction: Direction) -> list[RelationRecord]:
+        if direction is Direction.OUT:
+            return await self.relations_out.load(entity_id)
+        if direction is Direction.IN:
+            return await self.relations_in.load(entity_id)
+        out = await self.relations_out.load(entity_id)
+        inn = await self.relations_in.load(entity_id)
+        return out + [r for r in inn if r.key.from_id != r.key.to_id]
+
+    def paths(self, source: str, target: str, limit: int, include_cancelled: bool = False) -> list[list[RelationKey]]:
+        key = (source, target, limit, include_cancelled)
+        if key not in self.paths_cache:
+            self.paths_cache[key] = traversal.paths(self.graph.index, source, target, limit, include_cancelled)
+        return self.paths_cache[key]

@@ -1,0 +1,283 @@
+"""The core GraphQL contract types (shared/contract/core.graphql), and their resolvers."""
+
+import base64
+import enum
+from typing import Annotated, Optional
+
+import strawberry
+from strawberry.scalars import JSON
+
+from api.errors import UserError
+from api.graphql.context import GraphContext
+from graph import Direction as StoreDirection
+from graph import EntityRecord, NotFound, RelationKey, RelationRecord
+from graph.model import SyncReport as GraphSyncReport
+from schema import vocabulary
+
+_VOCAB = vocabulary()
+
+Kind = strawberry.enum(enum.Enum("Kind", {k.enum: k.name for k in _VOCAB.kinds.values()}),
+                       description="The kinds of entity.")
+RelationType = strawberry.enum(enum.Enum("RelationType", {r: r for r in _VOCAB.relations}),
+                               description="The relation types; PART_OF … SERVES form the value chain.")
+
+
+@strawberry.enum
+class Direction(enum.Enum):
+    OUT = "out"
+    IN = "in"
+    BOTH = "both"
+
+
+@strawberry.enum
+class SyncMode(enum.Enum):
+    MERGE = "merge"
+    FULL = "full"
+
+
+Info = strawberry.Info[GraphContext, None]
+
+
+def kind_names(kinds: Optional[list[Kind]]) -> Optional[tuple[str, ...]]:
+    return None if kinds is None else tuple(k.value for k in kinds)
+
+
+def check_first(info: Info, first: Optional[int], default: int = 50) -> int:
+    """``first`` within the configured cap (null means the default)."""
+    cap = info.context.limits.max_first
+    first = default if first is None else first
+    if first < 0 or first > cap:
+        raise UserError(f"first must be between 0 and {cap}, not {first}")
+    return first
+
+
+def check_limit(info: Info, limit: Optional[int], default: int = 1) -> int:
+    cap = info.context.limits.max_paths
+    limit = default if limit is None else limit
+    if limit < 0 or limit > cap:
+        raise UserError(f"limit must be between 0 and {cap}, not {limit}")
+    return limit
+
+
+def encode_cursor(*parts: object) -> str:
+    return base64.urlsafe_b64encode("\x1f".join(map(str, parts)).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> list[str]:
+    try:
+        return base64.urlsafe_b64decode(cursor.encode()).decode().split("\x1f")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise UserError(f"'{cursor}' is not a cursor this server gave out") from exc
+
+
+def require(info: Info, entity_id: str) -> None:
+    try:
+        info.context.graph.require(entity_id)
+    except NotFound as exc:
+        raise UserError(str(exc)) from exc
+
+
+@strawberry.interface(description="Anything valuegraph knows about.")
+class Entity:
+    record: strawberry.Private[EntityRecord]
+
+    @strawberry.field
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.record.id)
+
+    @strawberry.field
+    def kind(self) -> Kind:
+        return Kind[_VOCAB.kinds[self.record.kind].enum]
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.record.name
+
+    @strawberry.field(description="Names of the sources that assert this entity.")
+    def sources(self) -> list[str]:
+        return self.record.sources
+
+    @strawberry.field(description="Every property as loaded (known and custom), keyed by its camelCase name.")
+    def properties(self) -> JSON:
+        return {k: _json_value(v) for k, v in self.record.properties.items()}
+
+    @strawberry.field
+    async def relations(self, info: Info, types: Optional[list[RelationType]] = None,
+                        direction: Optional[Direction] = Direction.OUT) -> list["Relation"]:
+        records = await info.context.relations_of(self.record.id, StoreDirection((direction or Direction.OUT).value))
+        wanted = None if types is None else {t.value for t in types}
+        return [Relation(record=r) for r in records if wanted is None or r.key.type in wanted]
+
+
+def _json_value(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def entity_object(record: EntityRecord) -> Entity:
+    from api.graphql.kinds import KIND_TYPES
+
+    return KIND_TYPES[record.kind](record=record)
+
+
+async def load_entity(info: Info, entity_id: str) -> Optional[Entity]:
+    record = await info.context.entities.load(entity_id)
+    return entity_object(record) if record is not None else None
+
+
+async def load_entities(info: Info, ids: list[str]) -> list[Entity]:
+    records = await info.context.entities.load_many(ids)
+    return [entity_object(r) for r in records if r is not None]
+
+
+@strawberry.type
+class Relation:
+    record: strawberry.Private[RelationRecord]
+
+    @strawberry.field
+    def type(self) -> RelationType:
+        return RelationType[self.record.key.type]
+
+    @strawberry.field(name="from")
+    async def from_(self, info: Info) -> Entity:
+        return await load_entity(info, self.record.key.from_id)
+
+    @strawberry.field
+    async def to(self, info: Info) -> Entity:
+        return await load_entity(info, self.record.key.to_id)
+
+    @strawberry.field
+    def weight(self) -> Optional[float]:
+        weight = self.record.properties.get("weight")
+        return float(weight) if isinstance(weight, (int, float)) and not isinstance(weight, bool) else None
+
+    @strawberry.field
+    def sources(self) -> list[str]:
+        return self.record.sources
+
+
+@strawberry.type(description="A value path, from its first entity to its last.")
+class Path:
+    keys: strawberry.Private[list[RelationKey]]
+
+    @strawberry.field
+    def length(self) -> int:
+        return len(self.keys)
+
+    @strawberry.field
+    async def nodes(self, info: Info) -> list[Entity]:
+        ids = [self.keys[0].from_id] + [k.to_id for k in self.keys]
+        return await load_entities(info, ids)
+
+    @strawberry.field
+    async def relations(self, info: Info) -> list[Relation]:
+        records = await info.context.relation.load_many(self.keys)
+        return [Relation(record=r) for r in records if r is not None]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: Optional[str]
+
+
+@strawberry.type
+class EntityEdge:
+    cursor: str
+    node: Entity
+
+
+@strawberry.type
+class EntityConnection:
+    total_count: int
+    edges: list[EntityEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Delivery:
+    target: strawberry.Private[str]
+    include_cancelled: strawberry.Private[bool]
+    item: Entity
+
+    @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
+    def paths(self, info: Info, limit: Optional[int] = 1) -> list[Path]:
+        found = info.context.paths(self.item.record.id, self.target, check_limit(info, limit), self.include_cancelled)
+        return [Path(keys=p) for p in found]
+
+
+@strawberry.type
+class DeliveryEdge:
+    cursor: str
+    node: Delivery
+
+
+@strawberry.type
+class DeliveryConnection:
+    total_count: int
+    edges: list[DeliveryEdge]
+    page_info: PageInfo
+
+
+@strawberry.type
+class Contribution:
+    item: strawberry.Private[str]
+    target: Entity
+
+    @strawberry.field
+    def paths(self, info: Info, limit: Optional[int] = 1) -> list[Path]:
+        return [Path(keys=p) for p in info.context.paths(self.item, self.target.record.id, check_limit(info, limit))]
+
+
+@strawberry.type
+class AlignmentReport:
+    orphans: list[Entity]
+    unsupported: list[Entity]
+    aligned_budget_share: Optional[float]
+
+
+@strawberry.type
+class Impact:
+    dependents: list[Entity]
+    affected: list[Entity]
+
+
+@strawberry.type
+class SyncError:
+    location: str
+    message: str
+
+
+@strawberry.type
+class KindCounts:
+    kind: str
+    created: int
+    updated: int
+    retracted: int
+    unchanged: int
+
+
+@strawberry.type
+class SyncReport:
+    created: int
+    updated: int
+    retracted: int
+    unchanged: int
+    errors: list[SyncError]
+    by_kind: list[KindCounts] = strawberry.field(description="Counts per entity kind and relation type.")
+
+    @classmethod
+    def from_report(cls, report: GraphSyncReport) -> "SyncReport":
+        return cls(
+            created=report.created, updated=report.updated, retracted=report.retracted, unchanged=report.unchanged,
+            errors=[SyncError(location=e.location, message=e.message) for e in report.errors],
+            by_kind=[KindCounts(kind=k, created=c.created, updated=c.updated, retracted=c.retracted,
+                                unchanged=c.unchanged) for k, c in report.by_kind.items()],
+        )
+
+    @classmethod
+    def rejected(cls, errors) -> "SyncReport":
+        return cls(created=0, updated=0, retracted=0, unchanged=0, by_kind=[],
+                   errors=[SyncError(location=e.location, message=e.message) for e in errors])
+
+
+IdArg = Annotated[strawberry.ID, strawberry.argument()]

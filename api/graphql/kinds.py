@@ -1,0 +1,198 @@
+"""One GraphQL object type per kind, generated from the vocabulary.
+
+Each type implements Entity, has a typed field per known property of its kind
+and relation fields named as people say them (``Project.programme``,
+``Objective.keyResults``, ``Person.manages``): the table below maps each such
+name to a relation type and direction.
+"""
+
+import datetime as dt
+import enum
+from typing import Optional
+
+import strawberry
+
+from api.graphql.core import Direction, Entity, Info, entity_object, load_entities
+from graph import Direction as StoreDirection
+from schema import ValueType, vocabulary
+
+_VOCAB = vocabulary()
+
+Status = strawberry.enum(enum.Enum("Status", {s.upper(): s for s in _VOCAB.properties["status"].allowed}))
+Health = strawberry.enum(enum.Enum("Health", {s.upper(): s for s in _VOCAB.properties["health"].allowed}))
+
+OUT, IN = StoreDirection.OUT, StoreDirection.IN
+ONE, MANY = False, True
+
+# field name -> (relation type, direction from this entity, kinds at the other end (None: any), many?)
+NAVIGATION: dict[str, dict[str, tuple]] = {
+    "Goal": {
+        "objectives": ("SUPPORTS", IN, ("Objective",), MANY),
+        "supports": ("SUPPORTS", OUT, None, MANY),
+        "supportedBy": ("SUPPORTS", IN, None, MANY),
+        "keyResults": ("MEASURES", IN, ("KeyResult",), MANY),
+        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
+        "owners": ("OWNS", IN, None, MANY),
+        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
+    },
+    "Objective": {
+        "keyResults": ("MEASURES", IN, ("KeyResult",), MANY),
+        "supports": ("SUPPORTS", OUT, None, MANY),
+        "supportedBy": ("SUPPORTS", IN, None, MANY),
+        "subObjectives": ("SUPPORTS", IN, ("Objective",), MANY),
+        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
+        "owners": ("OWNS", IN, None, MANY),
+        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
+    },
+    "KeyResult": {
+        "measures": ("MEASURES", OUT, None, MANY),
+        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
+        "owners": ("OWNS", IN, None, MANY),
+    },
+    "Portfolio": {
+        "programmes": ("PART_OF", IN, ("Programme",), MANY),
+        "projects": ("PART_OF", IN, ("Project",), MANY),
+        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
+        "manager": ("MANAGES", IN, ("Person",), ONE),
+        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
+    },
+    "Programme": {
+        "portfolio": ("PART_OF", OUT, ("Portfolio",), ONE),
+        "parentProgramme": ("PART_OF", OUT, ("Programme",), ONE),
+        "programmes": ("PART_OF", IN, ("Programme",), MANY),
+        "projects": ("PART_OF", IN, ("Project",), MANY),
+        "deliverables": ("DELIVERS", OUT, ("Deliverable",), MANY),
+        "enables": ("ENABLES", OUT, ("Outcome",), MANY),
+        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
+        "dependsOn": ("DEPENDS_ON", OUT, None, MANY),
+        "dependents": ("DEPENDS_ON", IN, None, MANY),
+        "manager": ("MANAGES", IN, ("Person",), ONE),
+        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
+        "members": ("MEMBER_OF", IN, ("Person",), MANY),
+    },
+    "Project": {
+        "programme": ("PART_OF", OUT, ("Programme",), ONE),
+        "portfolio": ("PART_OF", OUT, ("Portfolio",), ONE),
+        "deliverables": ("DELIVERS", OUT, ("Deliverable",), MANY),
+        "enables": ("ENABLES", OUT, ("Outcome",), MANY),
+        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
+        "dependsOn": ("DEPENDS_ON", OUT, None, MANY),
+        "dependents": ("DEPENDS_ON", IN, None, MANY),
+        "manager": ("MANAGES", IN, ("Person",), ONE),
+        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
+        "members": ("MEMBER_OF", IN, ("Person",), MANY),
+    },
+    "Deliverable": {
+        "producedBy": ("DELIVERS", IN, None, MANY),
+        "enables": ("ENABLES", OUT, ("Outcome",), MANY),
+        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
+        "dependsOn": ("DEPENDS_ON", OUT, None, MANY),
+        "dependents": ("DEPENDS_ON", IN, None, MANY),
+        "owners": ("OWNS", IN, None, MANY),
+    },
+    "Outcome": {
+        "enabledBy": ("ENABLES", IN, None, MANY),
+        "benefits": ("REALISES", OUT, ("Benefit",), MANY),
+        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
+        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
+        "customerSegments": ("SERVES", OUT, ("CustomerSegment",), MANY),
+        "owners": ("OWNS", IN, None, MANY),
+    },
+    "Benefit": {
+        "realisedBy": ("REALISES", IN, ("Outcome",), MANY),
+        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
+        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
+        "customerSegments": ("SERVES", OUT, ("CustomerSegment",), MANY),
+        "owners": ("OWNS", IN, None, MANY),
+    },
+    "CustomerSegment": {
+        "servedBy": ("SERVES", IN, None, MANY),
+    },
+    "Person": {
+        "manages": ("MANAGES", OUT, None, MANY),
+        "sponsorOf": ("SPONSORS", OUT, None, MANY),
+        "owns": ("OWNS", OUT, None, MANY),
+        "memberOf": ("MEMBER_OF", OUT, None, MANY),
+    },
+    "Team": {
+        "members": ("MEMBER_OF", IN, ("Person",), MANY),
+        "owns": ("OWNS", OUT, None, MANY),
+    },
+}
+
+
+def _property_field(name: str, value_type: ValueType):
+    if name == "status":
+        def resolve(root) -> Optional[Status]:
+            return Status(root.record.properties.get("status", "active"))
+    elif name == "health":
+        def resolve(root) -> Optional[Health]:
+            value = root.record.properties.get("health")
+            return Health(value) if value is not None else None
+    elif value_type is ValueType.NUMBER:
+        def resolve(root) -> Optional[float]:
+            value = root.record.properties.get(name)
+            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    elif value_type is ValueType.DATE:
+        def resolve(root) -> Optional[dt.date]:
+            value = root.record.properties.get(name)
+            return value.date() if isinstance(value, dt.datetime) else value if isinstance(value, dt.date) else None
+    else:
+        def resolve(root) -> Optional[str]:
+            value = root.record.properties.get(name)
+            return None if value is None else str(value)
+    return strawberry.field(resolver=resolve, name=name, description=_VOCAB.properties[name].comment or None)
+
+
+def _navigation_field(name: str, rel_type: str, direction: StoreDirection, kinds, many: bool):
+    target = KIND_TYPES[kinds[0]] if kinds and len(kinds) == 1 else Entity
+    wanted = None if kinds is None else set(kinds)
+
+    async def ends(root, info) -> list:
+        records = await info.context.relations_of(root.record.id, direction)
+        index = info.context.graph.index
+        ids = [r.key.to_id if direction is OUT else r.key.from_id for r in records if r.key.type == rel_type]
+        return await load_entities(info, [i for i in ids if wanted is None or index.kind_of(i) in wanted])
+
+    if many:
+        async def resolve(root, info: Info) -> list[target]:
+            return await ends(root, info)
+    else:
+        async def resolve(root, info: Info) -> Optional[target]:
+            found = await ends(root, info)
+            return found[0] if found else None
+    arrow = "->" if direction is OUT else "<-"
+    return strawberry.field(resolver=resolve, name=name, description=f"{arrow} {rel_type}")
+
+
+def _build() -> dict[str, type]:
+    classes = {k: type(k, (Entity,), {"__doc__": spec.comment, "__annotations__": {}})
+               for k, spec in _VOCAB.kinds.items()}
+    KIND_TYPES.update(classes)
+    for kind, spec in _VOCAB.kinds.items():
+        cls = classes[kind]
+        for prop in spec.properties:
+            setattr(cls, f"prop_{prop}", _property_field(prop, _VOCAB.properties[prop].type))
+        for name, (rel_type, direction, kinds, many) in NAVIGATION.get(kind, {}).items():
+            setattr(cls, f"nav_{name}", _navigation_field(name, rel_type, direction, kinds, many))
+        for name, field in EXTRA_FIELDS.get(kind, {}).items():
+            setattr(cls, f"extra_{name}", field)
+    for kind, cls in classes.items():
+        KIND_TYPES[kind] = strawberry.type(cls, description=_VOCAB.kinds[kind].comment)
+    return KIND_TYPES
+
+
+KIND_TYPES: dict[str, type] = {}
+EXTRA_FIELDS: dict[str, dict] = {}
+
+
+def build() -> dict[str, type]:
+    if not KIND_TYPES:
+        from api.graphql import rollups
+
+        EXTRA_FIELDS.update(rollups.extra_fields())
+        _build()
+    return KIND_TYPES
+
+
+__all__ = ["Direction", "Health", "KIND_TYPES", "Status", "build", "entity_object"]

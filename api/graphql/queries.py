@@ -1,0 +1,86 @@
+"""Connections shared by Query fields and per-kind fields (whatDelivers = Objective.deliveredBy)."""
+
+from bisect import bisect_right
+from typing import Optional
+
+import numpy as np
+
+from api.graphql.core import (
+    Delivery,
+    DeliveryConnection,
+    DeliveryEdge,
+    EntityConnection,
+    EntityEdge,
+    Info,
+    Kind,
+    PageInfo,
+    check_first,
+    decode_cursor,
+    encode_cursor,
+    entity_object,
+    kind_names,
+    require,
+)
+from api.errors import UserError
+from graph import traversal
+from graph.index import ABSENT, HEALTHS, STATUSES
+
+
+async def delivery_connection(info: Info, target: str, kinds: Optional[list[Kind]],
+                              include_cancelled: Optional[bool], first: Optional[int], after: Optional[str]) -> DeliveryConnection:
+    require(info, target)
+    first = check_first(info, first)
+    include_cancelled = bool(include_cancelled)
+    ranked = traversal.what_delivers(info.context.graph.index, target,
+                                     kind_names(kinds) or traversal.DELIVERY_KINDS, include_cancelled)
+    order = list(zip(ranked.distances.tolist(), ranked.ids, strict=True))
+    start = 0
+    if after is not None:
+        parts = decode_cursor(after)
+        try:
+            start = bisect_right(order, (int(parts[0]), parts[1]))
+        except (ValueError, IndexError) as exc:
+            raise UserError(f"'{after}' is not a cursor of this connection") from exc
+    page = order[start:start + first]
+    records = await info.context.entities.load_many([i for _, i in page])
+    edges = [
+        DeliveryEdge(cursor=encode_cursor(d, i),
+                     node=Delivery(item=entity_object(r), target=target, include_cancelled=include_cancelled))
+        for (d, i), r in zip(page, records, strict=True) if r is not None
+    ]
+    return DeliveryConnection(
+        total_count=len(order),
+        edges=edges,
+        page_info=PageInfo(has_next_page=start + first < len(order), end_cursor=edges[-1].cursor if edges else None),
+    )
+
+
+async def entity_connection(info: Info, kind: Optional[Kind], search: Optional[str], first: Optional[int],
+                            after: Optional[str], status: Optional[list], health: Optional[list]) -> EntityConnection:
+    first = check_first(info, first)
+    graph = info.context.graph
+    index = graph.index
+    n = index.size
+    mask = index.kind[:n] != ABSENT
+    if kind is not None:
+        mask &= index.kind[:n] == index.kind_code[kind.value]
+    if status:
+        mask &= np.isin(index.status[:n], [STATUSES.index(s.value) for s in status])
+    if health:
+        mask &= np.isin(index.health[:n], [HEALTHS.index(h.value) for h in health])
+    numbers = np.flatnonzero(mask)
+    if search:
+        found = graph.store.search(search)
+        numbers = np.array([i for i in numbers.tolist() if index.ids[i] in found], dtype=np.int64)
+    numbers = numbers[np.argsort(index.id_rank()[numbers], kind="stable")]
+    ids = [index.ids[i] for i in numbers.tolist()]
+    start = bisect_right(ids, decode_cursor(after)[0]) if after is not None else 0
+    page = ids[start:start + first]
+    records = await info.context.entities.load_many(page)
+    edges = [EntityEdge(cursor=encode_cursor(i), node=entity_object(r))
+             for i, r in zip(page, records, strict=True) if r is not None]
+    return EntityConnection(
+        total_count=len(ids),
+        edges=edges,
+        page_info=PageInfo(has_next_page=start + first < len(ids), end_cursor=edges[-1].cursor if edges else None),
+    )

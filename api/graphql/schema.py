@@ -1,0 +1,144 @@
+"""The GraphQL schema: the core contract plus typed objects per kind, with guardrails."""
+
+from typing import Annotated, Optional
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.scalars import JSON
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import Scope
+from api.errors import PermissionDenied, UserError
+from api.graphql import kinds
+from api.graphql.core import (
+    AlignmentReport,
+    Contribution,
+    DeliveryConnection,
+    Entity,
+    EntityConnection,
+    Impact,
+    Info,
+    Kind,
+    Path,
+    SyncMode,
+    SyncReport,
+    check_limit,
+    entity_object,
+    kind_names,
+    load_entities,
+    load_entity,
+    require,
+)
+from api.graphql.queries import delivery_connection, entity_connection
+from graph import DocumentRejected, SyncMode as GraphSyncMode, traversal
+from loaders import validate_mapping
+
+kinds.build()
+Status, Health = kinds.Status, kinds.Health
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def entity(self, info: Info, id: strawberry.ID) -> Optional[Entity]:
+        if id not in info.context.graph.index:
+            return None
+        return await load_entity(info, id)
+
+    @strawberry.field(description="Entities, optionally of one kind and matching a text search on name, ordered by id.")
+    async def entities(self, info: Info, kind: Optional[Kind] = None, search: Optional[str] = None,
+                       first: Optional[int] = 50, after: Optional[str] = None, status: Optional[list[Status]] = None,
+                       health: Optional[list[Health]] = None) -> EntityConnection:
+        return await entity_connection(info, kind, search, first, after, status, health)
+
+    @strawberry.field(description="Projects and programmes (or the given kinds) that deliver the target, closest first.")
+    async def what_delivers(self, info: Info, target: strawberry.ID,
+                            kinds: Optional[list[Kind]] = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
+                            include_cancelled: Optional[bool] = False, first: Optional[int] = 50,
+                            after: Optional[str] = None) -> DeliveryConnection:
+        return await delivery_connection(info, target, kinds, include_cancelled, first, after)
+
+    @strawberry.field(description="What the item serves: every entity of the given kinds that it reaches by a value path.")
+    async def why_exists(self, info: Info, item: strawberry.ID,
+                         kinds: Optional[list[Kind]] = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
+                                                        Kind.BENEFIT, Kind.CUSTOMER_SEGMENT]) -> list[Contribution]:
+        require(info, item)
+        wanted = kind_names(kinds) if kinds is not None else tuple(info.context.graph.index.kind_names)
+        ranked = traversal.why_exists(info.context.graph.index, item, wanted)
+        targets = await load_entities(info, ranked.ids)
+        return [Contribution(item=item, target=t) for t in targets]
+
+    @strawberry.field(description="Value paths from one entity to another, shortest first.")
+    def trace(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+              to: strawberry.ID, limit: Optional[int] = 10) -> list[Path]:
+        require(info, from_)
+        require(info, to)
+        return [Path(keys=p) for p in info.context.paths(from_, to, check_limit(info, limit, default=10))]
+
+    @strawberry.field
+    async def alignment(self, info: Info) -> AlignmentReport:
+        a = traversal.alignment(info.context.graph.index)
+        return AlignmentReport(orphans=await load_entities(info, a.orphans),
+                               unsupported=await load_entities(info, a.unsupported),
+                               aligned_budget_share=a.aligned_budget_share)
+
+    @strawberry.field
+    async def impact(self, info: Info, item: strawberry.ID) -> Impact:
+        require(info, item)
+        found = traversal.impact(info.context.graph.index, item)
+        return Impact(dependents=await load_entities(info, found.dependents.ids),
+                      affected=await load_entities(info, found.affected.ids))
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Same semantics as POST /api/v1/sync/{source}; a rejected document writes "
+                                     "nothing and returns its errors.")
+    async def sync(self, info: Info, source: str, document: JSON,
+                   mode: Optional[SyncMode] = SyncMode.MERGE) -> SyncReport:
+        if not info.context.principal.may_sync(source):
+            raise PermissionDenied(f"this API key may not sync as source '{source}'")
+        doc = validate_mapping(document, "document")
+        try:
+            report = await run_in_threadpool(info.context.graph.sync, doc, source,
+                                             GraphSyncMode((mode or SyncMode.MERGE).value))
+        except DocumentRejected as exc:
+            return SyncReport.rejected(exc.errors)
+        return SyncReport.from_report(report)
+
+
+class RequireReadScope(SchemaExtension):
+    """Every query needs the read scope; no resolver can skip the check.
+    (Mutations check their own, narrower, scopes.)"""
+
+    def on_execute(self):
+        context = self.execution_context
+        operation = context.operation_type
+        principal = context.context.principal
+        if operation is not None and operation.value == "query" and not principal.has(Scope.READ):
+            context.result = None
+            raise PermissionDenied("this API key lacks the read scope")
+        yield
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    return error.original_error is not None and not isinstance(error.original_error, UserError)
+
+
+def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=list(kinds.KIND_TYPES.values()),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=max_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=max_tokens),
+            RequireReadScope,
+            lambda: MaskErrors(should_mask_error=_should_mask),
+        ],
+    )
+
+
+__all__ = ["create_schema", "entity_object"]

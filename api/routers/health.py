@@ -1,0 +1,28 @@
+"""Liveness and readiness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import GraphDep, PrincipalDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz(_: PrincipalDep) -> dict:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+async def readyz(graph: GraphDep, _: PrincipalDep):
+    """The store answers."""
+    try:
+        sources = await run_in_threadpool(graph.store.sources)
+    except Exception as exc:  # noqa: BLE001 - any store failure means not ready
+        return JSONResponse({"status": "unavailable", "detail": f"the {graph.store.backend} store does not answer: {exc}"},
+                            status_code=503)
+    return {"status": "ready", "backend": graph.store.backend, "sources": len(sources)}

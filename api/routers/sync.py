@@ -1,0 +1,51 @@
+"""Sync for PMO tools: POST an exchange document as one source."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import GraphDep, PrincipalDep, SettingsDep
+from graph import DocumentRejected, SyncMode
+from loaders import validate_mapping
+
+router = APIRouter(prefix="/api/v1", tags=["sync"])
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"the body is larger than the {limit} bytes this server accepts")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise HTTPException(413, f"the body is larger than the {limit} bytes this server accepts")
+    return bytes(body)
+
+
+@router.post("/sync/{source}")
+async def sync(source: str, request: Request, graph: GraphDep, principal: PrincipalDep, settings: SettingsDep,
+               mode: Annotated[SyncMode, Query(description="merge adds and updates; full also retracts")] = SyncMode.MERGE):
+    """Sync one exchange document (JSON) as `source`: all of it is written, or nothing."""
+    if not principal.may_sync(source):
+        raise HTTPException(403, f"this API key may not sync as source '{source}'")
+    raw = await _body(request, settings.max_body_bytes)
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(400, f"the body is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+    doc = validate_mapping(data, "body")
+    try:
+        report = await run_in_threadpool(graph.sync, doc, source, mode)
+    except DocumentRejected as exc:
+        return JSONResponse(
+            {"detail": f"document rejected with {len(exc.errors)} error(s); nothing was written",
+             "errors": [{"location": e.location, "message": e.message} for e in exc.errors]},
+            status_code=422,
+        )
+    return report.as_dict()
