@@ -1,0 +1,76 @@
+"""No N+1: a GraphQL request costs a bounded number of store calls, whatever the page size."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import httpx
+
+from graph import ValueGraph, open_store
+from tests.utils.factories import E, R, load
+from tests.utils.server import ROOT, free_port, serve_in_thread, wait_until_up
+
+QUERY = """query($first: Int) { entities(kind: PROJECT, first: $first) { totalCount edges { node { id name
+  ... on Project { budget programme { name portfolio { name } } manager { name } contributesTo { id name }
+                   sponsors { name } } } } } }"""
+
+
+def portfolio(n: int) -> ValueGraph:
+    graph = ValueGraph(open_store("memory:"))
+    entities = [E("PF", "Portfolio")] + [E(f"OBJ{i}", "Objective") for i in range(10)]
+    entities += [E(f"PG{i}", "Programme") for i in range(10)] + [E(f"PER{i}", "Person") for i in range(20)]
+    relations = [R(f"PG{i}", "PART_OF", "PF") for i in range(10)]
+    for i in range(n):
+        entities.append(E(f"PRJ{i:04}", "Project", budget=i))
+        relations += [R(f"PRJ{i:04}", "PART_OF", f"PG{i % 10}"), R(f"PER{i % 20}", "MANAGES", f"PRJ{i:04}"),
+                      R(f"PRJ{i:04}", "CONTRIBUTES_TO", f"OBJ{i % 10}"),
+                      R(f"PRJ{i:04}", "CONTRIBUTES_TO", f"OBJ{(i + 3) % 10}")]
+    load(graph, entities, relations)
+    return graph
+
+
+def store_calls(n: int) -> int:
+    graph = portfolio(n)
+    with serve_in_thread(graph) as url:
+        before = graph.store.calls
+        response = httpx.post(f"{url}/graphql", json={"query": QUERY, "variables": {"first": n}})
+        calls = graph.store.calls - before
+    body = response.json()
+    assert "errors" not in body, body
+    edges = body["data"]["entities"]["edges"]
+    assert len(edges) == n
+    first = edges[0]["node"]
+    assert first["programme"]["name"] == "PG0" and first["programme"]["portfolio"]["name"] == "PF"
+    assert first["manager"]["name"] == "PER0" and {o["id"] for o in first["contributesTo"]} == {"OBJ0", "OBJ3"}
+    return calls
+
+
+def test_store_calls_do_not_grow_with_the_number_of_projects():
+    small, large = store_calls(50), store_calls(200)
+    assert small == large
+    assert large <= 12  # entities, then a relation and an entity batch per nesting level
+
+
+def test_request_id_on_every_response_and_log_line(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--store", "memory:", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "VALUEGRAPH_LOG_JSON": "true"})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_up(url)
+        given = httpx.get(f"{url}/healthz", headers={"X-Request-ID": "req-given-1"})
+        made = httpx.post(f"{url}/graphql", json={"query": "{ alignment { alignedBudgetShare } }"})
+        assert given.headers["x-request-id"] == "req-given-1"
+        assert len(made.headers["x-request-id"]) == 32
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=10)
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "valuegraph.access"]
+    assert {(a["request_id"], a["path"], a["status"]) for a in access} >= {
+        ("req-given-1", "/healthz", 200), (made.headers["x-request-id"], "/graphql", 200)}
+    assert all("request_id" in line for line in lines)
