@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test bench clean
+.PHONY: install test bench demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,11 +16,25 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q
+AUDIT := tests/graphql-http
+
+$(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package-lock.json
+	npm ci --prefix $(AUDIT) --no-audit --no-fund --silent
+
+test: $(STAMP) $(AUDIT)/node_modules/.package-lock.json
+	VALUEGRAPH_STRICT_TESTS=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.traversal --projects 10000
 
+DEMO_STORE := oxigraph:.demo/store
+
+# loads the sample portfolio into a fresh store and serves GraphiQL on http://127.0.0.1:8000/graphql
+demo: $(STAMP)
+	rm -rf .demo
+	$(BIN)/valuegraph load examples/strategy.yaml --store $(DEMO_STORE)
+	$(BIN)/valuegraph load examples/ppm --source ppm-tool --store $(DEMO_STORE)
+	$(BIN)/valuegraph serve --store $(DEMO_STORE) --host 127.0.0.1 --port 8000
+
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .demo $(AUDIT)/node_modules
