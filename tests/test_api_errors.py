@@ -198,3 +198,42 @@ def test_internal_errors_are_masked(server):
         graph.store.entity_records = real
     assert body["errors"][0]["message"] == "Unexpected error."
     assert "secret" not in json.dumps(body)
+
+
+def test_too_many_tokens_are_refused():
+    graph = ValueGraph(open_store("memory:"))
+    with serve_in_thread(graph, max_tokens=50) as url:
+        query = "{ " + " ".join(f"alignment {{ alignedBudgetShare }}" for _ in range(20)) + " }"
+        body = httpx.post(f"{url}/graphql", json={"query": query}).json()
+    assert "tokens" in body["errors"][0]["message"].lower()
+
+
+def test_serve_refuses_other_addresses_without_keys():
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--store", "memory:"])
+    assert result.exit_code == 2
+    assert "refusing to listen on 0.0.0.0" in result.output and "no API keys are configured" in result.output
+
+
+def test_keys_from_a_file_made_by_keys_new(tmp_path):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    result = CliRunner().invoke(app, ["keys", "new", "--name", "ppm", "--scope", "sync", "--source", "ppm"])
+    assert result.exit_code == 0
+    key = next(line for line in result.stdout.splitlines() if line.startswith("vg_"))
+    entry = json.loads(result.stdout[result.stdout.index("{"):])
+    assert entry["hash"] == hash_key(key) and key not in json.dumps(entry)
+    keys_file = tmp_path / "keys.yaml"
+    keys_file.write_text("keys:\n  - " + json.dumps(entry) + "\n")
+    graph = ValueGraph(open_store("memory:"))
+    with serve_in_thread(graph, api_keys_file=keys_file) as url:
+        headers = {"Authorization": f"Bearer {key}"}
+        assert post_sync(url, "ppm", DOC | {"relations": []}, headers).status_code == 200
+        assert post_sync(url, "jira", DOC | {"relations": []}, headers).status_code == 403
+        assert gql(url, "{ alignment { alignedBudgetShare } }", headers).json()["errors"][0]["message"] == \
+            "this API key lacks the read scope"

@@ -239,3 +239,19 @@ def test_edge_cases_cancelled_intermediates_and_weird_ids(edge_cases):
     assert impact == {"dependents": [{"id": "P3"}], "affected": [{"id": "O"}, {"id": "G"}]}
     weird = session.execute(gql('{ entity(id: "P 1/ü") { id ... on Project { programme { id status } } } }'))
     assert weird["entity"] == {"id": "P 1/ü", "programme": {"id": "PG", "status": "CANCELLED"}}
+
+
+def test_sync_mutation_through_the_client(edge_cases):
+    session = edge_cases
+    mutation = gql("""mutation($doc: JSON!, $mode: SyncMode) {
+      sync(source: "client", document: $doc, mode: $mode) { created updated retracted unchanged errors { location message } } }""")
+    doc = {"entities": [{"id": "NEW", "kind": "Project", "name": "New"}],
+           "relations": [{"from": "NEW", "type": "CONTRIBUTES_TO", "to": "O"}]}
+    report = ask(session, mutation, {"doc": doc, "mode": "MERGE"})["sync"]
+    assert report == {"created": 2, "updated": 0, "retracted": 0, "unchanged": 0, "errors": []}
+    delivers = ask(session, WHAT_DELIVERS, {"target": "O"})["whatDelivers"]
+    assert "NEW" in [e["node"]["item"]["id"] for e in delivers["edges"]]
+    bad = ask(session, mutation, {"doc": {"entities": [{"id": "NEW", "kind": "Goal", "name": "x"}]}, "mode": "FULL"})
+    assert bad["sync"]["errors"][0]["location"] == "document: entities[0].kind"
+    retract = ask(session, mutation, {"doc": {"entities": []}, "mode": "FULL"})["sync"]
+    assert retract["retracted"] == 2
