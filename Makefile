@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test bench demo clean
+.PHONY: install test bench demo clean neo4j neo4j-stop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,14 @@ AUDIT := tests/graphql-http
 $(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package-lock.json
 	npm ci --prefix $(AUDIT) --no-audit --no-fund --silent
 
-test: $(STAMP) $(AUDIT)/node_modules/.package-lock.json
+# a local Neo4j Community server (bolt://127.0.0.1:7687, data in .neo4j/), fetched from Maven Central
+neo4j:
+	deploy/neo4j/neo4j.sh start
+
+neo4j-stop:
+	deploy/neo4j/neo4j.sh stop
+
+test: $(STAMP) $(AUDIT)/node_modules/.package-lock.json neo4j
 	VALUEGRAPH_STRICT_TESTS=1 $(BIN)/python -m pytest -q
 
 bench: $(STAMP)

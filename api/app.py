@@ -16,11 +16,17 @@ from api.auth import KeyRing
 from api.deps import get_principal
 from api.graphql.context import GraphContext, Limits
 from api.graphql.schema import create_schema
-from api.routers import health, sync
+from api.routers import cypher, health, sync
 from api.settings import Settings
-from graph import ValueGraph
+from graph import StoreUnavailable, ValueGraph
 
 log = logging.getLogger("valuegraph.access")
+
+
+def open_graph(settings: Settings) -> ValueGraph:
+    """The graph of ``settings.store``; its index is built on first use, so that a server can start
+    (and say it is not ready) before a remote store answers."""
+    return ValueGraph.open(settings.store, lazy=True, user=settings.neo4j_user, password=settings.neo4j_password)
 
 
 def create_app(settings: Settings | None = None, graph: ValueGraph | None = None) -> FastAPI:
@@ -30,7 +36,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.graph = graph or ValueGraph.open(settings.store)
+        app.state.graph = graph or open_graph(settings)
         try:
             yield
         finally:
@@ -53,7 +59,12 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     app.include_router(GraphQLRouter(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql",
                        dependencies=[Depends(get_principal)])
     app.include_router(sync.router)
+    app.include_router(cypher.router)
     app.include_router(health.router)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_unavailable(request: Request, exc: StoreUnavailable):
+        return JSONResponse({"detail": str(exc)}, status_code=503)
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):

@@ -11,7 +11,7 @@ import typer
 
 from api import render
 from api.settings import Settings
-from graph import DocumentRejected, NotFound, StoreError, SyncMode, ValueGraph
+from graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
 from graph.model import Document
 from graph.service import resolve_source
 from graph.traversal import DEFAULT_WHY_KINDS, DELIVERY_KINDS
@@ -28,16 +28,20 @@ CancelledOpt = Annotated[bool, typer.Option("--include-cancelled", help="Let val
 
 
 @contextmanager
-def _graph(store: str | None):
-    url = store or Settings().store
+def _graph(store: str | None, lazy: bool = False):
+    config = Settings()
+    url = store or config.store
     try:
-        graph = ValueGraph.open(url)
+        graph = ValueGraph.open(url, lazy=lazy, user=config.neo4j_user, password=config.neo4j_password)
     except (StoreError, NotImplementedError, OSError) as exc:
         render.errors.print(f"[red]cannot open the store {url}:[/] {exc}")
         raise typer.Exit(2) from exc
     try:
         yield graph
     except NotFound as exc:
+        render.errors.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from exc
+    except StoreError as exc:
         render.errors.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     finally:
@@ -278,7 +282,12 @@ def serve(
         )
         raise typer.Exit(2)
     logs.configure(config.log_level, config.log_json)
-    with _graph(config.store) as graph:
+    with _graph(config.store, lazy=True) as graph:
+        try:
+            graph.index  # noqa: B018 - build the index now when the store answers
+        except StoreUnavailable as exc:
+            render.errors.print(f"[yellow]valuegraph: {exc}; serving anyway: /readyz answers 503 and requests "
+                                "get 503 until the store answers[/]")
         render.errors.print(f"valuegraph: {graph.store.backend} store {config.store}, "
                             f"GraphQL on http://{config.host}:{config.port}/graphql"
                             + ("" if not keys.empty else " (development: no API keys, loopback only)"))
@@ -307,6 +316,45 @@ def keys_new(
     render.console.print(key)
     render.errors.print("[bold]entry[/] for VALUEGRAPH_API_KEYS or the keys file:")
     render.emit_json(entry.model_dump(mode="json", exclude_none=True))
+
+
+@app.command()
+def cypher(
+    query: Annotated[str, typer.Argument(help="A reading Cypher query.")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE (JSON values; repeatable).")] = None,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Run a read-only Cypher query on a Neo4j store."""
+    import orjson
+
+    from api.routers.cypher import run_cypher
+
+    parameters = {}
+    for item in param or []:
+        name, _, raw = item.partition("=")
+        try:
+            parameters[name] = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            parameters[name] = raw
+    config = Settings()
+    with _graph(store, lazy=True) as graph:
+        try:
+            answer = run_cypher(graph, query, parameters, config.cypher_timeout_seconds, config.cypher_max_rows)
+        except (ValueError, NotImplementedError) as exc:
+            render.errors.print(f"[red]{exc}[/]")
+            raise typer.Exit(1) from exc
+    if json:
+        render.emit_json(answer)
+        return
+    from rich.table import Table
+
+    table = Table(*answer["columns"])
+    for row in answer["rows"]:
+        table.add_row(*(orjson.dumps(v).decode() if isinstance(v, (dict, list)) else str(v) for v in row))
+    render.console.print(table)
+    if answer["truncated"]:
+        render.errors.print(f"[yellow]only the first {config.cypher_max_rows} rows[/]")
 
 
 @app.command()

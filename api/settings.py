@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     max_first: int = Field(500, description="Largest page (`first`) a connection serves")
     max_paths: int = Field(100, description="Most paths (`limit`) one field answers")
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest sync body accepted")
+    cypher_timeout_seconds: float = Field(10.0, description="Longest a read-only Cypher query may run")
+    cypher_max_rows: int = Field(1000, description="Most rows a Cypher query returns")
+
+    neo4j_user: str = Field("neo4j", description="Neo4j user, unless the store URL names one")
+    neo4j_password: str = Field("valuegraph-dev", description="Neo4j password, unless the store URL gives one")
 
     log_level: str = "INFO"
     log_json: bool = Field(True, description="Structured JSON logs (false: plain text)")

@@ -14,7 +14,7 @@ from graph.model import (
     SyncReport,
 )
 from graph.service import ValueGraph
-from graph.store import Capability, Direction, Store, StoreError, open_store
+from graph.store import Capability, Direction, Store, StoreError, StoreUnavailable, open_store
 
 __all__ = [
     "Capability",
@@ -29,6 +29,7 @@ __all__ = [
     "RelationRecord",
     "Store",
     "StoreError",
+    "StoreUnavailable",
     "SyncError",
     "SyncMode",
     "SyncReport",

@@ -66,14 +66,25 @@ def _node_state(record: EntityRecord) -> NodeState:
 
 
 class ValueGraph:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, lazy: bool = False) -> None:
+        """``lazy``: build the traversal index on first use (a server may start before its store answers)."""
         self.store = store
         self._lock = threading.RLock()
-        self.index = TraversalIndex.build(store.snapshot())
+        self._index: TraversalIndex | None = None
+        if not lazy:
+            self._index = TraversalIndex.build(store.snapshot())
+
+    @property
+    def index(self) -> TraversalIndex:
+        if self._index is None:
+            with self._lock:
+                if self._index is None:
+                    self._index = TraversalIndex.build(self.store.snapshot())
+        return self._index
 
     @classmethod
-    def open(cls, url: str) -> ValueGraph:
-        return cls(open_store(url))
+    def open(cls, url: str, *, lazy: bool = False, **credentials) -> ValueGraph:
+        return cls(open_store(url, **credentials), lazy=lazy)
 
     def close(self) -> None:
         self.store.close()
@@ -127,7 +138,7 @@ class ValueGraph:
 
     def rebuild_index(self) -> None:
         with self._lock:
-            self.index = TraversalIndex.build(self.store.snapshot())
+            self._index = TraversalIndex.build(self.store.snapshot())
 
     # ------------------------------------------------------------ reading
     def entity(self, entity_id: str) -> EntityRecord | None:

@@ -27,7 +27,11 @@ class Direction(str, enum.Enum):
 
 
 class StoreError(Exception):
-    """The store could not be opened or did not answer."""
+    """The store could not be opened or refused an operation."""
+
+
+class StoreUnavailable(StoreError):
+    """The store does not answer now (a server that is down or unreachable); try again later."""
 
 
 class Store(abc.ABC):
@@ -102,8 +106,9 @@ class Store(abc.ABC):
         self.close()
 
 
-def open_store(url: str) -> Store:
-    """A store from its URL: ``memory:``, ``oxigraph:PATH`` (neo4j URLs come with that backend)."""
+def open_store(url: str, *, user: str | None = None, password: str | None = None) -> Store:
+    """A store from its URL: ``memory:``, ``oxigraph:PATH``, ``neo4j://HOST[:PORT]`` or ``bolt://…``
+    (user and password from the URL, else from the arguments)."""
     scheme, _, rest = url.partition(":")
     if scheme == "memory":
         from graph.oxigraph import OxigraphStore
@@ -116,5 +121,7 @@ def open_store(url: str) -> Store:
             raise StoreError("oxigraph: needs a folder, as in oxigraph:./valuegraph-data")
         return OxigraphStore(rest)
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
-        raise NotImplementedError(f"the neo4j store ({url}) is not available in this build")
+        from graph.neo4j import Neo4jStore
+
+        return Neo4jStore(url, user, password)
     raise StoreError(f"unknown store URL {url!r}: use memory:, oxigraph:PATH, neo4j://HOST or bolt://HOST")

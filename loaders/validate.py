@@ -47,7 +47,8 @@ class RawItem:
 
 def _reserved() -> set[str]:
     vocab = vocabulary()
-    return {"id", "kind", "sources", "properties", "relations"} | {r.local_name for r in vocab.relations.values()}
+    return ({"id", "kind", "sources", "properties", "relations", "_assertions"}
+            | {r.local_name for r in vocab.relations.values()})
 
 
 def _describe(value: object) -> str:

@@ -7,7 +7,8 @@ from schema.registry import (
     RelationSpec,
     ValueType,
     Vocabulary,
+    neo4j_statements,
     vocabulary,
 )
 
-__all__ = ["VG", "KindSpec", "PropertySpec", "RelationSpec", "ValueType", "Vocabulary", "vocabulary"]
+__all__ = ["VG", "KindSpec", "PropertySpec", "RelationSpec", "ValueType", "Vocabulary", "neo4j_statements", "vocabulary"]

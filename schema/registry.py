@@ -215,3 +215,10 @@ def _shape_constraints(g: _Triples) -> dict[str, dict]:
                 c["default"] = default.value
             out[path] = c
     return out
+
+
+def neo4j_statements() -> list[str]:
+    """The Neo4j constraints and indexes (schema/neo4j.cypher), one statement each."""
+    text = resources.files(__package__).joinpath("neo4j.cypher").read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("//")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

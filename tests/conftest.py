@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,25 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-BACKENDS = ["memory", "oxigraph"]
+BACKENDS = ["memory", "oxigraph", "neo4j"]
+NEO4J_URL = os.environ.get("VALUEGRAPH_TEST_NEO4J_URL", "bolt://127.0.0.1:7687")
+NEO4J_AUTH = {"user": os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
+              "password": os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev")}
+
+
+def neo4j_store():
+    """The test Neo4j server's database, emptied; skipped only outside `make test`."""
+    from graph.store import StoreUnavailable
+
+    store = open_store(NEO4J_URL, **NEO4J_AUTH)
+    try:
+        store.clear()
+    except StoreUnavailable as exc:
+        store.close()
+        if os.environ.get("VALUEGRAPH_STRICT_TESTS"):
+            pytest.fail(f"Neo4j must run for `make test` (make neo4j): {exc}")
+        pytest.skip(f"no Neo4j server ({exc}); `make test` starts one")
+    return store
 
 
 def store_url(backend: str, tmp_path: Path) -> str:
@@ -27,7 +46,8 @@ def backend(request) -> str:
 @pytest.fixture
 def graph(backend, tmp_path):
     """An empty graph on each store backend."""
-    g = ValueGraph(open_store(store_url(backend, tmp_path)))
+    store = neo4j_store() if backend == "neo4j" else open_store(store_url(backend, tmp_path))
+    g = ValueGraph(store)
     yield g
     g.close()
 

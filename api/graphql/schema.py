@@ -31,7 +31,8 @@ from api.graphql.core import (
     require,
 )
 from api.graphql.queries import delivery_connection, entity_connection
-from graph import DocumentRejected, SyncMode as GraphSyncMode, traversal
+from graph import DocumentRejected, StoreUnavailable, traversal
+from graph import SyncMode as GraphSyncMode
 from loaders import validate_mapping
 
 kinds.build()
@@ -122,8 +123,18 @@ class RequireReadScope(SchemaExtension):
         yield
 
 
+class StoreAvailability(SchemaExtension):
+    """A store that does not answer makes the whole response a 503, with the store's message."""
+
+    def on_execute(self):
+        yield
+        result = self.execution_context.result
+        if result is not None and any(isinstance(e.original_error, StoreUnavailable) for e in result.errors or ()):
+            self.execution_context.context.response.status_code = 503
+
+
 def _should_mask(error: GraphQLError) -> bool:
-    return error.original_error is not None and not isinstance(error.original_error, UserError)
+    return error.original_error is not None and not isinstance(error.original_error, (UserError, StoreUnavailable))
 
 
 def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
@@ -136,6 +147,7 @@ def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 
             lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             RequireReadScope,
+            StoreAvailability,
             lambda: MaskErrors(should_mask_error=_should_mask),
         ],
     )

@@ -1,0 +1,289 @@
+"""The Neo4j backend (``neo4j://…``, ``bolt://…``): for users who outgrow one machine.
+
+The graph model is the contract's: nodes ``:Entity:<Kind>`` with camelCase
+properties, relationship types exactly the relation types. Provenance per
+source lives on each node and relationship (``sources``, ``_assertions``). One
+driver per store; every access goes through ``execute_read`` /
+``execute_write`` with small transaction functions and parameters only;
+writes are ``UNWIND $rows … MERGE`` batches, one transaction per sync.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import neo4j
+from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+
+from graph.model import (
+    Assertion,
+    ChangeSet,
+    EntityRecord,
+    NodeState,
+    RelationKey,
+    RelationRecord,
+    Snapshot,
+    SourceState,
+    resolve,
+)
+from graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
+from graph.store import Capability, Direction, Store, StoreError, StoreUnavailable
+from schema import neo4j_statements, vocabulary
+
+_RESERVED = {"id", "kind", "sources", ASSERTIONS}
+
+
+def _unavailable(url: str, exc: Exception) -> StoreUnavailable:
+    return StoreUnavailable(f"the neo4j store at {url} does not answer: {exc}")
+
+
+class Neo4jStore(Store):
+    backend = "neo4j"
+    capabilities = frozenset({Capability.PERSISTENT, Capability.CYPHER})
+
+    def __init__(self, url: str, user: str | None = None, password: str | None = None,
+                 database: str | None = None) -> None:
+        parts = urlsplit(url)
+        user = unquote(parts.username) if parts.username else user
+        password = unquote(parts.password) if parts.password else password
+        netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
+        self.url = urlunsplit((parts.scheme, netloc, "", "", ""))  # never the password
+        self.database = database or (parts.path.strip("/") or None) or "neo4j"
+        self._driver = neo4j.GraphDatabase.driver(
+            self.url, auth=(user or "neo4j", password or ""), connection_timeout=5, max_transaction_retry_time=5,
+            notifications_min_severity="OFF")
+        vocab = vocabulary()
+        self._traversed = [r.name for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"]
+        self.calls = 0
+        self._ready = False
+        try:
+            self.ensure_schema()
+        except StoreUnavailable:
+            pass  # the server may come later; every call tries again
+
+    # ------------------------------------------------------------ plumbing
+    def ensure_schema(self) -> None:
+        if self._ready:
+            return
+        for statement in neo4j_statements():
+            self._run(lambda tx, s=statement: tx.run(s).consume(), write=True)
+        self._ready = True
+
+    def _run(self, work, write: bool = False, **kwargs):
+        try:
+            with self._driver.session(database=self.database) as session:
+                return (session.execute_write if write else session.execute_read)(work, **kwargs)
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise _unavailable(self.url, exc) from exc
+        except AuthError as exc:
+            raise StoreError(f"the neo4j store at {self.url} refused the credentials: {exc.message}") from exc
+
+    def _call(self, work, write: bool = False, **kwargs):
+        self.calls += 1
+        self.ensure_schema()
+        return self._run(work, write, **kwargs)
+
+    def close(self) -> None:
+        self._driver.close()
+
+    # ------------------------------------------------------------ core
+    def source_state(self, source, entity_ids=None, relation_keys=None) -> SourceState:
+        full = entity_ids is None and relation_keys is None
+        ids = None if full else list(entity_ids or ())
+        keys = None if full else [list(k) for k in relation_keys or ()]
+
+        def work(tx):
+            if full:
+                nodes = tx.run("MATCH (n:Entity) WHERE $source IN n.sources RETURN n.id AS id, n.kind AS kind, "
+                               f"n.{ASSERTIONS} AS a", source=source).values()
+                rels = tx.run("MATCH (a:Entity)-[r]->(b:Entity) WHERE $source IN r.sources "
+                              f"RETURN a.id, type(r), b.id, r.{ASSERTIONS}", source=source).values()
+            else:
+                nodes = tx.run("UNWIND $ids AS id MATCH (n:Entity {id: id}) WHERE $source IN n.sources "
+                               f"RETURN n.id, n.kind, n.{ASSERTIONS}", ids=ids, source=source).values()
+                rels = tx.run("UNWIND $keys AS k MATCH (a:Entity {id: k[0]})-[r]->(b:Entity {id: k[2]}) "
+                              f"WHERE type(r) = k[1] AND $source IN r.sources RETURN a.id, type(r), b.id, r.{ASSERTIONS}",
+                              keys=keys, source=source).values()
+            return nodes, rels
+
+        nodes, rels = self._call(work)
+        state = SourceState()
+        for entity_id, kind, text in nodes:
+            state.entities[entity_id] = (kind, load_assertions(text)[source].properties)
+        for a, rel_type, b, text in rels:
+            state.relations[RelationKey(a, rel_type, b)] = load_assertions(text)[source].properties
+        return state
+
+    def entity_records(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
+        ids = list(dict.fromkeys(ids))
+        rows = self._call(lambda tx: tx.run(
+            f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}) RETURN n.id, n.kind, n.{ASSERTIONS}", ids=ids).values())
+        return {i: EntityRecord(i, kind, load_assertions(text)) for i, kind, text in rows}
+
+    def relation_records(self, keys=(), *, touching=(), direction=Direction.BOTH) -> list[RelationRecord]:
+        keys = [list(k) for k in keys]
+        touching = list(touching)
+
+        def work(tx):
+            rows = []
+            ret = f"RETURN a.id, type(r), b.id, r.{ASSERTIONS}"
+            if keys:
+                rows += tx.run("UNWIND $keys AS k MATCH (a:Entity {id: k[0]})-[r]->(b:Entity {id: k[2]}) "
+                               f"WHERE type(r) = k[1] {ret}", keys=keys).values()
+            if touching and direction in (Direction.OUT, Direction.BOTH):
+                rows += tx.run(f"UNWIND $ids AS id MATCH (a:Entity {{id: id}})-[r]->(b:Entity) {ret}",
+                               ids=touching).values()
+            if touching and direction in (Direction.IN, Direction.BOTH):
+                rows += tx.run(f"UNWIND $ids AS id MATCH (a:Entity)-[r]->(b:Entity {{id: id}}) {ret}",
+                               ids=touching).values()
+            return rows
+
+        found: dict[RelationKey, RelationRecord] = {}
+        for a, rel_type, b, text in self._call(work):
+            key = RelationKey(a, rel_type, b)
+            found.setdefault(key, RelationRecord(key, load_assertions(text)))
+        return list(found.values())
+
+    def commit(self, changes: ChangeSet) -> int:
+        return self._call(_commit, write=True, changes=changes)
+
+    def snapshot(self) -> Snapshot:
+        def work(tx):
+            nodes = tx.run("MATCH (n:Entity) RETURN n.id, n.kind, n.status, n.budget, n.health").values()
+            edges = tx.run("MATCH (a:Entity)-[r]->(b:Entity) WHERE type(r) IN $types RETURN a.id, type(r), b.id",
+                           types=self._traversed).values()
+            return nodes, edges
+
+        nodes, edges = self._call(work)
+        return Snapshot(
+            [NodeState.of(i, kind, {k: v for k, v in (("status", s), ("budget", b), ("health", h)) if v is not None})
+             for i, kind, s, b, h in nodes],
+            sorted(RelationKey(*e) for e in edges),
+        )
+
+    def sources(self) -> dict[str, dict]:
+        rows = self._call(lambda tx: tx.run(
+            "MATCH (s:ValuegraphSource) RETURN s.name, s.lastSync, s.seq ORDER BY s.name").values())
+        return {name: {"lastSync": from_neo4j(last).isoformat() if last else None, "seq": seq}
+                for name, last, seq in rows}
+
+    def relation_counts(self) -> dict[str, int]:
+        rows = dict(self._call(lambda tx: tx.run(
+            "MATCH (:Entity)-[r]->(:Entity) RETURN type(r), count(*)").values()))
+        return {name: rows.get(name, 0) for name in vocabulary().relations}
+
+    def search(self, text: str) -> set[str]:
+        rows = self._call(lambda tx: tx.run(
+            "MATCH (n:Entity) WHERE toLower(n.name) CONTAINS toLower($text) RETURN n.id", text=text).values())
+        return {r[0] for r in rows}
+
+    def cypher(self, query: str, parameters: dict | None = None, timeout: float = 10.0, max_rows: int = 1000):
+        """A read-only query in a READ transaction: (columns, rows, truncated)."""
+
+        @neo4j.unit_of_work(timeout=timeout)
+        def work(tx):
+            result = tx.run(query, parameters or {})
+            columns = list(result.keys())
+            rows = []
+            for record in result:
+                if len(rows) == max_rows:
+                    return columns, rows, True
+                rows.append([_plain(v) for v in record.values()])
+            return columns, rows, False
+
+        try:
+            return self._call(work)
+        except Neo4jError as exc:
+            raise CypherError(exc.message or str(exc)) from exc
+
+    def clear(self) -> None:
+        """Delete everything valuegraph stored in this database (tests and re-imports)."""
+        self._call(lambda tx: tx.run("MATCH (n) WHERE n:Entity OR n:ValuegraphSource OR n:ValuegraphMeta "
+                                     "DETACH DELETE n").consume(), write=True)
+
+
+class CypherError(StoreError):
+    """The database refused a Cypher query (syntax, a write in a read transaction, a timeout)."""
+
+
+def _plain(value):
+    if isinstance(value, neo4j.graph.Node):
+        return {"labels": sorted(value.labels), **{k: _plain(v) for k, v in value.items() if k != ASSERTIONS}}
+    if isinstance(value, neo4j.graph.Relationship):
+        return {"type": value.type, "from": value.start_node.get("id") if value.start_node else None,
+                "to": value.end_node.get("id") if value.end_node else None,
+                **{k: _plain(v) for k, v in value.items() if k != ASSERTIONS}}
+    if isinstance(value, neo4j.graph.Path):
+        return {"nodes": [_plain(n) for n in value.nodes], "relationships": [_plain(r) for r in value.relationships]}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    value = from_neo4j(value)
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime, dt.time)) else value
+
+
+def _node_props(entity_id: str, kind: str, assertions: dict[str, Assertion]) -> dict:
+    props = {k: v for k, v in resolve(assertions).items() if k not in _RESERVED}
+    return {**props, "id": entity_id, "kind": kind, "sources": sorted(assertions),
+            ASSERTIONS: dump_assertions(assertions)}
+
+
+def _rel_props(assertions: dict[str, Assertion]) -> dict:
+    props = {k: v for k, v in resolve(assertions).items() if k not in _RESERVED}
+    return {**props, "sources": sorted(assertions), ASSERTIONS: dump_assertions(assertions)}
+
+
+def _commit(tx, changes: ChangeSet) -> int:
+    """One sync of one source: read the touched facts, merge this source's assertions, write them back."""
+    seq = tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
+                 "SET m.seq = m.seq + 1 RETURN m.seq").single()[0]
+    source = changes.source
+    ids = [e[0] for e in changes.put_entities] + list(changes.drop_entities)
+    current = {i: (kind, load_assertions(text)) for i, kind, text in tx.run(
+        f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}) RETURN n.id, n.kind, n.{ASSERTIONS}", ids=ids).values()}
+    keys = [list(k) for k, _ in changes.put_relations] + [list(k) for k in changes.drop_relations]
+    current_rels = {RelationKey(a, t, b): load_assertions(text) for a, t, b, text in tx.run(
+        "UNWIND $keys AS k MATCH (a:Entity {id: k[0]})-[r]->(b:Entity {id: k[2]}) WHERE type(r) = k[1] "
+        f"RETURN a.id, type(r), b.id, r.{ASSERTIONS}", keys=keys).values()}
+
+    put_nodes, delete_nodes = [], []
+    for entity_id, kind, props in changes.put_entities:
+        assertions = current.get(entity_id, (kind, {}))[1]
+        assertions[source] = Assertion(seq, props)
+        put_nodes.append({"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions)})
+    for entity_id in changes.drop_entities:
+        kind, assertions = current.get(entity_id, (None, {}))
+        assertions.pop(source, None)
+        if assertions:
+            put_nodes.append({"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions)})
+        else:
+            delete_nodes.append(entity_id)
+    put_rels, delete_rels = [], []
+    for key, props in changes.put_relations:
+        assertions = current_rels.get(key, {})
+        assertions[source] = Assertion(seq, props)
+        put_rels.append({"from": key.from_id, "type": key.type, "to": key.to_id, "props": _rel_props(assertions)})
+    for key in changes.drop_relations:
+        assertions = current_rels.get(key, {})
+        assertions.pop(source, None)
+        row = {"from": key.from_id, "type": key.type, "to": key.to_id, "props": _rel_props(assertions)}
+        (put_rels if assertions else delete_rels).append(row)
+
+    if put_nodes:
+        tx.run("UNWIND $rows AS row MERGE (n:Entity {id: row.id}) SET n = row.props SET n:$(row.kind)",
+               rows=put_nodes).consume()
+    if put_rels:
+        tx.run("UNWIND $rows AS row MATCH (a:Entity {id: row.from}), (b:Entity {id: row.to}) "
+               "MERGE (a)-[r:$(row.type)]->(b) SET r = row.props", rows=put_rels).consume()
+    if delete_rels:
+        tx.run("UNWIND $rows AS row MATCH (a:Entity {id: row.from})-[r:$(row.type)]->(b:Entity {id: row.to}) "
+               "DELETE r", rows=delete_rels).consume()
+    if delete_nodes:
+        tx.run("UNWIND $ids AS id MATCH (n:Entity {id: id}) DETACH DELETE n", ids=delete_nodes).consume()
+    tx.run("MERGE (s:ValuegraphSource {name: $source}) SET s.lastSync = datetime(), s.seq = $seq",
+           source=source, seq=seq).consume()
+    return seq

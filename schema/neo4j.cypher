@@ -1,0 +1,7 @@
+// Constraints and indexes valuegraph creates when it opens a Neo4j database (idempotent).
+// Every entity is (:Entity:<Kind> {id, kind, name, ...}); ids are unique across kinds.
+CREATE CONSTRAINT valuegraph_entity_id IF NOT EXISTS FOR (n:Entity) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT valuegraph_source_name IF NOT EXISTS FOR (s:ValuegraphSource) REQUIRE s.name IS UNIQUE;
+CREATE CONSTRAINT valuegraph_meta_id IF NOT EXISTS FOR (m:ValuegraphMeta) REQUIRE m.id IS UNIQUE;
+CREATE TEXT INDEX valuegraph_entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name);
+CREATE INDEX valuegraph_entity_kind IF NOT EXISTS FOR (n:Entity) ON (n.kind);
