@@ -53,7 +53,7 @@ class Neo4jStore(Store):
         self.url = urlunsplit((parts.scheme, netloc, "", "", ""))  # never the password
         self.database = database or (parts.path.strip("/") or None) or "neo4j"
         self._driver = neo4j.GraphDatabase.driver(
-            self.url, auth=(user or "neo4j", password or ""), connection_timeout=5, max_transaction_retry_time=5,
+            self.url, auth=(user or "neo4j", password or ""), connection_timeout=5, max_transaction_retry_time=2,
             notifications_min_severity="OFF")
         vocab = vocabulary()
         self._traversed = [r.name for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"]

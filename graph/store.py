@@ -96,7 +96,8 @@ class Store(abc.ABC):
     def sparql(self, query: str):
         raise NotImplementedError(f"the {self.backend} store does not answer SPARQL")
 
-    def cypher(self, query: str, parameters: dict | None = None):
+    def cypher(self, query: str, parameters: dict | None = None, timeout: float = 10.0, max_rows: int = 1000):
+        """A read-only Cypher query: (columns, rows, truncated)."""
         raise NotImplementedError(f"the {self.backend} store does not answer Cypher")
 
     def __enter__(self) -> Store:

@@ -1,0 +1,194 @@
+"""Neo4j: the same answers as the embedded store, read-only Cypher, and what happens when the server goes away."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from api.auth import ApiKeyConfig, hash_key
+from graph import ValueGraph
+from loaders import loader_for
+from tests.conftest import EXAMPLES, NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
+from tests.utils.server import free_port, serve_in_thread, wait_until_up
+
+SCRIPT = ROOT / "deploy" / "neo4j" / "neo4j.sh"
+
+
+@pytest.fixture
+def neo4j_sample():
+    graph = ValueGraph(neo4j_store())
+    for doc in loader_for(EXAMPLES / "strategy.yaml").documents():
+        graph.sync(doc)
+    for doc in loader_for(EXAMPLES / "ppm").documents():
+        graph.sync(doc, "ppm-tool")
+    yield graph
+    graph.close()
+
+
+def test_the_server_is_neo4j_5_26(neo4j_sample):
+    columns, rows, _ = neo4j_sample.store.cypher("CALL dbms.components() YIELD name, versions, edition "
+                                                 "RETURN name, versions[0], edition")
+    name, version, edition = rows[0]
+    assert name == "Neo4j Kernel" and version.startswith("5.26.") and edition == "community"
+
+
+def core_questions(graph: ValueGraph) -> list[str]:
+    index = graph.index
+    strategy = sorted(i for i in index.ids if index.kind_of(i) in ("Objective", "Goal", "KeyResult"))
+    work = sorted(i for i in index.ids if index.kind_of(i) in ("Project", "Programme"))
+    queries = ["{ alignment { orphans { id name } unsupported { id } alignedBudgetShare } }"]
+    queries += [f'{{ whatDelivers(target: "{t}", includeCancelled: true, first: 500) {{ totalCount edges {{ cursor node {{ '
+                f'item {{ id kind name sources }} paths(limit: 3) {{ length nodes {{ id }} relations {{ type weight sources }} }} }} }} }} }}'
+                for t in strategy]
+    queries += [f'{{ whyExists(item: "{w}") {{ target {{ id }} paths {{ length }} }} '
+                f'impact(item: "{w}") {{ dependents {{ id }} affected {{ id }} }} '
+                f'entity(id: "{w}") {{ id kind name sources properties relations(direction: BOTH) {{ type from {{ id }} to {{ id }} weight sources }} '
+                f'... on Project {{ status health budget startDate programme {{ id }} manager {{ name }} contributesTo {{ id }} }} }} }}'
+                for w in work]
+    queries.append('{ trace(from: "PRJ-21", to: "SEG-HEAT", limit: 5) { length nodes { id } } '
+                   'entities(kind: PERSON, first: 100) { totalCount edges { cursor node { id name sources properties } } } '
+                   'obj: entity(id: "OBJ-2") { ... on Objective { delivery { projects budget byHealth { green amber red } keyResultProgress } } } }')
+    return queries
+
+
+def test_every_core_question_answers_the_same_on_neo4j(neo4j_sample, sample):
+    questions = core_questions(sample)
+    assert len(questions) > 40
+    with serve_in_thread(neo4j_sample) as on_neo4j, serve_in_thread(sample) as embedded:
+        for query in questions:
+            a = httpx.post(f"{on_neo4j}/graphql", json={"query": query}, timeout=30).json()
+            b = httpx.post(f"{embedded}/graphql", json={"query": query}, timeout=30).json()
+            assert "errors" not in a, a
+            for answer in (a, b):  # relations of an entity are listed in no promised order
+                entity = answer["data"].get("entity")
+                if entity:
+                    entity["relations"].sort(key=json.dumps)
+            assert a == b, query
+
+
+KEYS = {"analyst": ("analyst-key-000000001", ["analyst"]), "reader": ("reader-key-000000001", ["read"])}
+
+
+@pytest.fixture
+def cypher_server(neo4j_sample):
+    keys = [ApiKeyConfig(name=n, hash=hash_key(k), scopes=s) for n, (k, s) in KEYS.items()]
+    with serve_in_thread(neo4j_sample, api_keys=keys, cypher_timeout_seconds=1.0, cypher_max_rows=10) as url:
+        yield url, neo4j_sample
+
+
+def cypher(url, query, key="analyst", parameters=None):
+    return httpx.post(f"{url}/api/v1/cypher", json={"query": query, "parameters": parameters or {}},
+                      headers={"Authorization": f"Bearer {KEYS[key][0]}"}, timeout=30)
+
+
+def test_cypher_answers_rows_as_json(cypher_server):
+    url, _ = cypher_server
+    response = cypher(url, "MATCH (p:Project)-[:PART_OF]->(g:Programme {id: $pg}) RETURN p.id AS id, p.budget AS budget "
+                           "ORDER BY id", parameters={"pg": "PG-SMART"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["columns"] == ["id", "budget"] and body["truncated"] is False
+    assert [r[0] for r in body["rows"]] == ["PRJ-01", "PRJ-02", "PRJ-03", "PRJ-04", "PRJ-05", "PRJ-06"]
+    node = cypher(url, "MATCH (p:Project {id: 'PRJ-05'}) RETURN p").json()["rows"][0][0]
+    assert node["labels"] == ["Entity", "Project"] and node["startDate"] == "2025-11-03" and "_assertions" not in node
+
+
+def test_cypher_row_cap_and_timeout(cypher_server):
+    url, _ = cypher_server
+    capped = cypher(url, "MATCH (n:Entity) RETURN n.id").json()
+    assert len(capped["rows"]) == 10 and capped["truncated"] is True
+    slow = cypher(url, "UNWIND range(1, 1000000000) AS x WITH x WHERE x % 7 = 0 RETURN count(x)")
+    assert slow.status_code == 400 and "timeout" in slow.json()["detail"].lower()
+
+
+def test_cypher_writes_are_refused_before_reaching_the_database(cypher_server):
+    url, graph = cypher_server
+    calls = graph.store.calls
+    for query in ("CREATE (n:Project {id: 'X'})", "MATCH (n) DETACH DELETE n", "MATCH (n:Project) SET n.budget = 0",
+                  "MERGE (n:Goal {id: 'G'}) RETURN n", "MATCH (n) CALL (n) { SET n.x = 1 } IN TRANSACTIONS"):
+        response = cypher(url, query)
+        assert response.status_code == 400
+        assert response.json()["detail"].startswith("only reading queries are allowed; this one uses ")
+    assert graph.store.calls == calls
+    fine = cypher(url, "MATCH (n:Project) WHERE n.name CONTAINS 'set' OR n.`create` IS NULL RETURN count(n) AS c")
+    assert fine.status_code == 200
+
+
+def test_cypher_needs_the_analyst_scope(cypher_server):
+    url, _ = cypher_server
+    assert cypher(url, "RETURN 1", key="reader").status_code == 403
+    assert httpx.post(f"{url}/api/v1/cypher", json={"query": "RETURN 1"}).status_code == 401
+
+
+def test_cypher_on_an_embedded_store_is_501(sample):
+    with serve_in_thread(sample) as url:
+        response = httpx.post(f"{url}/api/v1/cypher", json={"query": "RETURN 1"})
+    assert response.status_code == 501 and "oxigraph store does not answer Cypher" in response.json()["detail"]
+
+
+def test_cypher_from_the_shell(neo4j_sample):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    runner = CliRunner(env={"VALUEGRAPH_NEO4J_PASSWORD": NEO4J_AUTH["password"]})
+    result = runner.invoke(app, ["cypher", "MATCH (g:Goal) RETURN g.id AS id ORDER BY id", "--json", "--store", NEO4J_URL])
+    assert result.exit_code == 0, result.output
+    assert [r[0] for r in json.loads(result.stdout)["rows"]] == ["G-1", "G-2", "G-3", "G-4"]
+    refused = runner.invoke(app, ["cypher", "MATCH (g) DELETE g", "--store", NEO4J_URL])
+    assert refused.exit_code == 1 and "only reading queries are allowed" in refused.output
+
+
+def serve(store: str):
+    port = free_port()
+    env = {**os.environ, "VALUEGRAPH_LOG_JSON": "false"}
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--store", store, "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def test_serve_says_so_when_neo4j_is_down_at_start():
+    proc, url = serve(f"bolt://127.0.0.1:{free_port()}")
+    try:
+        wait_until_up(url)
+        ready = httpx.get(f"{url}/readyz", timeout=30)
+        assert ready.status_code == 503 and "does not answer" in ready.json()["detail"]
+        query = httpx.post(f"{url}/graphql", json={"query": "{ alignment { alignedBudgetShare } }"}, timeout=30)
+        assert query.status_code == 503 and "does not answer" in query.json()["errors"][0]["message"]
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=10)
+    assert "serving anyway" in output
+
+
+@pytest.mark.slow
+def test_requests_get_503_while_neo4j_is_down_and_recover_when_it_returns(neo4j_sample):
+    proc, url = serve(NEO4J_URL)
+    question = {"query": '{ whatDelivers(target: "OBJ-1") { totalCount } }'}
+    try:
+        wait_until_up(url)
+        assert httpx.get(f"{url}/readyz").status_code == 200
+        assert httpx.post(f"{url}/graphql", json=question).json()["data"]["whatDelivers"]["totalCount"] == 10
+        subprocess.run([str(SCRIPT), "stop"], check=True, capture_output=True)
+        down = httpx.post(f"{url}/graphql", json=question, timeout=30)
+        assert down.status_code == 503 and "does not answer" in down.json()["errors"][0]["message"]
+        assert httpx.get(f"{url}/readyz", timeout=30).status_code == 503
+        sync = httpx.post(f"{url}/api/v1/sync/x", json={"entities": []}, timeout=30)
+        assert sync.status_code == 503 and "does not answer" in sync.json()["detail"]
+    finally:
+        subprocess.run([str(SCRIPT), "start"], check=True, capture_output=True)
+    try:
+        deadline = time.monotonic() + 60
+        while httpx.get(f"{url}/readyz", timeout=30).status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        back = httpx.post(f"{url}/graphql", json=question, timeout=30)
+        assert back.status_code == 200 and back.json()["data"]["whatDelivers"]["totalCount"] == 10
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=10)
