@@ -192,3 +192,20 @@ def test_requests_get_503_while_neo4j_is_down_and_recover_when_it_returns(neo4j_
     finally:
         proc.terminate()
         proc.communicate(timeout=10)
+
+
+def test_readme_cypher_examples_match_valuegraph(neo4j_sample):
+    import re
+
+    blocks = re.findall(r"```cypher\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert len(blocks) == 6
+    answers = [[tuple(r) for r in neo4j_sample.store.cypher(b, max_rows=10_000)[1]] for b in blocks]
+    delivers, why, orphans, unsupported, dependents, provenance = answers
+    g = neo4j_sample
+    assert [(i, d) for i, _, d in delivers] == [(h.entity.id, h.distance) for h in g.what_delivers("OBJ-1")]
+    assert [(i, d) for i, _, d in why] == [(h.entity.id, h.distance) for h in g.why_exists("PRJ-05")]
+    alignment = g.alignment()
+    assert [r[0] for r in orphans] == [e.id for e in alignment.orphans]
+    assert [r[0] for r in unsupported] == [e.id for e in alignment.unsupported]
+    assert dependents == [(h.entity.id, h.distance) for h in g.impact("PRJ-35").dependents]
+    assert provenance == [("PMO Director", ["ppm-tool", "strategy-office"])]
