@@ -106,9 +106,9 @@ class Neo4jStore(Store):
                 rels = tx.run("MATCH (a:Entity)-[r]->(b:Entity) WHERE $source IN r.sources "
                               f"RETURN a.id, type(r), b.id, r.{ASSERTIONS}", source=source).values()
             else:
-                nodes = tx.run("CYPHER replan=force UNWIND $ids AS id MATCH (n:Entity {id: id}) USING INDEX n:Entity(id) WHERE $source IN n.sources "
+                nodes = tx.run("UNWIND $ids AS id MATCH (n:Entity {id: id}) USING INDEX n:Entity(id) WHERE $source IN n.sources "
                                f"RETURN n.id, n.kind, n.{ASSERTIONS}", ids=ids, source=source).values()
-                rels = tx.run(f"CYPHER replan=force {_KEYED} AND $source IN r.sources RETURN a.id, type(r), b.id, r.{ASSERTIONS}",
+                rels = tx.run(f"{_KEYED} AND $source IN r.sources RETURN a.id, type(r), b.id, r.{ASSERTIONS}",
                               keys=keys, source=source).values()
             return nodes, rels
 
@@ -123,7 +123,7 @@ class Neo4jStore(Store):
     def entity_records(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
         ids = list(dict.fromkeys(ids))
         rows = self._call(lambda tx: tx.run(
-            f"CYPHER replan=force UNWIND $ids AS id MATCH (n:Entity {{id: id}}) USING INDEX n:Entity(id) RETURN n.id, n.kind, n.{ASSERTIONS}", ids=ids).values())
+            f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}) USING INDEX n:Entity(id) RETURN n.id, n.kind, n.{ASSERTIONS}", ids=ids).values())
         return {i: EntityRecord(i, kind, load_assertions(text)) for i, kind, text in rows}
 
     def relation_records(self, keys=(), *, touching=(), direction=Direction.BOTH) -> list[RelationRecord]:
@@ -134,12 +134,12 @@ class Neo4jStore(Store):
             rows = []
             ret = f"RETURN a.id, type(r), b.id, r.{ASSERTIONS}"
             if keys:
-                rows += tx.run(f"CYPHER replan=force {_KEYED} {ret}", keys=keys).values()
+                rows += tx.run(f"{_KEYED} {ret}", keys=keys).values()
             if touching and direction in (Direction.OUT, Direction.BOTH):
-                rows += tx.run(f"CYPHER replan=force UNWIND $ids AS id MATCH (a:Entity {{id: id}})-[r]->(b:Entity) USING INDEX a:Entity(id) {ret}",
+                rows += tx.run(f"UNWIND $ids AS id MATCH (a:Entity {{id: id}})-[r]->(b:Entity) USING INDEX a:Entity(id) {ret}",
                                ids=touching).values()
             if touching and direction in (Direction.IN, Direction.BOTH):
-                rows += tx.run(f"CYPHER replan=force UNWIND $ids AS id MATCH (a:Entity)-[r]->(b:Entity {{id: id}}) USING INDEX b:Entity(id) {ret}",
+                rows += tx.run(f"UNWIND $ids AS id MATCH (a:Entity)-[r]->(b:Entity {{id: id}}) USING INDEX b:Entity(id) {ret}",
                                ids=touching).values()
             return rows
 
@@ -246,11 +246,11 @@ def _commit(tx, changes: ChangeSet) -> int:
     source = changes.source
     ids = [e[0] for e in changes.put_entities] + list(changes.drop_entities)
     current = {i: (kind, load_assertions(text)) for i, kind, text in tx.run(
-        f"CYPHER replan=force UNWIND $ids AS id MATCH (n:Entity {{id: id}}) USING INDEX n:Entity(id) RETURN n.id, n.kind, n.{ASSERTIONS}",
+        f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}) USING INDEX n:Entity(id) RETURN n.id, n.kind, n.{ASSERTIONS}",
         ids=ids).values()}
     keys = [list(k) for k, _ in changes.put_relations] + [list(k) for k in changes.drop_relations]
     current_rels = {RelationKey(a, t, b): load_assertions(text) for a, t, b, text in tx.run(
-        f"CYPHER replan=force {_KEYED} RETURN a.id, type(r), b.id, r.{ASSERTIONS}", keys=keys).values()}
+        f"{_KEYED} RETURN a.id, type(r), b.id, r.{ASSERTIONS}", keys=keys).values()}
 
     put_nodes, delete_nodes = [], []
     for entity_id, kind, props in changes.put_entities:
@@ -276,17 +276,17 @@ def _commit(tx, changes: ChangeSet) -> int:
         (put_rels if assertions else delete_rels).append(row)
 
     if put_nodes:
-        tx.run("CYPHER replan=force UNWIND $rows AS row MERGE (n:Entity {id: row.id}) SET n = row.props SET n:$(row.kind)",
+        tx.run("UNWIND $rows AS row MERGE (n:Entity {id: row.id}) SET n = row.props SET n:$(row.kind)",
                rows=put_nodes).consume()
     if put_rels:
-        tx.run("CYPHER replan=force UNWIND $rows AS row MATCH (a:Entity {id: row.from}), (b:Entity {id: row.to}) "
+        tx.run("UNWIND $rows AS row MATCH (a:Entity {id: row.from}), (b:Entity {id: row.to}) "
                "USING INDEX a:Entity(id) USING INDEX b:Entity(id) "
                "MERGE (a)-[r:$(row.type)]->(b) SET r = row.props", rows=put_rels).consume()
     if delete_rels:
-        tx.run("CYPHER replan=force UNWIND $rows AS row MATCH (a:Entity {id: row.from})-[r:$(row.type)]->(b:Entity {id: row.to}) "
+        tx.run("UNWIND $rows AS row MATCH (a:Entity {id: row.from})-[r:$(row.type)]->(b:Entity {id: row.to}) "
                "USING INDEX a:Entity(id) DELETE r", rows=delete_rels).consume()
     if delete_nodes:
-        tx.run("CYPHER replan=force UNWIND $ids AS id MATCH (n:Entity {id: id}) USING INDEX n:Entity(id) DETACH DELETE n",
+        tx.run("UNWIND $ids AS id MATCH (n:Entity {id: id}) USING INDEX n:Entity(id) DETACH DELETE n",
                ids=delete_nodes).consume()
     tx.run("MERGE (s:ValuegraphSource {name: $source}) SET s.lastSync = datetime(), s.seq = $seq",
            source=source, seq=seq).consume()
