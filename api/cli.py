@@ -119,19 +119,31 @@ def load(
         _reject(f"rejected: {len(invalid)} error(s); nothing was written", invalid, json)
     reports: list[dict] = []
     with _graph(store) as graph:
-        names = list(by_source)
-        for n, (name, doc) in enumerate(by_source.items()):
-            try:
-                with render.errors.status(f"writing {len(doc.entities)} entities and {len(doc.relations)} relations for '{name}'…"):
-                    report = graph.sync(doc, name, mode, dry_run=dry_run)
-            except DocumentRejected as exc:
-                written = f"; already written: {', '.join(names[:n])}" if n else ""
-                skipped = f"; not loaded: {', '.join(names[n + 1:])}" if n + 1 < len(names) else ""
-                _reject(f"rejected {doc.origin}: {len(exc.errors)} error(s); nothing of it was written{written}{skipped}",
+        # documents may refer to each other's entities: write what can be written, then try the rest
+        # again, until a round writes nothing
+        pending, written = list(by_source.items()), []
+        while pending:
+            failed = []
+            for name, doc in pending:
+                try:
+                    with render.errors.status(f"writing {len(doc.entities)} entities and {len(doc.relations)} "
+                                              f"relations for '{name}'…"):
+                        report = graph.sync(doc, name, mode, dry_run=dry_run)
+                except DocumentRejected as exc:
+                    failed.append((name, doc, exc))
+                    continue
+                written.append(name)
+                reports.append(report.as_dict())
+                if not json:
+                    render.console.print(render.report_table(report, doc.origin))
+            if failed and (len(failed) == len(pending) or dry_run):
+                name, doc, exc = failed[0]
+                done = f"; already written: {', '.join(written)}" if written and not dry_run else ""
+                rest = [n for n, _, _ in failed[1:]]
+                skipped = f"; not loaded: {', '.join(rest)}" if rest else ""
+                _reject(f"rejected {doc.origin}: {len(exc.errors)} error(s); nothing of it was written{done}{skipped}",
                         exc.errors, json)
-            reports.append(report.as_dict())
-            if not json:
-                render.console.print(render.report_table(report, doc.origin))
+            pending = [(name, doc) for name, doc, _ in failed]
     if json:
         render.emit_json(reports)
 
@@ -355,6 +367,28 @@ def cypher(
     render.console.print(table)
     if answer["truncated"]:
         render.errors.print(f"[yellow]only the first {config.cypher_max_rows} rows[/]")
+
+
+@app.command()
+def export(
+    format: Annotated[str, typer.Option("--format", help="nquads, trig, jsonld (one graph per source), turtle or ntriples (all sources merged).")] = "nquads",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write the whole graph as RDF in valuegraph's ontology (load it back with `valuegraph load`)."""
+    import sys
+
+    from graph.rdf import FORMATS, serialize
+
+    if format not in FORMATS:
+        raise typer.BadParameter(f"unknown format '{format}'; the formats are {', '.join(FORMATS)}")
+    with _graph(store, lazy=True) as graph:
+        if out is None:
+            serialize(graph.store, format, sys.stdout.buffer)
+        else:
+            with out.open("wb") as handle:
+                serialize(graph.store, format, handle)
+            render.errors.print(f"wrote {out}")
 
 
 @app.command()

@@ -20,6 +20,7 @@ ID_NS = BASE + "id/"
 SOURCE_NS = BASE + "source/"
 STATEMENT_NS = BASE + "statement/"
 META = BASE + "meta#"
+VG_NS = VG
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
