@@ -95,6 +95,7 @@ def load(
     source: Annotated[str | None, typer.Option("--source", help="The system the facts come from.")] = None,
     mode: Annotated[SyncMode, typer.Option("--mode", help="merge adds and updates; full also retracts what the source no longer asserts.")] = SyncMode.MERGE,
     format: Annotated[str | None, typer.Option("--format", help="Read every path with this loader (see `valuegraph formats`).")] = None,
+    recipe: Annotated[str | None, typer.Option("--recipe", help="Read spreadsheet registers (CSV) through this recipe: a built-in name or a file.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report, write nothing.")] = False,
     store: StoreOpt = None,
     json: JsonOpt = False,
@@ -105,7 +106,7 @@ def load(
     with render.errors.status("reading and validating…"):
         for path in paths:
             try:
-                docs.extend(loader_for(path, format).documents())
+                docs.extend(loader_for(path, format, recipe).documents())
             except DocumentRejected as exc:
                 problems.extend(exc.errors)
     try:
@@ -394,8 +395,12 @@ def export(
 @app.command()
 def formats() -> None:
     """The input formats (loader plugins) installed."""
+    from loaders.recipe import builtin_recipes
+
     for name, cls in registry().items():
         render.console.print(f"[bold]{name}[/]  {cls.description}")
+    render.console.print(f"[bold]register[/]  a spreadsheet register (CSV) read through a recipe: --recipe "
+                         f"{'|'.join(builtin_recipes())}|PATH")
 
 
 def main() -> None:

@@ -61,7 +61,11 @@ def registry() -> dict[str, type[Loader]]:
     return found
 
 
-def loader_for(path: Path, format: str | None = None) -> Loader:
+def loader_for(path: Path, format: str | None = None, recipe: str | None = None) -> Loader:
+    if recipe is not None:
+        from loaders.register import RegisterConfig, RegisterLoader
+
+        return RegisterLoader(RegisterConfig(path=path, recipe=recipe))
     loaders = registry()
     if format is not None:
         if format not in loaders:

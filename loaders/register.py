@@ -1,0 +1,215 @@
+"""Spreadsheet registers (CSV) read through a recipe: ``valuegraph load FILE --recipe NAME|PATH``."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+
+from pydantic import Field
+
+from graph.model import Document, DocumentRejected, SyncError
+from loaders.base import Loader, LoaderConfig
+from loaders.recipe import Columns, ColumnRule, Recipe, load_recipe, parse_date, parse_number, render, template_columns
+from loaders.validate import RawItem, Where, validate
+from schema import vocabulary
+
+
+class RegisterConfig(LoaderConfig):
+    recipe: str = Field(description="a built-in recipe's name or a recipe file")
+
+
+class _Plan:
+    """The recipe resolved against one file's header."""
+
+    def __init__(self, recipe: Recipe, columns: Columns, origin: str) -> None:
+        self.recipe = recipe
+        self.origin = origin
+        self.columns = columns
+        self.index: dict[str, int] = {}  # recipe column name -> position
+        self.errors: list[SyncError] = []
+        self.disabled: set[int] = set()  # entity rules whose `requires` column the file lacks
+        vocab = vocabulary()
+        where = f"recipe {recipe.name}"
+        for n, rule in enumerate(recipe.entities):
+            if rule.kind not in vocab.kinds:
+                self.errors.append(SyncError(f"{where}: entities[{n}].kind",
+                                             f"unknown kind '{rule.kind}'; the kinds are {', '.join(vocab.kinds)}"))
+            if rule.requires is not None and not self._resolve(rule.requires, optional=True):
+                self.disabled.add(n)
+                continue
+            for name in template_columns(rule.id) + template_columns(rule.name):
+                self._resolve(name, optional=False)
+            for prop in rule.properties.values():
+                if prop.column is not None:
+                    self._resolve(prop.column, optional=prop.optional)
+        for n, rule in enumerate(recipe.relations):
+            if rule.type not in vocab.relations:
+                self.errors.append(SyncError(f"{where}: relations[{n}].type", f"unknown relation type '{rule.type}'"))
+            for name in template_columns(rule.from_) + template_columns(rule.to):
+                self._resolve(name, optional=False)
+
+    def _resolve(self, name: str, optional: bool) -> bool:
+        if name in self.index:
+            return True
+        found = self.columns.find(name)
+        if isinstance(found, int):
+            self.index[name] = found
+            return True
+        if isinstance(found, list):
+            self.errors.append(SyncError(f"{self.origin}:1", f"the recipe's column '{name}' matches several columns: "
+                                                           + "; ".join(found)))
+        elif not optional:
+            short = [h.splitlines()[0].strip() for h in self.columns.header]
+            self.errors.append(SyncError(f"{self.origin}:1", f"the recipe's column '{name}' is not in the file; "
+                                                           f"its columns are: {'; '.join(short)}"))
+        return False
+
+
+def _plan(recipe: Recipe, header: list[str], origin: str) -> _Plan:
+    _Plan.columns_ref = Columns(header, origin)  # resolved before __init__ walks the rules
+    return _Plan(recipe, _Plan.columns_ref, origin)
+
+
+class RegisterLoader(Loader):
+    name = "register"
+    description = "a spreadsheet register (CSV) read through a recipe (--recipe NAME|PATH)"
+    config_class = RegisterConfig
+
+    @classmethod
+    def accepts(cls, path: Path) -> bool:
+        return False  # only with --recipe
+
+    def documents(self) -> Iterator[Document]:
+        recipe = load_recipe(self.config.recipe)
+        path = self.config.path
+        origin = str(path)
+        try:
+            handle = path.open(newline="", encoding=recipe.encoding)
+        except LookupError as exc:
+            raise DocumentRejected([SyncError(f"recipe {recipe.name}: encoding", f"unknown encoding '{recipe.encoding}'")]) from exc
+        except OSError as exc:
+            raise DocumentRejected([SyncError(origin, f"cannot read the file: {exc.strerror or exc}")]) from exc
+        with handle:
+            try:
+                yield self._read(recipe, handle, origin)
+            except UnicodeDecodeError as exc:
+                raise DocumentRejected([SyncError(origin, f"the file is not {recipe.encoding} text "
+                                                          f"({exc.reason} at byte {exc.start}); set the recipe's encoding")]) from exc
+            except csv.Error as exc:
+                raise DocumentRejected([SyncError(origin, f"malformed CSV: {exc}")]) from exc
+
+    def _read(self, recipe: Recipe, handle, origin: str) -> Document:
+        delimiter = recipe.delimiter
+        if delimiter is None:
+            sample = handle.read(65536)
+            handle.seek(0)
+            try:
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+        reader = csv.reader(handle, delimiter=delimiter, strict=True)
+        header = next(reader, None)
+        if not header:
+            raise DocumentRejected([SyncError(origin, "the file is empty: a header row is needed")])
+        plan = _Plan(recipe, Columns(header, origin), origin)
+        errors = list(plan.errors)
+        if errors:
+            raise DocumentRejected(errors)
+        entities: dict[str, RawItem] = {}
+        relations: list[RawItem] = []
+        seen_relations: set[tuple] = set()
+        line = reader.line_num
+        for row in reader:
+            start, line = line + 1, reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            self._row(plan, row, f"{origin}:{start}", header, entities, relations, seen_relations, errors)
+        return validate(None, list(entities.values()), relations, origin, errors)
+
+    def _cell(self, plan: _Plan, row: list[str], name: str) -> tuple[str | None, str]:
+        """(value or None when missing, raw text) of a recipe column in a row."""
+        position = plan.index.get(name)
+        raw = row[position].strip() if position is not None and position < len(row) else ""
+        recipe = plan.recipe
+        if raw in recipe.missing or any(raw.startswith(p) for p in recipe.missing_prefixes):
+            return None, raw
+        return raw, raw
+
+    def _value(self, plan: _Plan, rule: ColumnRule, row, where: str, header, errors) -> tuple[object | None, str | None]:
+        """(typed value or None, raw text to keep or None)."""
+        if rule.column is None:
+            return rule.value, None
+        if rule.column not in plan.index:
+            return None, None  # an optional column the file lacks
+        value, raw = self._cell(plan, row, rule.column)
+        column = header[plan.index[rule.column]].splitlines()[0].strip()
+        if value is None:
+            if rule.required:
+                errors.append(SyncError(f"{where}, column {column}", "a value is required here"))
+            return None, raw or None
+        if rule.map is not None:
+            mapped = rule.map.get(value)
+            if mapped is None:
+                folded = {k.lower(): v for k, v in rule.map.items()}
+                mapped = folded.get(value.lower())
+            return (mapped, None) if mapped is not None else (None, raw)
+        try:
+            if rule.type == "number":
+                number = parse_number(value, rule.decimal) * rule.scale
+                return (int(number) if float(number).is_integer() else number), None
+            if rule.type == "date":
+                return parse_date(value, rule.date_format), None
+            if rule.type == "boolean":
+                return value.lower() in ("true", "yes", "y", "1"), None
+        except ValueError:
+            errors.append(SyncError(f"{where}, column {column}", f"'{value[:60]}' is not a {rule.type}"))
+            return None, None
+        return value, None
+
+    def _row(self, plan, row, where, header, entities, relations, seen_relations, errors) -> None:
+        made: set[str] = set()
+        values = {name: self._cell(plan, row, name)[0] for name in plan.index}
+        for n, rule in enumerate(plan.recipe.entities):
+            if n in plan.disabled or (rule.requires is not None and values.get(rule.requires) is None):
+                continue
+            entity_id, name = render(rule.id, values), render(rule.name, values)
+            if entity_id is None or name is None:
+                errors.append(SyncError(where, f"the row gives no {'id' if entity_id is None else 'name'} "
+                                               f"for its {rule.kind} ({rule.id if entity_id is None else rule.name})"))
+                continue
+            made.add(entity_id)
+            if entity_id in entities:
+                continue  # e.g. a department named on many rows: the first row makes it
+            data = {"id": entity_id, "kind": rule.kind, "name": name}
+            for prop, column_rule in rule.properties.items():
+                value, raw = self._value(plan, column_rule, row, where, header, errors)
+                if value is not None:
+                    data[prop] = value
+                elif raw and column_rule.raw_as:
+                    data[column_rule.raw_as] = raw
+            entities[entity_id] = RawItem(data, Where(where, csv=True))
+        for rule in plan.recipe.relations:
+            froms, tos = render(rule.from_, values), render(rule.to, values)
+            if froms is None or tos is None:
+                continue
+            for a in _split(froms, rule.split):
+                for b in _split(tos, rule.split):
+                    if not rule.external and (a not in made or b not in made):
+                        continue
+                    key = (a, rule.type, b)
+                    if key in seen_relations:
+                        continue
+                    seen_relations.add(key)
+                    data = {"from": a, "type": rule.type, "to": b}
+                    for prop, column_rule in rule.properties.items():
+                        value, _ = self._value(plan, column_rule, row, where, header, errors)
+                        if value is not None:
+                            data[prop] = value
+                    relations.append(RawItem(data, Where(where, csv=True)))
+
+
+def _split(text: str, separator: str | None) -> list[str]:
+    if separator is None:
+        return [text]
+    return [part.strip() for part in text.split(separator) if part.strip()]
