@@ -72,11 +72,13 @@ def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Docum
             combined.entities += doc.entities
             combined.relations += doc.relations
             combined.errors += doc.errors
+            combined.warnings += doc.warnings
             combined.unresolved |= doc.unresolved
             combined.origin += f", {doc.origin}"
         else:
             by_source[name] = Document(source=name, entities=list(doc.entities), relations=list(doc.relations),
-                                       origin=doc.origin, errors=list(doc.errors), unresolved=set(doc.unresolved))
+                                       origin=doc.origin, errors=list(doc.errors), unresolved=set(doc.unresolved),
+                                       warnings=list(doc.warnings))
     if problems:
         raise DocumentRejected(problems)
     return by_source
@@ -134,9 +136,11 @@ def load(
                     failed.append((name, doc, exc))
                     continue
                 written.append(name)
-                reports.append(report.as_dict())
+                reports.append({**report.as_dict(), "warnings": [w.message for w in doc.warnings]})
                 if not json:
                     render.console.print(render.report_table(report, doc.origin))
+                    for warning in doc.warnings:
+                        render.console.print(f"[yellow]{warning}[/]")
             if failed and (len(failed) == len(pending) or dry_run):
                 name, doc, exc = failed[0]
                 done = f"; already written: {', '.join(written)}" if written and not dry_run else ""
@@ -372,17 +376,22 @@ def cypher(
 
 @app.command()
 def export(
-    format: Annotated[str, typer.Option("--format", help="nquads, trig, jsonld (one graph per source), turtle or ntriples (all sources merged).")] = "nquads",
+    format: Annotated[str, typer.Option("--format", help="nquads, trig, jsonld (one graph per source), turtle, ntriples (all sources merged) or archimate.")] = "nquads",
     out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Write the whole graph as RDF in valuegraph's ontology (load it back with `valuegraph load`)."""
+    """Write the whole graph as RDF in valuegraph's ontology, or as an ArchiMate model (load either back)."""
     import sys
 
-    from graph.rdf import FORMATS, serialize
+    from graph.rdf import FORMATS
+    from graph.rdf import serialize as serialize_rdf
+    from loaders.archimate import export_model
 
-    if format not in FORMATS:
-        raise typer.BadParameter(f"unknown format '{format}'; the formats are {', '.join(FORMATS)}")
+    def serialize(store, fmt, handle):
+        return export_model(store, handle) if fmt == "archimate" else serialize_rdf(store, fmt, handle)
+
+    if format not in FORMATS and format != "archimate":
+        raise typer.BadParameter(f"unknown format '{format}'; the formats are {', '.join(FORMATS)}, archimate")
     with _graph(store, lazy=True) as graph:
         if out is None:
             serialize(graph.store, format, sys.stdout.buffer)

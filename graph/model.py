@@ -54,6 +54,10 @@ class Document:
     errors: list[SyncError] = field(default_factory=list)
     #: ids of entities left out for errors of their own: relations to them are not reported again
     unresolved: set[str] = field(default_factory=set)
+    #: what the loader left out or noticed without it being an error (shown with the report)
+    warnings: list[SyncError] = field(default_factory=list)
+    #: counts of what the loader could not map, by type (for reports)
+    left_out: dict[str, int] = field(default_factory=dict)
 
     def raise_if_invalid(self) -> Document:
         if self.errors:

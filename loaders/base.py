@@ -52,9 +52,11 @@ def registry() -> dict[str, type[Loader]]:
     """Every installed loader by name (built-ins first, then plugins)."""
     from loaders.csvfolder import CsvFolderLoader
     from loaders.exchange import JsonLoader, YamlLoader
+    from loaders.archimate import ArchimateLoader
     from loaders.rdf import RdfLoader
 
-    found: dict[str, type[Loader]] = {cls.name: cls for cls in (JsonLoader, YamlLoader, CsvFolderLoader, RdfLoader)}
+    found: dict[str, type[Loader]] = {
+        cls.name: cls for cls in (JsonLoader, YamlLoader, CsvFolderLoader, RdfLoader, ArchimateLoader)}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.name not in found:
             found[ep.name] = ep.load()
