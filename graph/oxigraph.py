@@ -203,9 +203,8 @@ class OxigraphStore(Store):
                     ox.Quad(st, t.SEQ, seq_lit, g),
                 ]
                 inserts.extend(ox.Quad(st, t.property_iri(k), t.to_literal(v), g) for k, v in props.items())
-        # bookkeeping: the store's sync counter and the source's provenance record
-        deletes.extend(self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH))
-        deletes.extend(self._quads(g, None, None, t.META_GRAPH))
+        # bookkeeping: the store's sync counter and the source's provenance record only ever grow (the
+        # highest value is the current one), so that a sync that only adds facts deletes nothing
         now = ox.Literal(dt.datetime.now(dt.timezone.utc).isoformat(), datatype=ox.NamedNode(t.XSD + "dateTime"))
         inserts += [
             ox.Quad(t.STORE_NODE, t.SEQ, seq_lit, t.META_GRAPH),
@@ -214,13 +213,14 @@ class OxigraphStore(Store):
             ox.Quad(g, t.GENERATED_AT, now, t.META_GRAPH),
             ox.Quad(g, t.SEQ, seq_lit, t.META_GRAPH),
         ]
-        self._store.update(_update_text(deletes, inserts))
+        if deletes:
+            self._store.update(_update_text(deletes, inserts))
+        else:  # one transaction too, without building (and parsing) a SPARQL update
+            self._store.extend(inserts)
         return seq
 
     def _last_seq(self) -> int:
-        for q in self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH):
-            return int(q.object.value)
-        return 0
+        return max((int(q.object.value) for q in self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH)), default=0)
 
     def snapshot(self) -> Snapshot:
         self.calls += 1
@@ -265,9 +265,9 @@ class OxigraphStore(Store):
             info = {"graph": q.subject.value}
             for meta in self._quads(q.subject, None, None, t.META_GRAPH):
                 if meta.predicate == t.GENERATED_AT:
-                    info["lastSync"] = meta.object.value
+                    info["lastSync"] = max(info.get("lastSync", ""), meta.object.value)
                 elif meta.predicate == t.SEQ:
-                    info["seq"] = int(meta.object.value)
+                    info["seq"] = max(info.get("seq", 0), int(meta.object.value))
             out[q.object.value] = info
         return dict(sorted(out.items()))
 
