@@ -105,12 +105,19 @@ def load(
     """Load documents into the graph; every source's documents are written all or nothing."""
     docs: list[Document] = []
     problems = []
-    with render.errors.status("reading and validating…"):
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
+                  TimeElapsedColumn(), console=render.errors, transient=True) as progress:
         for path in paths:
+            task = progress.add_task(f"reading {path}", total=None)
             try:
-                docs.extend(loader_for(path, format, recipe).documents())
+                loader = loader_for(path, format, recipe)
+                loader.progress = lambda rows, task=task: progress.update(task, completed=rows)
+                docs.extend(loader.documents())
             except DocumentRejected as exc:
                 problems.extend(exc.errors)
+            progress.remove_task(task)
     try:
         by_source = _combine(docs, source) if not problems else {}
     except DocumentRejected as exc:

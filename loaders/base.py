@@ -32,6 +32,8 @@ class Loader(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     config_class: ClassVar[type[LoaderConfig]] = LoaderConfig
+    #: set by callers that show progress: called with the rows (or items) read so far
+    progress = None
 
     def __init__(self, config: LoaderConfig) -> None:
         self.config = config

@@ -67,6 +67,7 @@ class Recipe(BaseModel):
     description: str = ""
     encoding: str = "utf-8-sig"
     delimiter: str | None = Field(None, description="guessed from the file when absent")
+    sheet: str | None = Field(None, description="the worksheet of an XLSX workbook (default: the first)")
     missing: list[str] = ["", "NA", "N/A"]
     missing_prefixes: list[str] = []
     entities: list[EntityRule]

@@ -83,6 +83,9 @@ class RegisterLoader(Loader):
     def documents(self) -> Iterator[Document]:
         recipe = load_recipe(self.config.recipe)
         path = self.config.path
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            yield self._read(recipe, _xlsx_rows(path, recipe.sheet), str(path))
+            return
         origin = str(path)
         try:
             handle = path.open(newline="", encoding=recipe.encoding)
@@ -92,24 +95,15 @@ class RegisterLoader(Loader):
             raise DocumentRejected([SyncError(origin, f"cannot read the file: {exc.strerror or exc}")]) from exc
         with handle:
             try:
-                yield self._read(recipe, handle, origin)
+                yield self._read(recipe, _csv_rows(handle, recipe.delimiter), origin)
             except UnicodeDecodeError as exc:
                 raise DocumentRejected([SyncError(origin, f"the file is not {recipe.encoding} text "
                                                           f"({exc.reason} at byte {exc.start}); set the recipe's encoding")]) from exc
             except csv.Error as exc:
                 raise DocumentRejected([SyncError(origin, f"malformed CSV: {exc}")]) from exc
 
-    def _read(self, recipe: Recipe, handle, origin: str) -> Document:
-        delimiter = recipe.delimiter
-        if delimiter is None:
-            sample = handle.read(65536)
-            handle.seek(0)
-            try:
-                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-            except csv.Error:
-                delimiter = ","
-        reader = csv.reader(handle, delimiter=delimiter, strict=True)
-        header = next(reader, None)
+    def _read(self, recipe: Recipe, rows: Iterator[tuple[int, list[str]]], origin: str) -> Document:
+        _, header = next(rows, (0, None))
         if not header:
             raise DocumentRejected([SyncError(origin, "the file is empty: a header row is needed")])
         plan = _Plan(recipe, Columns(header, origin), origin)
@@ -119,12 +113,12 @@ class RegisterLoader(Loader):
         entities: dict[str, RawItem] = {}
         relations: list[RawItem] = []
         seen_relations: set[tuple] = set()
-        line = reader.line_num
-        for row in reader:
-            start, line = line + 1, reader.line_num
+        for count, (line, row) in enumerate(rows, start=1):
+            if self.progress is not None and count % 5000 == 0:
+                self.progress(count)
             if not any(cell.strip() for cell in row):
                 continue
-            self._row(plan, row, f"{origin}:{start}", header, entities, relations, seen_relations, errors)
+            self._row(plan, row, f"{origin}:{line}", header, entities, relations, seen_relations, errors)
         return validate(None, list(entities.values()), relations, origin, errors)
 
     def _cell(self, plan: _Plan, row: list[str], name: str) -> tuple[str | None, str]:
@@ -207,6 +201,55 @@ class RegisterLoader(Loader):
                         if value is not None:
                             data[prop] = value
                     relations.append(RawItem(data, Where(where, csv=True)))
+
+
+def _csv_rows(handle, delimiter: str | None) -> Iterator[tuple[int, list[str]]]:
+    """(line where the row starts, cells) of a CSV file; rows may span lines."""
+    if delimiter is None:
+        sample = handle.read(65536)
+        handle.seek(0)
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    reader = csv.reader(handle, delimiter=delimiter, strict=True)
+    line = 0
+    for row in reader:
+        yield line + 1, row
+        line = reader.line_num
+
+
+def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells as text) of a worksheet, read in streaming mode."""
+    import datetime as dt
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise DocumentRejected([SyncError(str(path), f"not a readable XLSX workbook: {exc}")]) from exc
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise DocumentRejected([SyncError(str(path), f"no sheet '{sheet}'; the sheets are {', '.join(book.sheetnames)}")])
+        worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            yield number, [_cell_text(v, dt) for v in values]
+    finally:
+        book.close()
+
+
+def _cell_text(value, dt) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def _split(text: str, separator: str | None) -> list[str]:

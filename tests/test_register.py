@@ -159,3 +159,32 @@ def test_rejected_register_writes_nothing(tmp_path):
     assert result.exit_code == 1
     stats = json.loads(runner.invoke(app, ["stats", "--store", store, "--json"]).stdout)
     assert sum(stats["entities"].values()) == 0
+
+
+def test_xlsx_registers(tmp_path):
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Notes"
+    sheet = book.create_sheet("Register")
+    sheet.append(["Ref", "Title", "Cost", "Due", "Needs"])
+    sheet.append(["A", "Alpha", 1234.5, dt.datetime(2026, 12, 31), None])
+    sheet.append(["B", "Beta", 10, None, "A"])
+    path = tmp_path / "register.xlsx"
+    book.save(path)
+    recipe = write(tmp_path, "r.yaml", RECIPE.replace('decimal: ",", ', "") + "sheet: Register\n")
+    (doc,) = loader_for(path, recipe=str(recipe)).documents()
+    assert doc.errors == []
+    props = {e.id: e.properties for e in doc.entities}
+    assert props["A"]["budget"] == 1234.5 and str(props["A"]["due"]) == "2026-12-31" and props["B"]["budget"] == 10
+    assert [tuple(r.key) for r in doc.relations] == [("B", "DEPENDS_ON", "A")]
+    write(tmp_path, "r2.yaml", RECIPE + "sheet: Nope\n")
+    with pytest.raises(DocumentRejected) as info:
+        list(loader_for(path, recipe=str(tmp_path / "r2.yaml")).documents())
+    assert "no sheet 'Nope'; the sheets are Notes, Register" in info.value.errors[0].message
+    not_a_book = write(tmp_path, "fake.xlsx", "id,name\n")
+    with pytest.raises(DocumentRejected) as info:
+        list(loader_for(not_a_book, recipe=str(recipe)).documents())
+    assert info.value.errors[0].location == str(not_a_book) and "not a readable XLSX workbook" in info.value.errors[0].message
