@@ -25,25 +25,33 @@ OUT, IN = StoreDirection.OUT, StoreDirection.IN
 ONE, MANY = False, True
 
 # field name -> (relation type, direction from this entity, kinds at the other end (None: any), many?)
+_STRATEGY = {
+    "keyResults": ("MEASURES", IN, ("KeyResult",), MANY),
+    "supports": ("SUPPORTS", OUT, None, MANY),
+    "supportedBy": ("SUPPORTS", IN, None, MANY),
+    "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
+    "owners": ("OWNS", IN, None, MANY),
+    "sponsors": ("SPONSORS", IN, ("Person",), MANY),
+}
+_WORK = {  # what projects and programmes share
+    "deliverables": ("DELIVERS", OUT, ("Deliverable",), MANY),
+    "enables": ("ENABLES", OUT, ("Outcome",), MANY),
+    "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
+    "dependsOn": ("DEPENDS_ON", OUT, None, MANY),
+    "dependents": ("DEPENDS_ON", IN, None, MANY),
+    "manager": ("MANAGES", IN, ("Person",), ONE),
+    "sponsors": ("SPONSORS", IN, ("Person",), MANY),
+    "members": ("MEMBER_OF", IN, ("Person",), MANY),
+}
+_VALUE = {  # what outcomes and benefits share
+    "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
+    "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
+    "customerSegments": ("SERVES", OUT, ("CustomerSegment",), MANY),
+    "owners": ("OWNS", IN, None, MANY),
+}
 NAVIGATION: dict[str, dict[str, tuple]] = {
-    "Goal": {
-        "objectives": ("SUPPORTS", IN, ("Objective",), MANY),
-        "supports": ("SUPPORTS", OUT, None, MANY),
-        "supportedBy": ("SUPPORTS", IN, None, MANY),
-        "keyResults": ("MEASURES", IN, ("KeyResult",), MANY),
-        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
-        "owners": ("OWNS", IN, None, MANY),
-        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
-    },
-    "Objective": {
-        "keyResults": ("MEASURES", IN, ("KeyResult",), MANY),
-        "supports": ("SUPPORTS", OUT, None, MANY),
-        "supportedBy": ("SUPPORTS", IN, None, MANY),
-        "subObjectives": ("SUPPORTS", IN, ("Objective",), MANY),
-        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
-        "owners": ("OWNS", IN, None, MANY),
-        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
-    },
+    "Goal": {"objectives": ("SUPPORTS", IN, ("Objective",), MANY), **_STRATEGY},
+    "Objective": {"subObjectives": ("SUPPORTS", IN, ("Objective",), MANY), **_STRATEGY},
     "KeyResult": {
         "measures": ("MEASURES", OUT, None, MANY),
         "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
@@ -61,26 +69,12 @@ NAVIGATION: dict[str, dict[str, tuple]] = {
         "parentProgramme": ("PART_OF", OUT, ("Programme",), ONE),
         "programmes": ("PART_OF", IN, ("Programme",), MANY),
         "projects": ("PART_OF", IN, ("Project",), MANY),
-        "deliverables": ("DELIVERS", OUT, ("Deliverable",), MANY),
-        "enables": ("ENABLES", OUT, ("Outcome",), MANY),
-        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
-        "dependsOn": ("DEPENDS_ON", OUT, None, MANY),
-        "dependents": ("DEPENDS_ON", IN, None, MANY),
-        "manager": ("MANAGES", IN, ("Person",), ONE),
-        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
-        "members": ("MEMBER_OF", IN, ("Person",), MANY),
+        **_WORK,
     },
     "Project": {
         "programme": ("PART_OF", OUT, ("Programme",), ONE),
         "portfolio": ("PART_OF", OUT, ("Portfolio",), ONE),
-        "deliverables": ("DELIVERS", OUT, ("Deliverable",), MANY),
-        "enables": ("ENABLES", OUT, ("Outcome",), MANY),
-        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
-        "dependsOn": ("DEPENDS_ON", OUT, None, MANY),
-        "dependents": ("DEPENDS_ON", IN, None, MANY),
-        "manager": ("MANAGES", IN, ("Person",), ONE),
-        "sponsors": ("SPONSORS", IN, ("Person",), MANY),
-        "members": ("MEMBER_OF", IN, ("Person",), MANY),
+        **_WORK,
     },
     "Deliverable": {
         "producedBy": ("DELIVERS", IN, None, MANY),
@@ -93,17 +87,11 @@ NAVIGATION: dict[str, dict[str, tuple]] = {
     "Outcome": {
         "enabledBy": ("ENABLES", IN, None, MANY),
         "benefits": ("REALISES", OUT, ("Benefit",), MANY),
-        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
-        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
-        "customerSegments": ("SERVES", OUT, ("CustomerSegment",), MANY),
-        "owners": ("OWNS", IN, None, MANY),
+        **_VALUE,
     },
     "Benefit": {
         "realisedBy": ("REALISES", IN, ("Outcome",), MANY),
-        "contributesTo": ("CONTRIBUTES_TO", OUT, None, MANY),
-        "contributions": ("CONTRIBUTES_TO", IN, None, MANY),
-        "customerSegments": ("SERVES", OUT, ("CustomerSegment",), MANY),
-        "owners": ("OWNS", IN, None, MANY),
+        **_VALUE,
     },
     "CustomerSegment": {
         "servedBy": ("SERVES", IN, None, MANY),
