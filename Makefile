@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test bench demo clean neo4j neo4j-stop
+.PHONY: install test bench demo clean neo4j neo4j-stop schema
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ neo4j-stop:
 
 test: $(STAMP) $(AUDIT)/node_modules/.package-lock.json neo4j
 	VALUEGRAPH_STRICT_TESTS=1 $(BIN)/python -m pytest -q
+
+# the served GraphQL schema as SDL, for clients and code generators (a test checks it is current)
+schema: $(STAMP)
+	$(BIN)/python -m api.graphql.sdl > schema/valuegraph.graphql
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.traversal --projects 10000

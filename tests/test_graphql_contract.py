@@ -19,3 +19,11 @@ def test_schema_is_compatible_with_the_core_contract():
     # anything else (a changed default, a changed argument) is not
     allowed = {"TYPE_ADDED_TO_UNION", "VALUE_ADDED_TO_ENUM", "IMPLEMENTED_INTERFACE_ADDED", "OPTIONAL_ARG_ADDED"}
     assert [c for c in dangerous if c.type.name not in allowed] == []
+
+
+def test_the_published_sdl_is_current():
+    from api.graphql.sdl import sdl
+    from tests.conftest import ROOT
+
+    published = (ROOT / "schema" / "valuegraph.graphql").read_text(encoding="utf-8")
+    assert published == sdl(), "run `make schema` to regenerate schema/valuegraph.graphql"
