@@ -167,6 +167,9 @@ class ChangeSet:
     drop_entities: list[str] = field(default_factory=list)
     put_relations: list[tuple[RelationKey, dict[str, Value]]] = field(default_factory=list)
     drop_relations: list[RelationKey] = field(default_factory=list)
+    #: entities and relations no source asserted before this sync: a backend need not look them up
+    fresh_entities: set[str] = field(default_factory=set)
+    fresh_relations: set[RelationKey] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.put_entities or self.drop_entities or self.put_relations or self.drop_relations)

@@ -244,11 +244,12 @@ def _commit(tx, changes: ChangeSet) -> int:
     seq = tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
                  "SET m.seq = m.seq + 1 RETURN m.seq").single()[0]
     source = changes.source
-    ids = [e[0] for e in changes.put_entities] + list(changes.drop_entities)
+    ids = [e[0] for e in changes.put_entities if e[0] not in changes.fresh_entities] + list(changes.drop_entities)
     current = {i: (kind, load_assertions(text)) for i, kind, text in tx.run(
         f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}) USING INDEX n:Entity(id) RETURN n.id, n.kind, n.{ASSERTIONS}",
         ids=ids).values()}
-    keys = [list(k) for k, _ in changes.put_relations] + [list(k) for k in changes.drop_relations]
+    keys = [list(k) for k, _ in changes.put_relations if k not in changes.fresh_relations]
+    keys += [list(k) for k in changes.drop_relations]
     current_rels = {RelationKey(a, t, b): load_assertions(text) for a, t, b, text in tx.run(
         f"{_KEYED} RETURN a.id, type(r), b.id, r.{ASSERTIONS}", keys=keys).values()}
 

@@ -182,7 +182,8 @@ class OxigraphStore(Store):
             deletes.extend(self._entity_quads(t.entity_iri(entity_id), g))
         for entity_id, kind, props in changes.put_entities:
             s = t.entity_iri(entity_id)
-            deletes.extend(self._entity_quads(s, g))
+            if entity_id not in changes.fresh_entities:
+                deletes.extend(self._entity_quads(s, g))
             inserts.append(ox.Quad(s, t.RDF_TYPE, t.kind_iri(kind), g))
             inserts.append(ox.Quad(s, t.SEQ, seq_lit, g))
             inserts.extend(ox.Quad(s, t.property_iri(k), t.to_literal(v), g) for k, v in props.items())
@@ -193,7 +194,8 @@ class OxigraphStore(Store):
             s, p, o = t.entity_iri(key.from_id), t.relation_iri(key.type), t.entity_iri(key.to_id)
             inserts.append(ox.Quad(s, p, o, g))
             st = t.statement_iri(key)
-            deletes.extend(self._quads(st, None, None, g))
+            if key not in changes.fresh_relations:
+                deletes.extend(self._quads(st, None, None, g))
             if props:
                 inserts += [
                     ox.Quad(st, t.RDF_TYPE, t.RDF_STATEMENT, g),

@@ -56,7 +56,9 @@ def _merged(current: dict[str, Value] | None, given: dict[str, Value | None], mo
 
 def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, mode: SyncMode) -> SyncPlan:
     """Everything the sync would write, or DocumentRejected with every error found."""
-    if mode is SyncMode.FULL:
+    if source not in store.sources():
+        state = SourceState()  # a source's first sync: it asserts nothing yet
+    elif mode is SyncMode.FULL:
         state = store.source_state(source)
     else:
         state = store.source_state(source, [e.id for e in doc.entities], [r.key for r in doc.relations])
@@ -111,7 +113,11 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
     errors.extend(_value_cycles(index, doc, retracted_keys, store, source))
     if errors:
         raise DocumentRejected(errors)
-    return _diff(state, doc, source, mode, retracted_ids, retracted_keys)
+    plan = _diff(state, doc, source, mode, retracted_ids, retracted_keys)
+    fresh = {e.id for e in doc.entities if e.id not in index}
+    plan.changes.fresh_entities = fresh
+    plan.changes.fresh_relations = {k for k, _ in plan.changes.put_relations if k.from_id in fresh or k.to_id in fresh}
+    return plan
 
 
 def _a(kind: str) -> str:
