@@ -408,6 +408,44 @@ def export(
             render.errors.print(f"wrote {out}")
 
 
+@app.command("analytics")
+def analytics_command(
+    which: Annotated[str, typer.Argument(help="reach, critical, cycles, concentration or budget")],
+    top: Annotated[int, typer.Option("--top", min=1)] = 10,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Graph analytics: strategic reach, critical dependencies, dependency cycles, concentration, budget by objective."""
+    from dataclasses import asdict
+
+    from rich.table import Table
+
+    from graph import analytics
+
+    compute = {
+        "reach": lambda g: analytics.strategic_reach(g.index, g.store, top),
+        "critical": lambda g: analytics.critical_dependencies(g.index, top),
+        "cycles": lambda g: [{"cycle": c} for c in analytics.dependency_cycles(g.index)],
+        "concentration": lambda g: analytics.concentration(g.index),
+        "budget": lambda g: analytics.budget_by_objective(g.index)[:top],
+    }
+    if which not in compute:
+        raise typer.BadParameter(f"'{which}' is not one of {', '.join(compute)}")
+    with _graph(store) as graph:
+        rows = [r if isinstance(r, dict) else asdict(r) for r in compute[which](graph)]
+    if json:
+        render.emit_json(rows)
+        return
+    if not rows:
+        render.console.print(f"no {which} findings")
+        return
+    table = Table(*rows[0].keys(), title=which, title_justify="left")
+    for row in rows:
+        table.add_row(*(" -> ".join(v) if isinstance(v, list) else f"{v:,.2f}" if isinstance(v, float) else str(v)
+                        for v in row.values()))
+    render.console.print(table)
+
+
 @app.command()
 def formats() -> None:
     """The input formats (loader plugins) installed."""

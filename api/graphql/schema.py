@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Scope
 from api.errors import PermissionDenied, UserError
 from api.graphql import kinds
+from api.graphql.analytics import Analytics
 from api.graphql.core import (
     AlignmentReport,
     Contribution,
@@ -83,6 +84,11 @@ class Query:
         return AlignmentReport(orphans=await load_entities(info, a.orphans),
                                unsupported=await load_entities(info, a.unsupported),
                                aligned_budget_share=a.aligned_budget_share)
+
+    @strawberry.field(description="Graph analytics: strategic reach, critical dependencies, dependency cycles, "
+                                  "concentration risk, budget by objective.")
+    def analytics(self) -> Analytics:
+        return Analytics()
 
     @strawberry.field
     async def impact(self, info: Info, item: strawberry.ID) -> Impact:

@@ -1,0 +1,76 @@
+"""`analytics { … }`: the graph analytics of graph/analytics.py in GraphQL."""
+
+from typing import Optional
+
+import strawberry
+from starlette.concurrency import run_in_threadpool
+
+from api.graphql.core import Entity, Info, load_entities, load_entity
+from graph import analytics
+
+
+@strawberry.type(description="A project and the strategy it serves.")
+class StrategicReach:
+    project: Entity
+    objectives: int
+    goals: int
+    weighted_reach: float = strawberry.field(description="Sum over the objectives and goals served of the best "
+                                                         "product of relation weights on a value path (missing = 1).")
+
+
+@strawberry.type(description="A work item whose slip affects the most strategy.")
+class CriticalDependency:
+    item: Entity
+    dependents: int
+    affected_objectives_and_goals: int
+
+
+@strawberry.type(description="An objective or goal that only one project delivers.")
+class ConcentrationRisk:
+    target: Entity
+    project: Entity
+
+
+@strawberry.type(description="The budget of the open projects delivering an objective or goal, each project once.")
+class ObjectiveBudget:
+    objective: Entity
+    budget: float
+    projects: int
+
+
+@strawberry.type(description="Graph analytics; each field's description says how it is computed.")
+class Analytics:
+    @strawberry.field(description="Open projects ranked by the objectives and goals they serve, weighted by "
+                                  "relation weights.")
+    async def strategic_reach(self, info: Info, top: Optional[int] = 10) -> list[StrategicReach]:
+        graph = info.context.graph
+        found = await run_in_threadpool(analytics.strategic_reach, graph.index, graph.store, top or 10)
+        projects = await load_entities(info, [r.project for r in found])
+        return [StrategicReach(project=p, objectives=r.objectives, goals=r.goals, weighted_reach=r.weighted)
+                for p, r in zip(projects, found, strict=True)]
+
+    @strawberry.field(description="Work items whose slip affects the most objectives and goals through "
+                                  "DEPENDS_ON (the strategic part of their impact).")
+    async def critical_dependencies(self, info: Info, top: Optional[int] = 10) -> list[CriticalDependency]:
+        found = analytics.critical_dependencies(info.context.graph.index, top or 10)
+        items = await load_entities(info, [c.item for c in found])
+        return [CriticalDependency(item=i, dependents=c.dependents, affected_objectives_and_goals=c.affected_strategy)
+                for i, c in zip(items, found, strict=True)]
+
+    @strawberry.field(description="DEPENDS_ON cycles, each as the list of its entities.")
+    async def dependency_cycles(self, info: Info) -> list[list[Entity]]:
+        return [await load_entities(info, cycle) for cycle in analytics.dependency_cycles(info.context.graph.index)]
+
+    @strawberry.field(description="Objectives and goals that become unsupported if a single project stops.")
+    async def concentration(self, info: Info) -> list[ConcentrationRisk]:
+        found = analytics.concentration(info.context.graph.index)
+        return [ConcentrationRisk(target=await load_entity(info, c.target), project=await load_entity(info, c.project))
+                for c in found]
+
+    @strawberry.field(description="Budget of the open projects delivering each objective and goal, without "
+                                  "counting a project twice for one objective.")
+    async def budget_by_objective(self, info: Info) -> list[ObjectiveBudget]:
+        found = analytics.budget_by_objective(info.context.graph.index)
+        targets = await load_entities(info, [b.objective for b in found])
+        return [ObjectiveBudget(objective=t, budget=b.budget, projects=b.projects)
+                for t, b in zip(targets, found, strict=True)]

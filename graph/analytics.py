@@ -1,0 +1,166 @@
+"""Graph analytics a PMO uses, each defined in its docstring, computed on the traversal index.
+
+Cancelled entities take part in none of them (as in every value path).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from graph import traversal
+from graph.index import CANCELLED, COMPLETED, TraversalIndex
+from graph.model import RelationKey
+from graph.store import Store
+
+STRATEGY = ("Objective", "Goal")
+
+
+@dataclass(frozen=True, slots=True)
+class Reach:
+    project: str
+    objectives: int
+    goals: int
+    weighted: float
+
+
+@dataclass(frozen=True, slots=True)
+class Critical:
+    item: str
+    dependents: int
+    affected_strategy: int
+
+
+@dataclass(frozen=True, slots=True)
+class Concentration:
+    target: str
+    project: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveBudget:
+    objective: str
+    budget: float
+    projects: int
+
+
+def _open_projects(index: TraversalIndex) -> np.ndarray:
+    n = index.size
+    status = index.status[:n]
+    return np.flatnonzero((index.kind[:n] == index.kind_code["Project"]) & (status != CANCELLED) & (status != COMPLETED))
+
+
+def strategic_reach(index: TraversalIndex, store: Store, top: int = 10) -> list[Reach]:
+    """Open projects ranked by the objectives and goals they serve (by a value path).
+
+    ``weighted`` sums, over those objectives and goals, the best product of the relation weights along a
+    value path to each (a relation without a weight counts 1), so a project that contributes 0.2 of one
+    objective counts 0.2 there. Ties are broken by the plain count, then by id."""
+    cancelled = index.cancelled()
+    src, dst, types = index.value.arrays()
+    keys = [RelationKey(index.ids[a], index.relation_names[t], index.ids[b])
+            for a, b, t in zip(src.tolist(), dst.tolist(), types.tolist(), strict=True)]
+    weights = {r.key: r.properties.get("weight") for r in store.relation_records(keys)} if keys else {}
+    successors: dict[int, list[tuple[int, float]]] = {}
+    for (a, b), key in zip(zip(src.tolist(), dst.tolist(), strict=True), keys, strict=True):
+        if cancelled[a] or cancelled[b]:
+            continue
+        w = weights.get(key)
+        successors.setdefault(a, []).append((b, float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) else 1.0))
+    strategic = index.kind_table(STRATEGY)
+    goal = index.kind_code["Goal"]
+    found = []
+    for p in _open_projects(index).tolist():
+        best = _best_products(p, successors)
+        served = [v for v in best if strategic[index.kind[v]]]
+        if not served:
+            continue
+        goals = sum(1 for v in served if index.kind[v] == goal)
+        found.append(Reach(index.ids[p], len(served) - goals, goals, sum(best[v] for v in served)))
+    found.sort(key=lambda r: (-r.weighted, -(r.objectives + r.goals), r.project))
+    return found[:top]
+
+
+def _best_products(start: int, successors: dict[int, list[tuple[int, float]]]) -> dict[int, float]:
+    """The best product of weights from ``start`` to every node it reaches (the value chain is acyclic)."""
+    order, seen, stack = [], {start}, [start]
+    while stack:  # nodes reachable from start
+        u = stack.pop()
+        order.append(u)
+        for v, _ in successors.get(u, ()):
+            if v not in seen:
+                seen.add(v)
+                stack.append(v)
+    sub = nx.DiGraph()
+    sub.add_nodes_from(order)
+    sub.add_edges_from((u, v) for u in order for v, _ in successors.get(u, ()))
+    best = {start: 1.0}
+    for u in nx.topological_sort(sub):
+        if u not in best:
+            continue
+        for v, w in successors.get(u, ()):
+            if best[u] * w > best.get(v, -1.0):
+                best[v] = best[u] * w
+    best.pop(start)
+    return best
+
+
+def critical_dependencies(index: TraversalIndex, top: int = 10) -> list[Critical]:
+    """Work items (projects, programmes, deliverables) ranked by how many objectives and goals a slip
+    would affect: the strategic entities in their impact (see ``traversal.impact``)."""
+    strategic = index.kind_table(STRATEGY)
+    work = index.kind_table(("Project", "Programme", "Deliverable"))
+    found = []
+    for i in np.flatnonzero(work[index.kind[: index.size]]).tolist():
+        impact = traversal.impact(index, index.ids[i])
+        if not len(impact.dependents):
+            continue
+        affected = int(strategic[index.kind[impact.affected.numbers]].sum()) if len(impact.affected) else 0
+        found.append(Critical(index.ids[i], len(impact.dependents), affected))
+    found.sort(key=lambda c: (-c.affected_strategy, -c.dependents, c.item))
+    return found[:top]
+
+
+def dependency_cycles(index: TraversalIndex, limit: int = 100) -> list[list[str]]:
+    """DEPENDS_ON cycles (elementary), each as the list of its entities from its smallest id, at most ``limit``."""
+    src, dst, _ = index.depends.arrays()
+    graph = nx.DiGraph()
+    graph.add_edges_from((index.ids[a], index.ids[b]) for a, b in zip(src.tolist(), dst.tolist(), strict=True))
+    cycles = []
+    for cycle in nx.simple_cycles(graph):
+        k = cycle.index(min(cycle))
+        cycles.append(cycle[k:] + cycle[:k])
+        if len(cycles) == limit:
+            break
+    return sorted(cycles)
+
+
+def concentration(index: TraversalIndex) -> list[Concentration]:
+    """Objectives and goals that hang on a single project: the only non-cancelled project or programme
+    that delivers them is that project, so if it stops they become unsupported. (No value path passes
+    through a project, so removing one project removes no other deliverer.)"""
+    found = []
+    strategic = index.kind_table(STRATEGY)
+    cancelled = index.cancelled()
+    for t in np.flatnonzero(strategic[index.kind[: index.size]] & ~cancelled[: index.size]).tolist():
+        delivering = traversal.what_delivers(index, index.ids[t])
+        if len(delivering) == 1 and index.kind_of(delivering.ids[0]) == "Project":
+            found.append(Concentration(index.ids[t], delivering.ids[0]))
+    return sorted(found, key=lambda c: c.target)
+
+
+def budget_by_objective(index: TraversalIndex) -> list[ObjectiveBudget]:
+    """For each objective and goal, the budget of the open projects that deliver it; a project that serves
+    several sub-objectives of the same objective counts once for it (missing budgets count 0)."""
+    strategic = index.kind_table(STRATEGY)
+    cancelled = index.cancelled()
+    open_projects = set(_open_projects(index).tolist())
+    budget = np.nan_to_num(index.budget[: index.size], nan=0.0)
+    found = []
+    for t in np.flatnonzero(strategic[index.kind[: index.size]] & ~cancelled[: index.size]).tolist():
+        projects = [p for p in traversal.what_delivers(index, index.ids[t], ("Project",)).numbers.tolist()
+                    if p in open_projects]
+        found.append(ObjectiveBudget(index.ids[t], float(budget[projects].sum()), len(projects)))
+    return sorted(found, key=lambda b: (-b.budget, b.objective))
