@@ -16,7 +16,7 @@ from api.auth import KeyRing
 from api.deps import get_principal
 from api.graphql.context import GraphContext, Limits
 from api.graphql.schema import create_schema
-from api.routers import cypher, health, sync
+from api.routers import cypher, export, health, sparql, sync
 from api.settings import Settings
 from graph import StoreUnavailable, ValueGraph
 
@@ -60,6 +60,8 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
                        dependencies=[Depends(get_principal)])
     app.include_router(sync.router)
     app.include_router(cypher.router)
+    app.include_router(export.router)
+    app.include_router(sparql.router)
     app.include_router(health.router)
 
     @app.exception_handler(StoreUnavailable)

@@ -343,6 +343,39 @@ def keys_new(
 
 
 @app.command()
+def sparql(
+    query: Annotated[str, typer.Argument(help="A SPARQL query (the vg:, id:, rdf:, rdfs:, xsd:, prov: prefixes are known).")],
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Run a SPARQL query on an embedded store (the union of all sources is the default graph)."""
+    from api.routers.sparql import run_sparql
+    from graph import sparql as sparql_results
+
+    config = Settings()
+    with _graph(store, lazy=True) as graph:
+        try:
+            answer = run_sparql(graph, query, config.sparql_timeout_seconds, config.sparql_max_rows)
+        except (ValueError, NotImplementedError, sparql_results.QueryTimeout) as exc:
+            render.errors.print(f"[red]{exc}[/]")
+            raise typer.Exit(1) from exc
+    if json or answer.form != "select":
+        media = "application/sparql-results+json" if answer.form != "graph" else "text/turtle"
+        import sys
+
+        sys.stdout.buffer.write(sparql_results.serialize(answer, media) + b"\n")
+        return
+    from rich.table import Table
+
+    table = Table(*answer.variables)
+    for row in answer.rows:
+        table.add_row(*("" if term is None else term.value for term in row))
+    render.console.print(table)
+    if answer.truncated:
+        render.errors.print(f"[yellow]only the first {config.sparql_max_rows} rows[/]")
+
+
+@app.command()
 def cypher(
     query: Annotated[str, typer.Argument(help="A reading Cypher query.")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="NAME=VALUE (JSON values; repeatable).")] = None,
@@ -383,29 +416,33 @@ def cypher(
 
 @app.command()
 def export(
-    format: Annotated[str, typer.Option("--format", help="nquads, trig, jsonld (one graph per source), turtle, ntriples (all sources merged) or archimate.")] = "nquads",
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")] = None,
+    format: Annotated[str, typer.Option("--format", help="nquads, trig, jsonld (one graph per source), turtle, ntriples, archimate, graphml, nodelink or csv (a folder).")] = "nquads",
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="File (or, for csv, folder) to write; default: standard output.")] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Write the whole graph as RDF in valuegraph's ontology, or as an ArchiMate model (load either back)."""
+    """Write the whole graph: RDF in valuegraph's ontology, an ArchiMate model, GraphML or node-link JSON for
+    networkx, or the exchange format as CSV (each can be loaded back)."""
     import sys
 
-    from graph.rdf import FORMATS
-    from graph.rdf import serialize as serialize_rdf
-    from loaders.archimate import export_model
+    from api.exports import EXPORTS, write_export
+    from graph.export import csv_files
 
-    def serialize(store, fmt, handle):
-        return export_model(store, handle) if fmt == "archimate" else serialize_rdf(store, fmt, handle)
-
-    if format not in FORMATS and format != "archimate":
-        raise typer.BadParameter(f"unknown format '{format}'; the formats are {', '.join(FORMATS)}, archimate")
+    if format not in EXPORTS and format != "csv":
+        raise typer.BadParameter(f"unknown format '{format}'; the formats are {', '.join([*EXPORTS, 'csv'])}")
     with _graph(store, lazy=True) as graph:
-        if out is None:
-            serialize(graph.store, format, sys.stdout.buffer)
+        if format == "csv":
+            if out is None:
+                raise typer.BadParameter("csv writes a folder: name it with --out")
+            out.mkdir(parents=True, exist_ok=True)
+            for name, text in csv_files(graph.store).items():
+                (out / name).write_text(text, encoding="utf-8")
+        elif out is None:
+            write_export(graph.store, format, sys.stdout.buffer)
         else:
             with out.open("wb") as handle:
-                serialize(graph.store, format, handle)
-            render.errors.print(f"wrote {out}")
+                write_export(graph.store, format, handle)
+    if out is not None:
+        render.errors.print(f"wrote {out}")
 
 
 @app.command("analytics")

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest sync body accepted")
     cypher_timeout_seconds: float = Field(10.0, description="Longest a read-only Cypher query may run")
     cypher_max_rows: int = Field(1000, description="Most rows a Cypher query returns")
+    sparql_timeout_seconds: float = Field(10.0, description="Longest a SPARQL query may run")
+    sparql_max_rows: int = Field(10000, description="Most rows (or triples) a SPARQL query returns")
 
     neo4j_user: str = Field("neo4j", description="Neo4j user, unless the store URL names one")
     neo4j_password: str = Field("valuegraph-dev", description="Neo4j password, unless the store URL gives one")

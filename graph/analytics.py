@@ -18,6 +18,30 @@ from graph.store import Store
 STRATEGY = ("Objective", "Goal")
 
 
+def to_networkx(source) -> nx.MultiDiGraph:
+    """The whole graph as a networkx MultiDiGraph, for notebooks: from a Store, a ValueGraph, a store URL
+    (``oxigraph:…``, ``bolt://…``) or a valuegraph server's base URL (``http://…``; pass an API key as
+    ``(url, key)``)."""
+    from graph.export import to_networkx as from_store
+    from graph.store import open_store
+
+    if isinstance(source, tuple) or (isinstance(source, str) and source.startswith(("http://", "https://"))):
+        import httpx
+
+        url, key = source if isinstance(source, tuple) else (source, None)
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        response = httpx.get(url.rstrip("/") + "/api/v1/export/nodelink", headers=headers, timeout=120)
+        response.raise_for_status()
+        return nx.node_link_graph(response.json(), edges="links")
+    if isinstance(source, str):
+        store = open_store(source)
+        try:
+            return from_store(store)
+        finally:
+            store.close()
+    return from_store(getattr(source, "store", source))
+
+
 @dataclass(frozen=True, slots=True)
 class Reach:
     project: str

@@ -290,8 +290,12 @@ class OxigraphStore(Store):
         return {t.entity_id(row["e"].value) for row in self._store.query(query)}
 
     def sparql(self, query: str):
+        """A SPARQL query over the union of the source graphs (each also available by name)."""
+        from graph.sparql import PREFIXES
+
         self.calls += 1
-        return self._store.query(query, use_default_graph_as_union=True)
+        graphs = [t.source_graph(s) for s in self.sources()] or [ox.NamedNode(t.BASE + "no-source")]
+        return self._store.query(query, default_graph=graphs, named_graphs=graphs, prefixes=PREFIXES)
 
 
 def _update_text(deletes: list[ox.Quad], inserts: list[ox.Quad]) -> str:

@@ -1,0 +1,42 @@
+"""Every export format by name, for the CLI and GET /api/v1/export/{format}."""
+
+from __future__ import annotations
+
+from graph import export
+from graph.rdf import FORMATS as RDF_FORMATS
+from graph.rdf import serialize as serialize_rdf
+from loaders.archimate import export_model
+
+MEDIA_TYPES = {
+    "nquads": "application/n-quads", "trig": "application/trig", "jsonld": "application/ld+json",
+    "turtle": "text/turtle", "ntriples": "application/n-triples", "archimate": "application/xml",
+    "graphml": "application/xml", "nodelink": "application/json", "csv": "application/zip",
+}
+EXPORTS = [f for f in MEDIA_TYPES if f != "csv"]
+
+
+def write_export(store, format: str, handle) -> None:
+    if format in RDF_FORMATS:
+        serialize_rdf(store, format, handle)
+    elif format == "archimate":
+        export_model(store, handle)
+    elif format == "graphml":
+        handle.writelines(export.graphml(store))
+    elif format == "nodelink":
+        handle.writelines(export.nodelink(store))
+    else:
+        raise ValueError(format)
+
+
+def stream_export(store, format: str):
+    """The export as chunks of bytes (csv: a zip of the CSV folder)."""
+    if format == "csv":
+        yield from export.csv_zip(store)
+    elif format in ("graphml", "nodelink"):
+        yield from (export.graphml if format == "graphml" else export.nodelink)(store)
+    else:
+        import io
+
+        buffer = io.BytesIO()
+        write_export(store, format, buffer)
+        yield buffer.getvalue()

@@ -1,0 +1,132 @@
+"""Read-only SPARQL over the embedded store: refuse updates, cap rows and time, serialise results.
+
+The default graph is the union of the source graphs (each source's graph is
+also available by name, in GRAPH clauses); valuegraph's own bookkeeping graph
+is not visible.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import time
+from dataclasses import dataclass, field
+
+import orjson
+import pyoxigraph as ox
+
+from graph import terms as t
+
+PREFIXES = {
+    "vg": t.VG_NS, "id": t.ID_NS, "source": t.SOURCE_NS,
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#", "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#", "prov": "http://www.w3.org/ns/prov#",
+}
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
+_NOISE = re.compile(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|<[^>\s]*>|#[^\n]*')
+_WORD = re.compile(r"(?<![?$:\w])([A-Za-z]+)(?![:\w])")
+
+
+class QueryTimeout(Exception):
+    pass
+
+
+def update_operations(query: str) -> list[str]:
+    """The SPARQL Update operations a text uses (string literals, IRIs and comments ignored)."""
+    text = _NOISE.sub(" ", query)
+    return list(dict.fromkeys(w.upper() for w in _WORD.findall(text) if w.upper() in UPDATE_KEYWORDS))
+
+
+@dataclass
+class Answer:
+    form: str  # "select", "ask" or "graph"
+    variables: list[str] = field(default_factory=list)
+    rows: list[list] = field(default_factory=list)  # SELECT: terms or None; graph: triples
+    boolean: bool | None = None
+    truncated: bool = False
+
+
+def run(result, timeout: float, max_rows: int) -> Answer:
+    """Consume a pyoxigraph query result within ``timeout`` seconds and ``max_rows`` rows."""
+    deadline = time.monotonic() + timeout
+    if isinstance(result, (bool, ox.QueryBoolean)):
+        return Answer("ask", boolean=bool(result))
+    if isinstance(result, ox.QuerySolutions):
+        answer = Answer("select", variables=[v.value for v in result.variables])
+        for solution in result:
+            if time.monotonic() > deadline:
+                raise QueryTimeout(f"the query ran longer than {timeout:g} s")
+            if len(answer.rows) == max_rows:
+                answer.truncated = True
+                break
+            answer.rows.append([solution[v] for v in answer.variables])
+        return answer
+    answer = Answer("graph")
+    for triple in result:
+        if time.monotonic() > deadline:
+            raise QueryTimeout(f"the query ran longer than {timeout:g} s")
+        if len(answer.rows) == max_rows:
+            answer.truncated = True
+            break
+        answer.rows.append(triple)
+    return answer
+
+
+def _json_term(term) -> dict:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    out = {"type": "literal", "value": term.value}
+    if term.language:
+        out["xml:lang"] = term.language
+    elif term.datatype.value != t.XSD + "string":
+        out["datatype"] = term.datatype.value
+    return out
+
+
+SELECT_TYPES = {
+    "application/sparql-results+json": "json", "application/json": "json", "text/csv": "csv",
+    "text/tab-separated-values": "tsv",
+}
+GRAPH_TYPES = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples": ox.RdfFormat.N_TRIPLES,
+               "application/ld+json": ox.RdfFormat.JSON_LD, "application/rdf+xml": ox.RdfFormat.RDF_XML}
+
+
+def negotiate(answer: Answer, accept: str) -> str:
+    """The media type to answer with, from an Accept header (first acceptable wins, q-values ignored)."""
+    offered = GRAPH_TYPES if answer.form == "graph" else SELECT_TYPES
+    for part in (accept or "").split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in offered:
+            return media
+    return "text/turtle" if answer.form == "graph" else "application/sparql-results+json"
+
+
+def serialize(answer: Answer, media_type: str) -> bytes:
+    if answer.form == "graph":
+        return ox.serialize(answer.rows, format=GRAPH_TYPES[media_type], prefixes=PREFIXES
+                            if media_type == "text/turtle" else None)
+    style = SELECT_TYPES[media_type]
+    if style == "json":
+        if answer.form == "ask":
+            return orjson.dumps({"head": {}, "boolean": answer.boolean})
+        bindings = [{v: _json_term(term) for v, term in zip(answer.variables, row, strict=True) if term is not None}
+                    for row in answer.rows]
+        return orjson.dumps({"head": {"vars": answer.variables}, "results": {"bindings": bindings}})
+    out = io.StringIO()
+    if answer.form == "ask":
+        out.write("_askResult\r\n" + ("true" if answer.boolean else "false") + "\r\n")
+        return out.getvalue().encode()
+    if style == "csv":
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(answer.variables)
+        for row in answer.rows:
+            writer.writerow(["" if term is None else (f"_:{term.value}" if isinstance(term, ox.BlankNode) else term.value)
+                             for term in row])
+    else:
+        out.write("\t".join(f"?{v}" for v in answer.variables) + "\n")
+        for row in answer.rows:
+            out.write("\t".join("" if term is None else str(term) for term in row) + "\n")
+    return out.getvalue().encode()
