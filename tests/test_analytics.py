@@ -129,3 +129,30 @@ def test_analytics_from_the_shell(sample_store_path):
     assert critical == [{"item": "PRJ-35", "dependents": 5, "affected_strategy": 7}]
     assert "OBJ-5.1" in runner.invoke(app, ["analytics", "concentration", "--store", store]).stdout
     assert runner.invoke(app, ["analytics", "nonsense", "--store", store]).exit_code == 2
+
+
+def test_sample_critical_dependencies_and_cycles_against_networkx(sample):
+    g = value_graph(sample)
+    records = sample.store.entity_records(sample.index.ids)
+    depends = nx.DiGraph()
+    for rec in sample.store.relation_records(touching=sample.index.ids, direction=Direction.OUT):
+        if rec.key.type == "DEPENDS_ON":
+            depends.add_edge(rec.key.from_id, rec.key.to_id)
+    strategic = {n for n in g if g.nodes[n]["kind"] in ("Objective", "Goal")}
+    expected = []
+    for item in depends:
+        if records[item].kind not in ("Project", "Programme", "Deliverable"):
+            continue
+        dependents = nx.ancestors(depends, item)
+        if not dependents:
+            continue
+        reached = set()
+        for start in {item} | dependents:
+            if start in g:
+                reached |= nx.descendants(g, start)
+        expected.append((item, len(dependents), len(reached & strategic)))
+    expected.sort(key=lambda c: (-c[2], -c[1], c[0]))
+    got = [(c.item, c.dependents, c.affected_strategy) for c in analytics.critical_dependencies(sample.index, top=100)]
+    assert got == expected
+    assert analytics.dependency_cycles(sample.index) == sorted(
+        c[c.index(min(c)):] + c[:c.index(min(c))] for c in nx.simple_cycles(depends)) == []
