@@ -49,28 +49,28 @@ class Answer:
 
 def run(result, timeout: float, max_rows: int) -> Answer:
     """Consume a pyoxigraph query result within ``timeout`` seconds and ``max_rows`` rows."""
-    deadline = time.monotonic() + timeout
     if isinstance(result, (bool, ox.QueryBoolean)):
         return Answer("ask", boolean=bool(result))
     if isinstance(result, ox.QuerySolutions):
         answer = Answer("select", variables=[v.value for v in result.variables])
-        for solution in result:
-            if time.monotonic() > deadline:
-                raise QueryTimeout(f"the query ran longer than {timeout:g} s")
-            if len(answer.rows) == max_rows:
-                answer.truncated = True
-                break
-            answer.rows.append([solution[v] for v in answer.variables])
+        answer.rows, answer.truncated = _take(([s[v] for v in answer.variables] for s in result), timeout, max_rows)
         return answer
     answer = Answer("graph")
-    for triple in result:
+    answer.rows, answer.truncated = _take(result, timeout, max_rows)
+    return answer
+
+
+def _take(items, timeout: float, max_rows: int) -> tuple[list, bool]:
+    """At most ``max_rows`` items, and whether there were more; QueryTimeout past the deadline."""
+    deadline = time.monotonic() + timeout
+    taken = []
+    for item in items:
         if time.monotonic() > deadline:
             raise QueryTimeout(f"the query ran longer than {timeout:g} s")
-        if len(answer.rows) == max_rows:
-            answer.truncated = True
-            break
-        answer.rows.append(triple)
-    return answer
+        if len(taken) == max_rows:
+            return taken, True
+        taken.append(item)
+    return taken, False
 
 
 def _json_term(term) -> dict:
