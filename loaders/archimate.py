@@ -18,8 +18,11 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
 from graph.model import Document, DocumentRejected, SyncError
-from loaders.base import Loader
+from loaders.base import Loader, LoaderConfig
 from loaders.validate import RawItem, Where, validate
 from schema import vocabulary
 
@@ -76,9 +79,43 @@ def _properties(node, definitions: dict[str, str]) -> dict[str, str]:
     return out
 
 
-def _relation_type(rel_type: str, attrs: dict, source_kind: str, target_kind: str) -> tuple[str, bool] | None:
+class ArchimateMapping(BaseModel):
+    """A mapping override (``--recipe`` for an ArchiMate file): more element types, other relation types."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    elements: dict[str, str] = {}  # ArchiMate element type -> kind
+    relationships: dict[str, str] = {}  # ArchiMate relationship type -> relation type (source -> target)
+
+
+def load_mapping(path: Path) -> ArchimateMapping:
+    try:
+        mapping = ArchimateMapping.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except OSError as exc:
+        raise DocumentRejected([SyncError(str(path), f"cannot read the mapping: {exc.strerror or exc}")]) from exc
+    except yaml.YAMLError as exc:
+        raise DocumentRejected([SyncError(str(path), f"malformed YAML: {exc}")]) from exc
+    except ValidationError as exc:
+        raise DocumentRejected([SyncError(f"{path}: {'.'.join(map(str, e['loc']))}", e["msg"])
+                                for e in exc.errors()]) from exc
+    vocab = vocabulary()
+    errors = [SyncError(f"{path}: elements.{t}", f"unknown kind '{k}'; the kinds are {', '.join(vocab.kinds)}")
+              for t, k in mapping.elements.items() if k not in vocab.kinds]
+    errors += [SyncError(f"{path}: relationships.{t}", f"unknown relation type '{r}'")
+               for t, r in mapping.relationships.items() if r not in vocab.relations]
+    if errors:
+        raise DocumentRejected(errors)
+    return mapping
+
+
+def _relation_type(rel_type: str, attrs: dict, source_kind: str, target_kind: str,
+                   overrides: dict[str, str] | None = None) -> tuple[str, bool] | None:
     """(valuegraph relation type, whether the ends swap) for an ArchiMate relationship, or None."""
     allowed = vocabulary().relations
+    if overrides and rel_type in overrides:
+        name = overrides[rel_type]
+        ok = source_kind in allowed[name].from_kinds and target_kind in allowed[name].to_kinds
+        return (name, False) if ok else None
     if rel_type in REALISING or (rel_type == "Association" and attrs.get("isDirected") == "true"):
         for name in REALISED_AS:
             if source_kind in allowed[name].from_kinds and target_kind in allowed[name].to_kinds:
@@ -91,7 +128,9 @@ def _relation_type(rel_type: str, attrs: dict, source_kind: str, target_kind: st
     return None
 
 
-def model_document(path: Path) -> Document:
+def model_document(path: Path, mapping: ArchimateMapping | None = None) -> Document:
+    mapping = mapping or ArchimateMapping()
+    elements_map = {**ELEMENTS, **mapping.elements}
     root = read_model(path)
     origin = str(path)
     kinds = vocabulary().kinds
@@ -105,7 +144,7 @@ def model_document(path: Path) -> Document:
     for element in root.find(_tag("elements")) if root.find(_tag("elements")) is not None else ():
         archimate_type = element.get(XSI_TYPE)
         props = _properties(element, definitions)
-        kind = props.pop(KIND_PROPERTY, None) or ELEMENTS.get(archimate_type)
+        kind = props.pop(KIND_PROPERTY, None) or elements_map.get(archimate_type)
         if kind not in kinds:
             left_out[f"element {archimate_type}"] += 1
             continue
@@ -130,7 +169,7 @@ def model_document(path: Path) -> Document:
             flip = rel_type in WHOLE_PART or rel_type in SEQUENCE
             found = (given, flip)
         else:
-            found = _relation_type(rel_type, rel.attrib, mapped[source], mapped[target])
+            found = _relation_type(rel_type, rel.attrib, mapped[source], mapped[target], mapping.relationships)
         if found is None:
             left_out[f"relationship {rel_type} from {mapped[source]} to {mapped[target]}"] += 1
             continue
@@ -155,9 +194,14 @@ def model_document(path: Path) -> Document:
     return doc
 
 
+class ArchimateConfig(LoaderConfig):
+    mapping: Path | None = None
+
+
 class ArchimateLoader(Loader):
     name = "archimate"
-    description = "ArchiMate 3.0/3.1 model in the Open Group Exchange Format (.xml)"
+    description = "ArchiMate 3.0/3.1 model in the Open Group Exchange Format (.xml); --recipe: a mapping override"
+    config_class = ArchimateConfig
 
     @classmethod
     def accepts(cls, path: Path) -> bool:
@@ -167,7 +211,8 @@ class ArchimateLoader(Loader):
             return b"opengroup.org/xsd/archimate" in handle.read(4096)
 
     def documents(self) -> Iterator[Document]:
-        yield model_document(self.config.path)
+        mapping = load_mapping(self.config.mapping) if self.config.mapping is not None else None
+        yield model_document(self.config.path, mapping)
 
 
 # ---------------------------------------------------------------- export

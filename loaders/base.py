@@ -67,6 +67,10 @@ def registry() -> dict[str, type[Loader]]:
 
 def loader_for(path: Path, format: str | None = None, recipe: str | None = None) -> Loader:
     if recipe is not None:
+        from loaders.archimate import ArchimateConfig, ArchimateLoader
+
+        if format == "archimate" or (format is None and ArchimateLoader.accepts(path)):
+            return ArchimateLoader(ArchimateConfig(path=path, mapping=Path(recipe)))
         from loaders.register import RegisterConfig, RegisterLoader
 
         return RegisterLoader(RegisterConfig(path=path, recipe=recipe))

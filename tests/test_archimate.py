@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from typer.testing import CliRunner
@@ -133,3 +134,19 @@ def test_export_to_archimate_and_back_keeps_the_answers(tmp_path, sample_store_p
     result = runner.invoke(app, ["load", str(out), "--source", "archi", "--store", copy])
     assert result.exit_code == 0, result.output
     assert without_sources(answers(copy)) == without_sources(answers(original))
+
+
+def test_a_mapping_override_given_as_a_recipe(tmp_path):
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text("elements: {Driver: Goal, Capability: Outcome, Stakeholder: CustomerSegment}\n"
+                       "relationships: {Serving: CONTRIBUTES_TO}\n")
+    (doc,) = loader_for(MODEL, recipe=str(mapping)).documents()
+    kinds = Counter(e.kind for e in doc.entities)
+    assert kinds == Counter({"Goal": 4, "Outcome": 4, "Benefit": 1, "Project": 1, "Deliverable": 1, "CustomerSegment": 1})
+    # Influence from a Driver (now a Goal) to a Goal becomes SUPPORTS
+    assert [r.key.type for r in doc.relations] == ["SUPPORTS"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("elements: {Driver: Aim}\nrelationships: {Serving: HELPS}\n")
+    with pytest.raises(DocumentRejected) as info:
+        list(loader_for(MODEL, recipe=str(bad)).documents())
+    assert {e.location for e in info.value.errors} == {f"{bad}: elements.Driver", f"{bad}: relationships.Serving"}
