@@ -125,20 +125,30 @@ def why_exists(index: TraversalIndex, item: str, kinds: Iterable[str] = DEFAULT_
     return _reach(index, item, kinds, include_cancelled, reverse=False)
 
 
+def distances_to(index: TraversalIndex, target: str, include_cancelled: bool = False) -> dict[int, int]:
+    """Length of the shortest value path from every entity that has one to ``target`` (itself at 0)."""
+    t = _number(index, target)
+    cancelled = index.cancelled()
+    nodes, dist = bfs(index.value, [t], index.size, reverse=True, blocked=None if include_cancelled else cancelled)
+    found = dict(zip(nodes.tolist(), dist.tolist(), strict=True))
+    found[t] = 0
+    return found
+
+
 def paths(index: TraversalIndex, source: str, target: str, limit: int = 10,
-          include_cancelled: bool = False) -> list[list[RelationKey]]:
+          include_cancelled: bool = False, to_target: dict[int, int] | None = None) -> list[list[RelationKey]]:
     """Value paths from ``source`` to ``target``, shortest first (ties in id order).
 
-    A best-first search guided by the exact distance to the target (computed by
-    one reverse BFS) pops complete paths in order of length."""
+    A best-first search guided by the exact distance to the target (one reverse BFS, which callers asking for
+    paths from many sources to one target compute once with ``distances_to``) pops complete paths in order
+    of length."""
     s, t = _number(index, source), _number(index, target)
     limit = max(0, min(limit, MAX_PATHS))
     cancelled = index.cancelled()
     if limit == 0 or s == t or (not include_cancelled and (cancelled[s] or cancelled[t])):
         return []
-    nodes, dist = bfs(index.value, [t], index.size, reverse=True, blocked=None if include_cancelled else cancelled)
-    to_target = dict(zip(nodes.tolist(), dist.tolist(), strict=True))
-    to_target[t] = 0
+    if to_target is None:
+        to_target = distances_to(index, target, include_cancelled)
     if s not in to_target:
         return []
     ids, rel_names = index.ids, index.relation_names

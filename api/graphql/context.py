@@ -30,6 +30,7 @@ class GraphContext(BaseContext):
         self.relations_in: DataLoader[str, list[RelationRecord]] = DataLoader(self._relations(Direction.IN))
         self.relation: DataLoader[RelationKey, RelationRecord | None] = DataLoader(self._load_relations)
         self.paths_cache: dict = {}
+        self.distance_cache: dict = {}
 
     async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
         records = self.graph.entities(ids)
@@ -62,5 +63,11 @@ class GraphContext(BaseContext):
     def paths(self, source: str, target: str, limit: int, include_cancelled: bool = False) -> list[list[RelationKey]]:
         key = (source, target, limit, include_cancelled)
         if key not in self.paths_cache:
-            self.paths_cache[key] = traversal.paths(self.graph.index, source, target, limit, include_cancelled)
+            # many items share one target (whatDelivers): its distance map is computed once per request
+            to_target = self.distance_cache.get((target, include_cancelled))
+            if to_target is None:
+                to_target = traversal.distances_to(self.graph.index, target, include_cancelled)
+                self.distance_cache[(target, include_cancelled)] = to_target
+            self.paths_cache[key] = traversal.paths(self.graph.index, source, target, limit, include_cancelled,
+                                                    to_target)
         return self.paths_cache[key]

@@ -1,0 +1,206 @@
+"""The benchmark suite: every hot path as a ratio against a baseline run in the same process on the same data.
+
+    python -m benchmarks --scale S|M|L [--backend oxigraph|neo4j] [--json OUT]
+
+Scales: S = 1,000 projects, M = 10,000, L = 100,000 (benchmarks/generate.py, fixed seed). The JSON object has
+one key per ratio below, plus ``scale``, ``backend``, ``machine`` and ``raw`` (the times behind each ratio).
+
+| ratio | meaning | target |
+|---|---|---|
+| traversal_vs_networkx | what_delivers (goal, objective, key result) / networkx ancestors + kind filter | <= 0.3 |
+| traversal_vs_sparql_path | SPARQL property-path query / what_delivers | >= 20 |
+| ingest_vs_bulk_load | our load rate (validation included) / pyoxigraph bulk_load of the same N-Quads | >= 0.5 |
+| neo4j_ingest_vs_unwind | our Neo4j sync rate / hand-written UNWIND batches (null without a Neo4j server) | >= 0.7 |
+| graphql_vs_bare_http | whatDelivers(first: 100) requests per second / a bare endpoint serving the same bytes | >= 0.3 |
+| store_calls_per_request | store calls of one nested GraphQL query over 500 projects | <= 5 |
+| index_bytes_per_edge | traversal index bytes / traversable edges | <= 32 |
+| cold_start_vs_networkx_build | open the store and build the index / build a networkx DiGraph of the same edges | <= 1.0 |
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import tempfile
+import threading
+import time
+
+import httpx
+import networkx as nx
+import orjson
+import pyoxigraph as ox
+import uvicorn
+from fastapi import FastAPI
+from fastapi.responses import Response
+
+from benchmarks import neo4j_ingest
+from benchmarks.generate import generate
+from benchmarks.traversal import best_time, networkx_graph, pick_targets, sparql_query
+from graph import ValueGraph, open_store, rdf, traversal
+from loaders import validate_mapping
+
+SCALES = {"S": 1_000, "M": 10_000, "L": 100_000}
+TARGETS = {
+    "traversal_vs_networkx": ("<=", 0.3), "traversal_vs_sparql_path": (">=", 20), "ingest_vs_bulk_load": (">=", 0.5),
+    "neo4j_ingest_vs_unwind": (">=", 0.7), "graphql_vs_bare_http": (">=", 0.3), "store_calls_per_request": ("<=", 5),
+    "index_bytes_per_edge": ("<=", 32), "cold_start_vs_networkx_build": ("<=", 1.0),
+}
+
+
+def ingest(docs: list[dict], folder: str) -> tuple[ValueGraph, float, float, int]:
+    """(graph, our load seconds, bulk_load seconds, facts)."""
+    started = time.perf_counter()
+    graph = ValueGraph(open_store(f"oxigraph:{folder}/ours"))
+    for raw in docs:
+        graph.sync(validate_mapping(raw, raw["source"]))
+    ours = time.perf_counter() - started
+    nquads = ox.serialize(rdf.quads(graph.store), format=ox.RdfFormat.N_QUADS)
+    bulk_store = ox.Store(f"{folder}/bulk")
+    started = time.perf_counter()
+    bulk_store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    bulk = time.perf_counter() - started
+    del bulk_store
+    facts = sum(len(d["entities"]) + len(d["relations"]) for d in docs)
+    return graph, ours, bulk, facts
+
+
+def traversal_ratios(graph: ValueGraph, repeat: int) -> dict:
+    nxg = networkx_graph(graph)
+    delivery = set(traversal.DELIVERY_KINDS)
+    ours = nx_time = sparql = 0.0
+    for target in pick_targets(graph).values():
+        t = graph.index.number[target]
+        ours += best_time(lambda: traversal.what_delivers(graph.index, target), repeat)
+        nx_time += best_time(lambda: [n for n in nx.ancestors(nxg, t) if nxg.nodes[n]["kind"] in delivery], repeat)
+        query = sparql_query(target)
+        sparql += best_time(lambda: list(graph.store.sparql(query)), 2)
+    return {"ours_s": ours, "networkx_s": nx_time, "sparql_path_s": sparql}
+
+
+def serve(app, port_holder: list) -> uvicorn.Server:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    port_holder.append(server.servers[0].sockets[0].getsockname()[1])
+    return server
+
+
+async def _hammer(url: str, body: dict | None, requests: int, concurrency: int) -> float:
+    async with httpx.AsyncClient(timeout=60) as client:
+        queue = list(range(requests))
+
+        async def worker():
+            while queue:
+                queue.pop()
+                response = await (client.post(url, json=body) if body else client.get(url))
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return time.perf_counter() - started
+
+
+def http_ratios(graph: ValueGraph, requests: int) -> dict:
+    from api.app import create_app
+    from api.settings import Settings
+
+    target = pick_targets(graph)["goal"]
+    query = {"query": f'{{ whatDelivers(target: "{target}", first: 100) {{ edges {{ node {{ '
+                      f'item {{ id name kind }} paths {{ length }} }} }} }} }}'}
+    ports: list[int] = []
+    ours = serve(create_app(Settings(store="memory:", log_json=False, log_level="ERROR"), graph), ports)
+    payload = httpx.post(f"http://127.0.0.1:{ports[0]}/graphql", json=query).content
+    bare_app = FastAPI()
+    bare_app.add_api_route("/bare", lambda: Response(payload, media_type="application/json"), methods=["GET"])
+    bare = serve(bare_app, ports)
+    try:
+        ours_s = asyncio.run(_hammer(f"http://127.0.0.1:{ports[0]}/graphql", query, requests, 8))
+        bare_s = asyncio.run(_hammer(f"http://127.0.0.1:{ports[1]}/bare", None, requests, 8))
+        calls_query = {"query": "{ entities(kind: PROJECT, first: 500) { edges { node { id name ... on Project { "
+                                "budget programme { name portfolio { name } } manager { name } contributesTo { id name } "
+                                "deliverables { name enables { name } } } } } } }"}
+        before = graph.store.calls
+        httpx.post(f"http://127.0.0.1:{ports[0]}/graphql", json=calls_query, timeout=60).raise_for_status()
+        calls = graph.store.calls - before
+    finally:
+        ours.should_exit = bare.should_exit = True
+    return {"graphql_s": ours_s, "bare_s": bare_s, "requests": requests, "store_calls": calls}
+
+
+def cold_start(folder: str, graph: ValueGraph, repeat: int = 3) -> dict:
+    src, dst, _ = graph.index.value.arrays()
+    dsrc, ddst, _ = graph.index.depends.arrays()
+    edges = list(zip(src.tolist() + dsrc.tolist(), dst.tolist() + ddst.tolist(), strict=True))
+    graph.close()
+
+    def open_and_index():
+        ValueGraph(open_store(f"oxigraph:{folder}/ours")).close()
+
+    return {"cold_start_s": best_time(open_and_index, repeat),
+            "networkx_build_s": best_time(lambda: nx.DiGraph(edges), repeat), "edges": len(edges)}
+
+
+def run(scale: str, backend: str, neo4j_url: str | None) -> dict:
+    projects = SCALES[scale]
+    docs = generate(projects)
+    raw: dict = {"projects": projects}
+    with tempfile.TemporaryDirectory() as folder:
+        graph, ours_s, bulk_s, facts = ingest(docs, folder)
+        raw.update(ingest_s=ours_s, bulk_load_s=bulk_s, facts=facts)
+        raw.update(traversal_ratios(graph, repeat=20 if scale != "L" else 5))
+        raw.update(http_ratios(graph, requests=200 if scale == "S" else 400))
+        edges = len(graph.index.value) + len(graph.index.depends)
+        raw.update(index_bytes=graph.index.nbytes, index_edges=edges)
+        raw.update(cold_start(folder, graph))
+    neo4j = None
+    if backend == "neo4j" or neo4j_url:
+        try:
+            result = neo4j_ingest.run(projects, neo4j_url or "bolt://127.0.0.1:7687",
+                                      os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
+                                      os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev"))
+            neo4j = result["neo4j_ingest_vs_unwind"]
+            raw.update(neo4j_sync_s=result["valuegraph_sync_s"], neo4j_unwind_s=result["bare_unwind_s"])
+        except Exception as exc:  # noqa: BLE001 - reported, not fatal: the other ratios stand
+            raw["neo4j_error"] = str(exc)
+    return {
+        "scale": scale,
+        "backend": backend,
+        "machine": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()},
+        "traversal_vs_networkx": raw["ours_s"] / raw["networkx_s"],
+        "traversal_vs_sparql_path": raw["sparql_path_s"] / raw["ours_s"],
+        "ingest_vs_bulk_load": raw["bulk_load_s"] / raw["ingest_s"],
+        "neo4j_ingest_vs_unwind": neo4j,
+        "graphql_vs_bare_http": raw["bare_s"] / raw["graphql_s"],
+        "store_calls_per_request": raw["store_calls"],
+        "index_bytes_per_edge": raw["index_bytes"] / max(1, raw["index_edges"]),
+        "cold_start_vs_networkx_build": raw["cold_start_s"] / raw["networkx_build_s"],
+        "raw": raw,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=SCALES, default="M")
+    parser.add_argument("--backend", choices=["oxigraph", "neo4j"], default="oxigraph",
+                        help="neo4j adds the Neo4j ingest ratio (a server must run: make neo4j)")
+    parser.add_argument("--neo4j-url", default=None)
+    parser.add_argument("--json", type=argparse.FileType("wb"))
+    args = parser.parse_args()
+    result = run(args.scale, args.backend, args.neo4j_url)
+    print(f"scale {result['scale']} ({result['raw']['projects']:,} projects, {result['raw']['facts']:,} entities and "
+          f"relations), backend {result['backend']}")
+    for name, (op, target) in TARGETS.items():
+        value = result[name]
+        ok = "n/a" if value is None else ("ok" if (value <= target if op == "<=" else value >= target) else "MISSED")
+        shown = "n/a" if value is None else f"{value:,.3g}"
+        print(f"  {name:<30} {shown:>10}   target {op} {target:<5} {ok}")
+    if args.json:
+        args.json.write(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+
+
+if __name__ == "__main__":
+    main()
