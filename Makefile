@@ -36,7 +36,7 @@ schema: $(STAMP)
 	$(BIN)/python -m api.graphql.sdl > schema/valuegraph.graphql
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks.traversal --projects 10000
+	$(BIN)/python -m benchmarks --scale M
 
 DEMO_STORE := oxigraph:.demo/store
 
