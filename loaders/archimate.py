@@ -18,11 +18,11 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 from graph.model import Document, DocumentRejected, SyncError
 from loaders.base import Loader, LoaderConfig
+from loaders.recipe import parse_yaml_model
 from loaders.validate import RawItem, Where, validate
 from schema import vocabulary
 
@@ -90,14 +90,10 @@ class ArchimateMapping(BaseModel):
 
 def load_mapping(path: Path) -> ArchimateMapping:
     try:
-        mapping = ArchimateMapping.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DocumentRejected([SyncError(str(path), f"cannot read the mapping: {exc.strerror or exc}")]) from exc
-    except yaml.YAMLError as exc:
-        raise DocumentRejected([SyncError(str(path), f"malformed YAML: {exc}")]) from exc
-    except ValidationError as exc:
-        raise DocumentRejected([SyncError(f"{path}: {'.'.join(map(str, e['loc']))}", e["msg"])
-                                for e in exc.errors()]) from exc
+    mapping = parse_yaml_model(text, ArchimateMapping, str(path))
     vocab = vocabulary()
     errors = [SyncError(f"{path}: elements.{t}", f"unknown kind '{k}'; the kinds are {', '.join(vocab.kinds)}")
               for t, k in mapping.elements.items() if k not in vocab.kinds]

@@ -93,8 +93,13 @@ def load_recipe(name_or_path: str) -> Recipe:
                                               f"recipes are {', '.join(builtin_recipes())} (or give a path)")])
         origin = f"recipe {name_or_path}"
         text = resources.files("loaders.recipes").joinpath(f"{name_or_path}.yaml").read_text(encoding="utf-8")
+    return parse_yaml_model(text, Recipe, origin)
+
+
+def parse_yaml_model(text: str, model: type[BaseModel], origin: str):
+    """A pydantic model from YAML text, or DocumentRejected locating every problem."""
     try:
-        return Recipe.model_validate(yaml.safe_load(text))
+        return model.model_validate(yaml.safe_load(text) or {})
     except yaml.YAMLError as exc:
         raise DocumentRejected([SyncError(origin, f"malformed YAML: {exc}")]) from exc
     except ValidationError as exc:
