@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import networkx as nx
 import orjson
 
-from graph.model import RelationKey, Value
+from graph.model import Value
 from graph.store import Store
 from schema import vocabulary
 
@@ -86,4 +86,4 @@ def csv_zip(store: Store) -> Iterator[bytes]:
     yield buffer.getvalue()
 
 
-__all__ = ["RelationKey", "csv_files", "csv_zip", "graphml", "nodelink", "to_networkx"]
+__all__ = ["csv_files", "csv_zip", "graphml", "nodelink", "to_networkx"]

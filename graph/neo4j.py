@@ -11,7 +11,6 @@ writes are ``UNWIND $rows … MERGE`` batches, one transaction per sync.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
 

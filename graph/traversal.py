@@ -80,12 +80,6 @@ def bfs(edges: EdgeSet, seeds: Iterable[int] | np.ndarray, n: int, *, reverse: b
     return kernels.bfs(indptr, indices, alive, o_indptr, o_indices, seeds, mask, use_blocked, n)
 
 
-def distance_array(nodes: np.ndarray, distances: np.ndarray, n: int) -> np.ndarray:
-    dist = np.full(n, -1, np.int32)
-    dist[nodes] = distances
-    return dist
-
-
 def _number(index: TraversalIndex, entity_id: str) -> int:
     i = index.number.get(entity_id)
     if i is None or index.kind[i] == ABSENT:

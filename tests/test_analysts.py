@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from api.auth import ApiKeyConfig, hash_key
 from api.cli import app
-from graph import ValueGraph, open_store
+from graph import ValueGraph
 from graph.analytics import to_networkx
-from tests.conftest import NEO4J_URL, ROOT
+from tests.conftest import ROOT
 from tests.test_rdf import answers, without_sources
 from tests.utils.fingerprint import fingerprint
 from tests.utils.server import serve_in_thread

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext

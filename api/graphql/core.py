@@ -2,7 +2,7 @@
 
 import base64
 import enum
-from typing import Annotated, Optional
+from typing import Optional
 
 import strawberry
 from strawberry.scalars import JSON
@@ -279,5 +279,3 @@ class SyncReport:
         return cls(created=0, updated=0, retracted=0, unchanged=0, by_kind=[],
                    errors=[SyncError(location=e.location, message=e.message) for e in errors])
 
-
-IdArg = Annotated[strawberry.ID, strawberry.argument()]

@@ -12,7 +12,7 @@ from typing import Optional
 
 import strawberry
 
-from api.graphql.core import Direction, Entity, Info, entity_object, load_entities
+from api.graphql.core import Entity, Info, load_entities
 from graph import Direction as StoreDirection
 from schema import ValueType, vocabulary
 
@@ -183,4 +183,4 @@ def build() -> dict[str, type]:
     return KIND_TYPES
 
 
-__all__ = ["Direction", "Health", "KIND_TYPES", "Status", "build", "entity_object"]
+__all__ = ["Health", "KIND_TYPES", "Status", "build"]
