@@ -105,10 +105,15 @@ def load(
     """Load documents into the graph; every source's documents are written all or nothing."""
     docs: list[Document] = []
     problems = []
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
-                  TimeElapsedColumn(), console=render.errors, transient=True) as progress:
+    if len(paths) == 1 and mode is SyncMode.MERGE:
+        try:
+            loader = loader_for(paths[0], format, recipe)
+        except DocumentRejected as exc:
+            _reject(f"rejected: {len(exc.errors)} error(s); nothing was written", exc.errors, json)
+        if loader.streams:  # read, check and write a slice at a time: memory stays bounded
+            _load_parts(loader, source, dry_run, store, json)
+            return
+    with _progress() as progress:
         for path in paths:
             task = progress.add_task(f"reading {path}", total=None)
             try:
@@ -158,6 +163,29 @@ def load(
             pending = [(name, doc) for name, doc, _ in failed]
     if json:
         render.emit_json(reports)
+
+
+def _progress():
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
+                    TimeElapsedColumn(), console=render.errors, transient=True)
+
+
+def _load_parts(loader, source: str | None, dry_run: bool, store: str | None, json: bool) -> None:
+    path = loader.config.path
+    with _graph(store) as graph, _progress() as progress:
+        task = progress.add_task(f"reading and checking {path}", total=None)
+        loader.progress = lambda rows: progress.update(task, completed=rows)
+        try:
+            report = graph.sync_parts(loader.parts(), source, SyncMode.MERGE, dry_run=dry_run)
+        except DocumentRejected as exc:
+            progress.stop()
+            _reject(f"rejected {path}: {len(exc.errors)} error(s); nothing of it was written", exc.errors, json)
+    if json:
+        render.emit_json([{**report.as_dict(), "warnings": []}])
+    else:
+        render.console.print(render.report_table(report, str(path)))
 
 
 def _reject(title: str, problems: list, json: bool) -> None:

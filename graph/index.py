@@ -11,6 +11,7 @@ frontiers, so a traversal costs a handful of vectorised steps per level.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 
 import numpy as np
@@ -64,6 +65,18 @@ class EdgeSet:
         self._overlay_size += 1
         self._overlay_csr = {}
 
+    def add_many(self, edges: list[tuple[int, int, int]], n_nodes: int) -> None:
+        """Add edges (present ones are skipped); many at once are merged into the arrays in one pass."""
+        if len(edges) < max(4096, len(self._fwd.indices) // 8):
+            for u, v, rel in edges:
+                self.add(u, v, rel)
+            return
+        src, dst, types = self.arrays()
+        new = np.array(edges, dtype=np.int64).reshape(-1, 3)
+        rows = np.concatenate([np.stack([src, dst, types.astype(np.int64)], axis=1), new])
+        rows = np.unique(rows, axis=0)
+        self._rebuild(rows[:, 0], rows[:, 1], rows[:, 2].astype(np.int8), n_nodes)
+
     def remove(self, u: int, v: int, rel: int) -> None:
         pos = self._fwd.find(u, v, rel)
         if pos is not None:
@@ -84,7 +97,9 @@ class EdgeSet:
             self.compact(n_nodes)
 
     def compact(self, n_nodes: int) -> None:
-        src, dst, types = self.arrays()
+        self._rebuild(*self.arrays(), n_nodes)
+
+    def _rebuild(self, src: np.ndarray, dst: np.ndarray, types: np.ndarray, n_nodes: int) -> None:
         self._fwd = _Csr.build(src, dst, types, n_nodes)
         self._rev = _Csr.build(dst, src, types, n_nodes)
         self._overlay_fwd, self._overlay_rev, self._overlay_size = {}, {}, 0
@@ -196,6 +211,10 @@ class TraversalIndex:
         self._rank: np.ndarray | None = None
 
     # ------------------------------------------------------------ building
+    def copy(self) -> TraversalIndex:
+        """An independent copy (a batch of writes updates it while readers keep using this one)."""
+        return copy.deepcopy(self)
+
     @classmethod
     def build(cls, snapshot: Snapshot) -> TraversalIndex:
         index = cls()
@@ -231,9 +250,12 @@ class TraversalIndex:
             u, v = self.number.get(key.from_id), self.number.get(key.to_id)
             if u is not None and v is not None:
                 self._edges_for(key.type).remove(u, v, self.relation_code[key.type])
+        added: dict[bool, list[tuple[int, int, int]]] = {True: [], False: []}  # by "is DEPENDS_ON"
         for key in edges_added:
-            u, v = self._ensure(key.from_id), self._ensure(key.to_id)
-            self._edges_for(key.type).add(u, v, self.relation_code[key.type])
+            code = self.relation_code[key.type]
+            added[code == self.depends_code].append((self._ensure(key.from_id), self._ensure(key.to_id), code))
+        self.value.add_many(added[False], len(self.ids))
+        self.depends.add_many(added[True], len(self.ids))
         for entity_id in removed:
             if (i := self.number.get(entity_id)) is not None:
                 self.kind[i] = ABSENT

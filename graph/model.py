@@ -65,6 +65,23 @@ class Document:
         return self
 
 
+def join_documents(parts: list[Document]) -> Document:
+    """The parts of one document (as a loader read them) as one document."""
+    if not parts:
+        return Document(None)
+    first = parts[0]
+    joined = Document(first.source, origin=first.origin)
+    for part in parts:
+        joined.entities += part.entities
+        joined.relations += part.relations
+        joined.errors += part.errors
+        joined.unresolved |= part.unresolved
+        joined.warnings += part.warnings
+        for what, n in part.left_out.items():
+            joined.left_out[what] = joined.left_out.get(what, 0) + n
+    return joined
+
+
 @dataclass(frozen=True, slots=True)
 class SyncError:
     location: str
@@ -174,6 +191,26 @@ class ChangeSet:
     def __bool__(self) -> bool:
         return bool(self.put_entities or self.drop_entities or self.put_relations or self.drop_relations)
 
+    def merge(self, other: ChangeSet) -> None:
+        """Add another change set of the same source (for different facts) to this one."""
+        self.put_entities += other.put_entities
+        self.drop_entities += other.drop_entities
+        self.put_relations += other.put_relations
+        self.drop_relations += other.drop_relations
+        self.fresh_entities |= other.fresh_entities
+        self.fresh_relations |= other.fresh_relations
+
+    def split_fresh(self) -> tuple[ChangeSet, ChangeSet]:
+        """(what only adds facts no source asserted before, everything else)."""
+        fresh, rest = ChangeSet(self.source), ChangeSet(self.source)
+        for item in self.put_entities:
+            (fresh if item[0] in self.fresh_entities else rest).put_entities.append(item)
+        for item in self.put_relations:
+            (fresh if item[0] in self.fresh_relations else rest).put_relations.append(item)
+        rest.drop_entities, rest.drop_relations = list(self.drop_entities), list(self.drop_relations)
+        fresh.fresh_entities, fresh.fresh_relations = self.fresh_entities, self.fresh_relations
+        return fresh, rest
+
 
 @dataclass(slots=True)
 class NodeState:
@@ -227,6 +264,15 @@ class SyncReport:
     def count(self, kind: str, outcome: str, n: int = 1) -> None:
         setattr(self, outcome, getattr(self, outcome) + n)
         self.by_kind.setdefault(kind, Counts()).add(outcome, n)
+
+    def merge(self, other: SyncReport) -> SyncReport:
+        """Add another report's counts (another part of the same sync) to this one."""
+        for kind, counts in other.by_kind.items():
+            for outcome, n in vars_of(counts).items():
+                if n:
+                    self.count(kind, outcome, n)
+        self.errors += other.errors
+        return self
 
     def as_dict(self) -> dict:
         return {

@@ -10,6 +10,8 @@ none of it.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -30,7 +32,7 @@ from graph.model import (
     Value,
     resolve,
 )
-from graph.store import Capability, Direction, Store, StoreError
+from graph.store import Batch, Capability, Direction, Store, StoreError
 from schema import vocabulary
 
 _STATEMENT_PREDICATES = {t.RDF_TYPE.value, t.RDF_SUBJECT.value, t.RDF_PREDICATE.value, t.RDF_OBJECT.value, t.SEQ.value}
@@ -55,6 +57,7 @@ class OxigraphStore(Store):
         self._relation_by_iri = {r.iri: r.name for r in vocab.relations.values()}
         self._traversed = [r for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"]
         self.calls = 0
+        self._recover()
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -174,6 +177,19 @@ class OxigraphStore(Store):
     def commit(self, changes: ChangeSet) -> int:
         self.calls += 1
         seq = self._last_seq() + 1
+        self._commit(changes, seq)
+        return seq
+
+    def _commit(self, changes: ChangeSet, seq: int) -> None:
+        deletes, inserts = self._change_quads(changes, seq)
+        inserts += self._bookkeeping(changes.source, seq)
+        if deletes:
+            self._store.update(_update_text(deletes, inserts))
+        else:  # one transaction too, without building (and parsing) a SPARQL update
+            self._store.extend(inserts)
+
+    def _change_quads(self, changes: ChangeSet, seq: int) -> tuple[list[ox.Quad], list[ox.Quad]]:
+        """(quads to delete, quads to insert) for one source's changes."""
         g = t.source_graph(changes.source)
         seq_lit = ox.Literal(seq)
         deletes: list[ox.Quad] = []
@@ -205,21 +221,51 @@ class OxigraphStore(Store):
                     ox.Quad(st, t.SEQ, seq_lit, g),
                 ]
                 inserts.extend(ox.Quad(st, t.property_iri(k), t.to_literal(v), g) for k, v in props.items())
-        # bookkeeping: the store's sync counter and the source's provenance record only ever grow (the
-        # highest value is the current one), so that a sync that only adds facts deletes nothing
+        return deletes, inserts
+
+    @staticmethod
+    def _bookkeeping(source: str, seq: int) -> list[ox.Quad]:
+        # the store's sync counter and the source's provenance record only ever grow (the highest
+        # value is the current one), so that a sync that only adds facts deletes nothing
+        g, seq_lit = t.source_graph(source), ox.Literal(seq)
         now = ox.Literal(dt.datetime.now(dt.timezone.utc).isoformat(), datatype=ox.NamedNode(t.XSD + "dateTime"))
-        inserts += [
+        return [
             ox.Quad(t.STORE_NODE, t.SEQ, seq_lit, t.META_GRAPH),
             ox.Quad(g, t.RDF_TYPE, t.PROV_ENTITY, t.META_GRAPH),
-            ox.Quad(g, t.SOURCE_NAME, ox.Literal(changes.source), t.META_GRAPH),
+            ox.Quad(g, t.SOURCE_NAME, ox.Literal(source), t.META_GRAPH),
             ox.Quad(g, t.GENERATED_AT, now, t.META_GRAPH),
             ox.Quad(g, t.SEQ, seq_lit, t.META_GRAPH),
         ]
-        if deletes:
-            self._store.update(_update_text(deletes, inserts))
-        else:  # one transaction too, without building (and parsing) a SPARQL update
-            self._store.extend(inserts)
-        return seq
+
+    def batch(self, source: str) -> Batch:
+        return _JournalBatch(self, source)
+
+    @property
+    def _journal_path(self) -> Path | None:
+        """Where a bulk write keeps its journal: beside the store's folder (never inside RocksDB's)."""
+        return None if self.path is None else self.path.parent / f"{self.path.name}.pending.nq"
+
+    def _recover(self) -> None:
+        """Remove what a bulk write that never committed left behind (the process died half-way)."""
+        journal = self._journal_path
+        if journal is None or not journal.exists():
+            return
+        with journal.open("rb") as handle:
+            header = handle.readline().decode("utf-8", "replace")
+        pending_seq = int(header.rsplit(" ", 1)[-1]) if header.startswith(_JOURNAL_HEADER) else None
+        if pending_seq is not None and pending_seq > self._last_seq():
+            self._remove_quads(_journal_quads(journal))
+        journal.unlink()
+
+    def _remove_quads(self, quads: Iterable[ox.Quad], chunk: int = 50_000) -> None:
+        block: list[ox.Quad] = []
+        for q in quads:
+            block.append(q)
+            if len(block) >= chunk:
+                self._store.update(_update_text(block, []))
+                block = []
+        if block:
+            self._store.update(_update_text(block, []))
 
     def _last_seq(self) -> int:
         return max((int(q.object.value) for q in self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH)), default=0)
@@ -313,3 +359,100 @@ def _quad_block(quads: list[ox.Quad]) -> str:
     for q in quads:
         by_graph[str(q.graph_name)].append(f"{q.subject} {q.predicate} {q.object} .")
     return "".join(f"GRAPH {g} {{\n" + "\n".join(lines) + "\n}\n" for g, lines in by_graph.items())
+
+
+_JOURNAL_HEADER = "# valuegraph bulk write of sync"
+#: facts bulk-loaded per call: Oxigraph's bulk loader holds a call's quads in memory while it sorts them
+_BULK_SLICE_BYTES = 16 << 20
+
+
+def _fresh_text(changes: ChangeSet, seq: int) -> str:
+    """The quads ``_change_quads`` inserts for facts new to the store, as N-Quads text (written directly:
+    for a bulk write, building a term object per quad costs more than the bulk load itself)."""
+    g = f"{t.source_graph(changes.source)} .\n"
+    seq_text = f" {t.SEQ} {t.literal_text(seq)} {g}"
+    ref, literal = t.entity_ref, t.literal_text
+    lines: list[str] = []
+    for entity_id, kind, props in changes.put_entities:
+        s = ref(entity_id)
+        lines.append(f"{s} {t.RDF_TYPE} {t.kind_iri(kind)} {g}{s}{seq_text}")
+        lines += [f"{s} {t.property_iri(k)} {literal(v)} {g}" for k, v in props.items()]
+    for key, props in changes.put_relations:
+        s, p, o = ref(key.from_id), t.relation_iri(key.type), ref(key.to_id)
+        lines.append(f"{s} {p} {o} {g}")
+        if props:
+            st = t.statement_iri(key)
+            lines.append(f"{st} {t.RDF_TYPE} {t.RDF_STATEMENT} {g}{st} {t.RDF_SUBJECT} {s} {g}"
+                         f"{st} {t.RDF_PREDICATE} {p} {g}{st} {t.RDF_OBJECT} {o} {g}{st}{seq_text}")
+            lines += [f"{st} {t.property_iri(k)} {literal(v)} {g}" for k, v in props.items()]
+    return "".join(lines)
+
+
+def _journal_quads(journal: Path):
+    """The quads a journal holds, up to the first line a crash cut short."""
+    try:
+        yield from ox.parse(path=str(journal), format=ox.RdfFormat.N_QUADS, lenient=True)
+    except SyntaxError:
+        return
+
+
+class _JournalBatch(Batch):
+    """A large sync written in bulk.
+
+    Facts new to the store (fresh entities and their relations: no quad of theirs can exist yet) are
+    appended to a journal file as N-Quads and bulk-loaded from it, which costs a fraction of a
+    transaction's time and memory; everything else, and the sync's bookkeeping, is committed in one
+    small transaction after them. Readers of the store do not see a source's new sync until then
+    (the traversal index is updated after the commit). The journal names the sync's sequence number:
+    a store opened after a crash that came before the commit deletes the journal's quads again, so a
+    sync is still all or nothing.
+    """
+
+    def __init__(self, store: OxigraphStore, source: str) -> None:
+        super().__init__(source)
+        self._store = store
+        self._seq = store._last_seq() + 1
+        journal = store._journal_path
+        if journal is None:
+            fd, name = tempfile.mkstemp(suffix=".nq", prefix="valuegraph-")
+            os.close(fd)
+            journal = Path(name)
+        self._journal = journal
+        self._handle = journal.open("wb")
+        self._handle.write(f"{_JOURNAL_HEADER} {self._seq}\n".encode())
+        self._facts = 0
+
+    def add(self, changes: ChangeSet) -> None:
+        fresh, rest = changes.split_fresh()
+        if fresh:
+            self._handle.write(_fresh_text(fresh, self._seq).encode())
+            self._facts += len(fresh.put_entities) + len(fresh.put_relations)
+        self.rest.merge(rest)
+
+    def commit(self) -> int:
+        self._store.calls += 1
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        try:
+            if self._facts:
+                self._bulk_load()
+            self._store._commit(self.rest, self._seq)
+        except BaseException:
+            self._store._remove_quads(_journal_quads(self._journal))
+            raise
+        finally:
+            self._journal.unlink(missing_ok=True)
+        return self._seq
+
+    def _bulk_load(self) -> None:
+        with self._journal.open("rb") as handle:
+            handle.readline()  # the header
+            while block := handle.read(_BULK_SLICE_BYTES):
+                block += handle.readline()  # to the end of the last line
+                self._store.oxigraph.bulk_load(block, format=ox.RdfFormat.N_QUADS)
+
+    def discard(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+        self._journal.unlink(missing_ok=True)

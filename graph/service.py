@@ -25,6 +25,7 @@ from graph.model import (
     SyncError,
     SyncMode,
     SyncReport,
+    join_documents,
 )
 from graph.store import Store, open_store
 from graph.sync import plan_sync
@@ -61,11 +62,23 @@ class ImpactAnswer:
     affected: list[Hit]
 
 
+@dataclass(slots=True)
+class _IndexChanges:
+    fresh: list[NodeState]  # entities new to the graph, as the sync gives them
+    added: list[RelationKey]  # traversed relations the sync writes
+    known: list[str]  # entities the graph had: read back resolved across sources
+    dropped: list[RelationKey]  # traversed relations the sync retracts: read back (another source may keep them)
+
+
 def _node_state(record: EntityRecord) -> NodeState:
     return NodeState.of(record.id, record.kind, record.properties)
 
 
 class ValueGraph:
+    #: a sync adding at least this many new entities and relations is written through the store's batch
+    #: writer (for Oxigraph, a bulk load from a journal), not one transaction
+    bulk_threshold = 5_000
+
     def __init__(self, store: Store, *, lazy: bool = False) -> None:
         """``lazy``: build the traversal index on first use (a server may start before its store answers)."""
         self.store = store
@@ -103,33 +116,100 @@ class ValueGraph:
         source = resolve_source(doc, source)
         with self._lock:
             plan = plan_sync(self.store, self.index, doc, source, mode)
-            if not dry_run and plan.changes:
-                self.store.commit(plan.changes)
-                self._refresh_index(plan.changes.source, plan)
+            changes = plan.changes
+            if not dry_run and changes:
+                fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
+                if fresh_facts >= self.bulk_threshold:
+                    batch = self.store.batch(source)
+                    batch.add(changes)
+                    batch.commit()
+                else:
+                    self.store.commit(changes)
+                self._index_written(self.index, self._index_changes(self.index, changes, plan.touched_relations))
         plan.report.dry_run = dry_run
         plan.report.seconds = time.perf_counter() - started
         return plan.report
 
-    def _refresh_index(self, source: str, plan) -> None:
-        changes = plan.changes
+    def sync_parts(self, parts: Iterable[Document], source: str | None = None, mode: SyncMode = SyncMode.MERGE,
+                   dry_run: bool = False) -> SyncReport:
+        """One sync of a document read in parts (a large register, a slice of rows at a time), all or nothing.
+
+        Each part is validated against the graph and the parts before it, then handed to the store's
+        batch writer, so only one part's objects are in memory at a time. Nothing is written unless every
+        part is valid; the report counts every part and lists every part's errors. A full sync needs
+        the whole document to know what it retracts: its parts are joined and written as one."""
+        if mode is SyncMode.FULL:
+            return self.sync(join_documents(list(parts)), source, mode, dry_run)
+        started = time.perf_counter()
+        report: SyncReport | None = None
+        errors: list[SyncError] = []
+        seen: set[str] = set()
+        with self._lock:
+            work = self.index.copy()  # readers keep the committed index until the batch commits
+            batch = None
+            to_read = _IndexChanges([], [], [], [])  # read back once written
+            try:
+                for part in parts:
+                    part_source = resolve_source(part, source)
+                    if source is None:
+                        source = part_source
+                    repeated = [SyncError(e.location, f"id '{e.id}' appears twice in the document")
+                                for e in part.entities if e.id in seen]
+                    seen.update(e.id for e in part.entities)
+                    try:
+                        plan = plan_sync(self.store, work, part, part_source, mode)
+                    except DocumentRejected as exc:
+                        # keep reading, so that the report lists every part's errors; later parts may
+                        # refer to this part's entities
+                        errors += exc.errors + repeated
+                        work.apply([NodeState.of(e.id, e.kind, {}) for e in part.entities if e.id not in work],
+                                   removed=(), edges_added=(), edges_removed=())
+                        continue
+                    errors += repeated
+                    report = plan.report if report is None else report.merge(plan.report)
+                    if not dry_run and plan.changes and not errors:
+                        batch = batch or self.store.batch(part_source)
+                        batch.add(plan.changes)
+                    c = self._index_changes(work, plan.changes, plan.touched_relations)
+                    work.apply(nodes=c.fresh, removed=(), edges_added=c.added, edges_removed=())
+                    to_read.known += c.known
+                    to_read.dropped += c.dropped
+                if errors:
+                    raise DocumentRejected(errors)
+                if batch is not None:
+                    batch.commit()
+                    batch = None
+                    self._index_written(work, to_read)
+                    self._index = work
+            finally:
+                if batch is not None:
+                    batch.discard()
+        if report is None:
+            report = SyncReport(source=source or "", mode=mode)
+        report.dry_run = dry_run
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _index_changes(self, index: TraversalIndex, changes, touched: list[RelationKey]) -> _IndexChanges:
+        """What a plan changes in ``index``: what needs no read, and what must be read back once written."""
         # an entity new to the graph is exactly what this source says of it; entities that were
         # there already may carry other sources' values, so those are read back resolved
-        fresh = [NodeState.of(i, kind, props) for i, kind, props in changes.put_entities if i not in self.index]
-        known = [e[0] for e in changes.put_entities if e[0] in self.index] + list(changes.drop_entities)
-        records = self.store.entity_records(known) if known else {}
-        removed = [i for i in known if i not in records]
-        traversed = {k for k in plan.touched_relations if k.type in self._traversed_types}
-        present = set()
-        if traversed:
-            dropped = [k for k in changes.drop_relations if k in traversed]
-            present = {k for k, _ in changes.put_relations if k in traversed}
-            if dropped:
-                present |= {r.key for r in self.store.relation_records(dropped)}
-        self.index.apply(
-            nodes=fresh + [_node_state(r) for r in records.values()],
-            removed=removed,
-            edges_added=[k for k in traversed if k in present],
-            edges_removed=[k for k in traversed if k not in present],
+        fresh = [NodeState.of(i, kind, props) for i, kind, props in changes.put_entities if i not in index]
+        known = [e[0] for e in changes.put_entities if e[0] in index] + list(changes.drop_entities)
+        traversed_types = self._traversed_types
+        traversed = [k for k in touched if k.type in traversed_types]
+        put = {k for k, _ in changes.put_relations}
+        return _IndexChanges(fresh, [k for k in traversed if k in put], known, [k for k in traversed if k not in put])
+
+    def _index_written(self, index: TraversalIndex, c: _IndexChanges) -> None:
+        """Bring ``index`` up to date after a write, reading back known entities and dropped relations."""
+        records = self.store.entity_records(c.known) if c.known else {}
+        present = {r.key for r in self.store.relation_records(c.dropped)} if c.dropped else set()
+        index.apply(
+            nodes=c.fresh + [_node_state(r) for r in records.values()],
+            removed=[i for i in c.known if i not in records],
+            edges_added=c.added + [k for k in c.dropped if k in present],
+            edges_removed=[k for k in c.dropped if k not in present],
         )
 
     @property

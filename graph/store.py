@@ -34,6 +34,26 @@ class StoreUnavailable(StoreError):
     """The store does not answer now (a server that is down or unreachable); try again later."""
 
 
+class Batch:
+    """One sync written in several change sets (a large document read in parts), committed all
+    or nothing. This default keeps the change sets merged in memory and commits them as one; a
+    backend may write them in bulk instead (see the Oxigraph store)."""
+
+    def __init__(self, source: str, store: Store | None = None) -> None:
+        self.source = source
+        self.rest = ChangeSet(source)
+        self._target = store
+
+    def add(self, changes: ChangeSet) -> None:
+        self.rest.merge(changes)
+
+    def commit(self) -> int:
+        return self._target.commit(self.rest)
+
+    def discard(self) -> None:
+        """Forget the change sets; nothing was written."""
+
+
 class Store(abc.ABC):
     backend: str = "abstract"
     capabilities: frozenset[Capability] = frozenset()
@@ -81,6 +101,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def sources(self) -> dict[str, dict]:
         """Every source with what the store knows of its last sync."""
+
+    def batch(self, source: str) -> Batch:
+        """A write of one sync given as several change sets (see ``Batch``)."""
+        return Batch(source, self)
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release the backend's resources."""

@@ -51,6 +51,12 @@ def entity_iri(entity_id: str) -> ox.NamedNode:
     return ox.NamedNode(ID_NS + _encode(entity_id))
 
 
+@lru_cache(maxsize=200_000)
+def entity_ref(entity_id: str) -> str:
+    """An entity's IRI as N-Quads text."""
+    return f"<{ID_NS}{_encode(entity_id)}>"
+
+
 def entity_id(iri: str) -> str:
     return unquote(iri[len(ID_NS) :])
 
@@ -114,6 +120,25 @@ def to_literal(value: Value) -> ox.Literal:
     if isinstance(value, dt.date):
         return ox.Literal(value.isoformat(), datatype=_XSD_DATE)
     raise TypeError(f"cannot store a value of type {type(value).__name__}")
+
+
+_NT_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+_XSD_TEXT = {bool: f"<{XSD}boolean>", int: f"<{XSD}integer>", float: f"<{XSD}double>",
+             dt.datetime: f"<{XSD}dateTime>", dt.date: f"<{XSD}date>"}
+
+
+def literal_text(value: Value) -> str:
+    """A value as an N-Quads literal, equal to the one ``to_literal`` makes."""
+    kind = type(value)
+    if kind is str:
+        return '"' + value.translate(_NT_ESCAPES) + '"'
+    if kind is bool:
+        return f'"{"true" if value else "false"}"^^{_XSD_TEXT[bool]}'
+    if kind is float:
+        return f'"{value!r}"^^{_XSD_TEXT[float]}' if value == value and abs(value) != float("inf") else str(to_literal(value))
+    if kind in _XSD_TEXT:
+        return f'"{value.isoformat() if kind is not int else value}"^^{_XSD_TEXT[kind]}'
+    return str(to_literal(value))  # subclasses: let pyoxigraph decide
 
 
 _FROM_XSD = {

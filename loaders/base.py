@@ -34,6 +34,8 @@ class Loader(abc.ABC):
     config_class: ClassVar[type[LoaderConfig]] = LoaderConfig
     #: set by callers that show progress: called with the rows (or items) read so far
     progress = None
+    #: whether ``parts`` reads the input a slice at a time (``valuegraph load`` then writes it as it reads)
+    streams: ClassVar[bool] = False
 
     def __init__(self, config: LoaderConfig) -> None:
         self.config = config
@@ -47,6 +49,10 @@ class Loader(abc.ABC):
     def documents(self) -> Iterator[Document]:
         """The documents the input holds, each carrying its validation errors;
         DocumentRejected when the input cannot be read at all."""
+
+    def parts(self) -> Iterator[Document]:
+        """The input as one document in parts, read as they are needed (loaders that ``stream``)."""
+        raise NotImplementedError(f"the {self.name} loader does not read its input in parts")
 
 
 @cache

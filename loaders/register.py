@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from graph.model import Document, DocumentRejected, SyncError
+from graph.model import Document, DocumentRejected, SyncError, join_documents
 from loaders.base import Loader, LoaderConfig
 from loaders.recipe import Columns, ColumnRule, Recipe, load_recipe, parse_date, parse_number, render, template_columns
 from loaders.validate import RawItem, Where, validate
@@ -80,11 +80,17 @@ class RegisterLoader(Loader):
     def accepts(cls, path: Path) -> bool:
         return False  # only with --recipe
 
+    streams = True
+
     def documents(self) -> Iterator[Document]:
+        yield join_documents(list(self.parts()))
+
+    def parts(self, rows_per_part: int = 10_000) -> Iterator[Document]:
+        """The register as one document in parts of ``rows_per_part`` rows, read as they are needed."""
         recipe = load_recipe(self.config.recipe)
         path = self.config.path
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            yield self._read(recipe, _xlsx_rows(path, recipe.sheet), str(path))
+            yield from self._read(recipe, _xlsx_rows(path, recipe.sheet), str(path), rows_per_part)
             return
         origin = str(path)
         try:
@@ -95,31 +101,40 @@ class RegisterLoader(Loader):
             raise DocumentRejected([SyncError(origin, f"cannot read the file: {exc.strerror or exc}")]) from exc
         with handle:
             try:
-                yield self._read(recipe, _csv_rows(handle, recipe.delimiter), origin)
+                yield from self._read(recipe, _csv_rows(handle, recipe.delimiter), origin, rows_per_part)
             except UnicodeDecodeError as exc:
                 raise DocumentRejected([SyncError(origin, f"the file is not {recipe.encoding} text "
                                                           f"({exc.reason} at byte {exc.start}); set the recipe's encoding")]) from exc
             except csv.Error as exc:
                 raise DocumentRejected([SyncError(origin, f"malformed CSV: {exc}")]) from exc
 
-    def _read(self, recipe: Recipe, rows: Iterator[tuple[int, list[str]]], origin: str) -> Document:
+    def _read(self, recipe: Recipe, rows: Iterator[tuple[int, list[str]]], origin: str,
+              rows_per_part: int) -> Iterator[Document]:
         _, header = next(rows, (0, None))
         if not header:
             raise DocumentRejected([SyncError(origin, "the file is empty: a header row is needed")])
         plan = _Plan(recipe, Columns(header, origin), origin)
-        errors = list(plan.errors)
-        if errors:
-            raise DocumentRejected(errors)
-        entities: dict[str, RawItem] = {}
-        relations: list[RawItem] = []
+        if plan.errors:
+            raise DocumentRejected(plan.errors)
+        made: set[str] = set()  # every entity id made so far: a later row naming it again adds nothing
         seen_relations: set[tuple] = set()
+        entities: list[RawItem] = []
+        relations: list[RawItem] = []
+        held: list[RawItem] = []  # relations of `external` rules
+        errors: list[SyncError] = []
+        count = 0
         for count, (line, row) in enumerate(rows, start=1):
             if self.progress is not None and count % 5000 == 0:
                 self.progress(count)
             if not any(cell.strip() for cell in row):
                 continue
-            self._row(plan, row, f"{origin}:{line}", header, entities, relations, seen_relations, errors)
-        return validate(None, list(entities.values()), relations, origin, errors)
+            self._row(plan, row, f"{origin}:{line}", header, made, entities, relations, held, seen_relations, errors)
+            if count % rows_per_part == 0:
+                yield validate(None, entities, relations, origin, errors)
+                entities, relations, errors = [], [], []
+        if self.progress is not None:
+            self.progress(count)
+        yield validate(None, entities, relations + held, origin, errors)
 
     def _cell(self, plan: _Plan, row: list[str], name: str) -> tuple[str | None, str]:
         """(value or None when missing, raw text) of a recipe column in a row."""
@@ -161,8 +176,8 @@ class RegisterLoader(Loader):
             return None, None
         return value, None
 
-    def _row(self, plan, row, where, header, entities, relations, seen_relations, errors) -> None:
-        made: set[str] = set()
+    def _row(self, plan, row, where, header, made, entities, relations, held, seen_relations, errors) -> None:
+        in_row: set[str] = set()
         values = {name: self._cell(plan, row, name)[0] for name in plan.index}
         for n, rule in enumerate(plan.recipe.entities):
             if n in plan.disabled or (rule.requires is not None and values.get(rule.requires) is None):
@@ -172,9 +187,10 @@ class RegisterLoader(Loader):
                 errors.append(SyncError(where, f"the row gives no {'id' if entity_id is None else 'name'} "
                                                f"for its {rule.kind} ({rule.id if entity_id is None else rule.name})"))
                 continue
-            made.add(entity_id)
-            if entity_id in entities:
+            in_row.add(entity_id)
+            if entity_id in made:
                 continue  # e.g. a department named on many rows: the first row makes it
+            made.add(entity_id)
             data = {"id": entity_id, "kind": rule.kind, "name": name}
             for prop, column_rule in rule.properties.items():
                 value, raw = self._value(plan, column_rule, row, where, header, errors)
@@ -182,14 +198,14 @@ class RegisterLoader(Loader):
                     data[prop] = value
                 elif raw and column_rule.raw_as:
                     data[column_rule.raw_as] = raw
-            entities[entity_id] = RawItem(data, Where(where, csv=True))
+            entities.append(RawItem(data, Where(where, csv=True)))
         for rule in plan.recipe.relations:
             froms, tos = render(rule.from_, values), render(rule.to, values)
             if froms is None or tos is None:
                 continue
             for a in _split(froms, rule.split):
                 for b in _split(tos, rule.split):
-                    if not rule.external and (a not in made or b not in made):
+                    if not rule.external and (a not in in_row or b not in in_row):
                         continue
                     key = (a, rule.type, b)
                     if key in seen_relations:
@@ -200,7 +216,8 @@ class RegisterLoader(Loader):
                         value, _ = self._value(plan, column_rule, row, where, header, errors)
                         if value is not None:
                             data[prop] = value
-                    relations.append(RawItem(data, Where(where, csv=True)))
+                    # a relation to any entity may point at a later row: held back to the last part
+                    (held if rule.external else relations).append(RawItem(data, Where(where, csv=True)))
 
 
 def _csv_rows(handle, delimiter: str | None) -> Iterator[tuple[int, list[str]]]:

@@ -134,7 +134,7 @@ def _required_text(data: dict, field: str, where: Where, errors: list[SyncError]
         errors.append(SyncError(where.field(field), f"'{field}' must be a string, not {_describe(value)}"))
         return None
     try:
-        value.encode("utf-8")
+        value.isascii() or value.encode("utf-8")
     except UnicodeEncodeError:
         errors.append(SyncError(where.field(field), f"'{field}' contains characters that are not valid Unicode"))
         return None

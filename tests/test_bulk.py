@@ -1,0 +1,181 @@
+"""Large syncs: the bulk write path, documents read in parts, and recovery from a crash between a
+bulk load and its commit."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from benchmarks.generate import generate
+from graph import DocumentRejected, ValueGraph, open_store
+from graph.model import SyncMode, join_documents
+from loaders import loader_for, validate_mapping
+from tests.utils.fingerprint import fingerprint
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def documents(projects: int = 400, seed: int = 5):
+    return [validate_mapping(raw, raw["source"]) for raw in generate(projects, seed=seed)]
+
+
+def loaded(url: str, docs, threshold: int) -> ValueGraph:
+    graph = ValueGraph(open_store(url))
+    graph.bulk_threshold = threshold
+    for doc in docs:
+        graph.sync(doc)
+    return graph
+
+
+@pytest.mark.parametrize("url", ["memory:", "oxigraph"])
+def test_bulk_writes_hold_exactly_what_transactions_hold(tmp_path, url):
+    docs = documents()
+    store = "memory:" if url == "memory:" else f"oxigraph:{tmp_path / 'bulk'}"
+    with loaded("memory:", docs, threshold=10**9) as by_transaction, loaded(store, docs, threshold=1) as in_bulk:
+        assert fingerprint(in_bulk) == fingerprint(by_transaction)
+        rebuilt = fingerprint(in_bulk)
+        in_bulk.rebuild_index()  # the index updated after the bulk write equals one built from the store
+        assert fingerprint(in_bulk) == rebuilt
+        # a second sync of the same documents changes nothing, on either path
+        assert all(in_bulk.sync(doc).created == 0 and in_bulk.sync(doc).updated == 0 for doc in docs)
+    assert not list(tmp_path.glob("*.pending.nq"))  # the journal is gone once committed
+
+
+def split(doc, size: int):
+    """A document as a loader reading in parts gives it (relations after the entities they need)."""
+    parts = [type(doc)(doc.source, entities=doc.entities[i:i + size], origin=doc.origin)
+             for i in range(0, len(doc.entities), size)]
+    parts[-1].relations = list(doc.relations)
+    return parts
+
+
+def test_a_document_in_parts_is_one_sync(tmp_path):
+    strategy, benefits, ppm = documents()
+    with loaded("memory:", [strategy, benefits, ppm], threshold=10**9) as whole:
+        expected = fingerprint(whole)
+    graph = loaded(f"oxigraph:{tmp_path / 's'}", [strategy, benefits], threshold=10**9)
+    before = graph.store.calls
+    report = graph.sync_parts(split(ppm, 250))
+    assert report.created == len(ppm.entities) + len(ppm.relations) and report.source == "ppm"
+    assert fingerprint(graph) == expected
+    assert graph.store.calls - before < 10 + 3 * len(split(ppm, 250))  # a few reads per part, one write
+    again = graph.sync_parts(split(ppm, 300))
+    assert again.created == again.updated == 0 and again.unchanged == report.created
+    graph.close()
+
+
+def test_a_bad_part_rejects_every_part_and_reports_each_error(tmp_path):
+    strategy, benefits, ppm = documents()
+    graph = loaded(f"oxigraph:{tmp_path / 's'}", [strategy, benefits], threshold=10**9)
+    before = fingerprint(graph)
+    parts = split(ppm, 250)
+    first = parts[0].entities[0]
+    parts[2].entities.append(type(first)(first.id, first.kind, dict(first.properties), "row 9999"))
+    parts[-1].relations.append(type(ppm.relations[0])(ppm.relations[0].key._replace(to_id="NOPE"), {}, "rel 1"))
+    with pytest.raises(DocumentRejected) as info:
+        graph.sync_parts(parts)
+    messages = [str(e) for e in info.value.errors]
+    assert f"row 9999: id '{first.id}' appears twice in the document" in messages
+    assert "rel 1.to: no entity with id 'NOPE' in this document or the graph" in messages
+    assert fingerprint(graph) == before and "ppm" not in graph.store.sources()
+    graph.close()
+
+
+def test_full_mode_joins_the_parts(tmp_path):
+    strategy, benefits, ppm = documents()
+    graph = loaded("memory:", [strategy, benefits, ppm], threshold=10**9)
+    smaller = join_documents(split(ppm, 250))
+    smaller.entities = [e for e in smaller.entities if e.kind != "Person"]
+    people = {e.id for e in ppm.entities if e.kind == "Person"}
+    smaller.relations = [r for r in smaller.relations if r.key.from_id not in people and r.key.to_id not in people]
+    report = graph.sync_parts(split(smaller, 400), mode=SyncMode.FULL)
+    assert report.by_kind["Person"].retracted == len(people) > 0
+    graph.close()
+
+
+CRASH_AFTER_BULK_LOAD = textwrap.dedent("""
+    import os, signal, sys
+    from benchmarks.generate import generate
+    from graph import ValueGraph, open_store
+    from graph.sync import plan_sync
+    from graph.model import SyncMode
+    from loaders import validate_mapping
+
+    graph = ValueGraph(open_store(sys.argv[1]))
+    raw = generate(400, seed=5)[2]
+    doc = validate_mapping(raw, raw["source"])
+    plan = plan_sync(graph.store, graph.index, doc, "ppm", SyncMode.MERGE)
+    batch = graph.store.batch("ppm")
+    batch.add(plan.changes)
+    # the bulk load has written its files; the process dies before the committing transaction
+    batch._store._commit = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+    batch.commit()
+""")
+
+
+def test_a_crash_between_bulk_load_and_commit_leaves_nothing_behind(tmp_path):
+    url = f"oxigraph:{tmp_path / 'store'}"
+    with loaded(url, documents()[:2], threshold=10**9) as graph:
+        before = fingerprint(graph)
+    done = subprocess.run([sys.executable, "-c", CRASH_AFTER_BULK_LOAD, url], cwd=ROOT, capture_output=True)
+    assert done.returncode == -9, done.stderr.decode()[-2000:]
+    journal = tmp_path / "store.pending.nq"
+    assert journal.exists()  # what the crashed write left: the journal names its quads
+    with ValueGraph(open_store(url)) as graph:
+        assert not journal.exists()
+        assert "ppm" not in graph.store.sources()
+        assert fingerprint(graph) == before
+        assert graph.store.sparql("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://valuegraph.dev/source/ppm> "
+                                  "{ ?s ?p ?o } }").__next__()["n"].value == "0"
+
+
+RECIPE = """name: parts
+entities:
+  - kind: Project
+    id: "{Ref}"
+    name: "{Title}"
+    properties:
+      budget: {column: "Cost", type: number}
+  - kind: Portfolio
+    id: "PF-{Unit}"
+    name: "{Unit}"
+relations:
+  - {from: "{Ref}", type: PART_OF, to: "PF-{Unit}"}
+  - {from: "{Ref}", type: DEPENDS_ON, to: "{Needs}", external: true}
+"""
+
+
+def test_a_register_is_read_checked_and_written_in_parts(tmp_path):
+    rows = ["Ref,Title,Cost,Unit,Needs"] + [
+        f"P{i:03},Project {i},{i * 10},U{i % 4},{f'P{i + 1:03}' if i % 7 == 0 and i < 59 else ''}" for i in range(60)]
+    (tmp_path / "r.csv").write_text("\n".join(rows) + "\n")
+    (tmp_path / "r.yaml").write_text(RECIPE)
+    loader = loader_for(tmp_path / "r.csv", recipe=str(tmp_path / "r.yaml"))
+    parts = list(loader.parts(rows_per_part=8))
+    assert len(parts) == 8 and all(not p.errors for p in parts)
+    assert [len(p.entities) for p in parts][:2] == [8 + 4, 8]  # the portfolios come with the first rows naming them
+    # a DEPENDS_ON to a later row waits for the last part
+    assert all(r.key.type == "PART_OF" for p in parts[:-1] for r in p.relations)
+    store = f"oxigraph:{tmp_path / 's'}"
+    result = runner.invoke(app, ["load", str(tmp_path / "r.csv"), "--recipe", str(tmp_path / "r.yaml"),
+                                 "--source", "reg", "--store", store, "--json"])
+    assert result.exit_code == 0, result.output
+    with ValueGraph(open_store(store)) as graph:
+        assert graph.index.counts_by_kind()["Project"] == 60 and graph.index.counts_by_kind()["Portfolio"] == 4
+        assert graph.store.relation_counts()["DEPENDS_ON"] == 9
+        assert [h.entity.id for h in graph.impact("P015").dependents] == ["P014"]
+
+    (tmp_path / "bad.csv").write_text("\n".join(rows[:30] + ["P900,Bad,lots,U1,", "P901,Worse,,U1,NOPE"]) + "\n")
+    result = runner.invoke(app, ["load", str(tmp_path / "bad.csv"), "--recipe", str(tmp_path / "r.yaml"),
+                                 "--source", "reg2", "--store", store, "--json"])
+    assert result.exit_code == 1
+    assert "'lots' is not a number" in result.output and "no entity with id 'NOPE'" in result.output
+    with ValueGraph(open_store(store)) as graph:
+        assert "reg2" not in graph.store.sources()
