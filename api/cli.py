@@ -115,10 +115,10 @@ def load(
             return
     with _progress() as progress:
         for path in paths:
-            task = progress.add_task(f"reading {path}", total=None)
+            task = progress.add_task(f"reading {path}", total=None, rows=0)
             try:
                 loader = loader_for(path, format, recipe)
-                loader.progress = lambda rows, task=task: progress.update(task, completed=rows)
+                loader.progress = _follow(progress, task)
                 docs.extend(loader.documents())
             except DocumentRejected as exc:
                 problems.extend(exc.errors)
@@ -166,17 +166,29 @@ def load(
 
 
 def _progress():
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    """A progress display on stderr: a bar where the loader knows how much is left, the rows read so far."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:,} rows"),
-                    TimeElapsedColumn(), console=render.errors, transient=True)
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                    TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), console=render.errors,
+                    transient=True)
+
+
+def _follow(progress, task):
+    def update(rows: int, done: int | None = None, total: int | None = None) -> None:
+        if total:
+            progress.update(task, completed=min(done or 0, total), total=total, rows=rows)
+        else:
+            progress.update(task, rows=rows)
+
+    return update
 
 
 def _load_parts(loader, source: str | None, dry_run: bool, store: str | None, json: bool) -> None:
     path = loader.config.path
     with _graph(store) as graph, _progress() as progress:
-        task = progress.add_task(f"reading and checking {path}", total=None)
-        loader.progress = lambda rows: progress.update(task, completed=rows)
+        task = progress.add_task(f"loading {path}", total=None, rows=0)
+        loader.progress = _follow(progress, task)
         try:
             report = graph.sync_parts(loader.parts(), source, SyncMode.MERGE, dry_run=dry_run)
         except DocumentRejected as exc:

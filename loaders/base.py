@@ -32,7 +32,8 @@ class Loader(abc.ABC):
     name: ClassVar[str]
     description: ClassVar[str]
     config_class: ClassVar[type[LoaderConfig]] = LoaderConfig
-    #: set by callers that show progress: called with the rows (or items) read so far
+    #: set by callers that show progress: called with the rows (or items) read so far, and where known
+    #: the work done and all the work (bytes of the file, or rows of a sheet)
     progress = None
     #: whether ``parts`` reads the input a slice at a time (``valuegraph load`` then writes it as it reads)
     streams: ClassVar[bool] = False

@@ -82,6 +82,13 @@ class RegisterLoader(Loader):
 
     streams = True
 
+    def _measure(self) -> tuple[int | None, int | None]:
+        """(work done, all the work) for the progress bar, in bytes or rows; None where unknown."""
+        return None, None
+
+    def _measured(self, done: int, total: int | None) -> None:
+        self._measure = lambda: (done, total)
+
     def documents(self) -> Iterator[Document]:
         yield join_documents(list(self.parts()))
 
@@ -90,7 +97,7 @@ class RegisterLoader(Loader):
         recipe = load_recipe(self.config.recipe)
         path = self.config.path
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            yield from self._read(recipe, _xlsx_rows(path, recipe.sheet), str(path), rows_per_part)
+            yield from self._read(recipe, _xlsx_rows(path, recipe.sheet, self._measured), str(path), rows_per_part)
             return
         origin = str(path)
         try:
@@ -99,6 +106,8 @@ class RegisterLoader(Loader):
             raise DocumentRejected([SyncError(f"recipe {recipe.name}: encoding", f"unknown encoding '{recipe.encoding}'")]) from exc
         except OSError as exc:
             raise DocumentRejected([SyncError(origin, f"cannot read the file: {exc.strerror or exc}")]) from exc
+        size = path.stat().st_size
+        self._measure = lambda: (handle.buffer.tell(), size)  # bytes read (buffered ahead a little) of all
         with handle:
             try:
                 yield from self._read(recipe, _csv_rows(handle, recipe.delimiter), origin, rows_per_part)
@@ -124,8 +133,8 @@ class RegisterLoader(Loader):
         errors: list[SyncError] = []
         count = 0
         for count, (line, row) in enumerate(rows, start=1):
-            if self.progress is not None and count % 5000 == 0:
-                self.progress(count)
+            if self.progress is not None and count % 2000 == 0:
+                self.progress(count, *self._measure())
             if not any(cell.strip() for cell in row):
                 continue
             self._row(plan, row, f"{origin}:{line}", header, made, entities, relations, held, seen_relations, errors)
@@ -133,7 +142,7 @@ class RegisterLoader(Loader):
                 yield validate(None, entities, relations, origin, errors)
                 entities, relations, errors = [], [], []
         if self.progress is not None:
-            self.progress(count)
+            self.progress(count, *self._measure())
         yield validate(None, entities, relations + held, origin, errors)
 
     def _cell(self, plan: _Plan, row: list[str], name: str) -> tuple[str | None, str]:
@@ -236,7 +245,7 @@ def _csv_rows(handle, delimiter: str | None) -> Iterator[tuple[int, list[str]]]:
         line = reader.line_num
 
 
-def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]:
+def _xlsx_rows(path: Path, sheet: str | None, measured) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells as text) of a worksheet, read in streaming mode."""
     import datetime as dt
     import zipfile
@@ -251,7 +260,9 @@ def _xlsx_rows(path: Path, sheet: str | None) -> Iterator[tuple[int, list[str]]]
         if sheet is not None and sheet not in book.sheetnames:
             raise DocumentRejected([SyncError(str(path), f"no sheet '{sheet}'; the sheets are {', '.join(book.sheetnames)}")])
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
+        total = worksheet.max_row  # from the sheet's declared dimensions; None when it declares none
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            measured(number, total)
             yield number, [_cell_text(v, dt) for v in values]
     finally:
         book.close()

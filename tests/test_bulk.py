@@ -3,6 +3,8 @@ bulk load and its commit."""
 
 from __future__ import annotations
 
+import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -179,3 +181,28 @@ def test_a_register_is_read_checked_and_written_in_parts(tmp_path):
     assert "'lots' is not a number" in result.output and "no entity with id 'NOPE'" in result.output
     with ValueGraph(open_store(store)) as graph:
         assert "reg2" not in graph.store.sources()
+
+
+def test_a_large_register_shows_a_progress_bar(tmp_path):
+    rows = ["Ref,Title,Cost,Unit,Needs"] + [f"P{i:06},Project {i},{i},U{i % 9}," for i in range(40_000)]
+    register = tmp_path / "big.csv"
+    register.write_text("\n".join(rows) + "\n")
+    (tmp_path / "r.yaml").write_text(RECIPE)
+    seen = []
+    loader = loader_for(register, recipe=str(tmp_path / "r.yaml"))
+    loader.progress = lambda rows, done=None, total=None: seen.append((rows, done, total))
+    assert sum(len(p.entities) for p in loader.parts()) == 40_009
+    assert [r for r, _, _ in seen] == sorted(r for r, _, _ in seen) and seen[-1][0] == 40_000
+    assert all(total == register.stat().st_size and 0 < done <= total for _, done, total in seen)
+    assert seen[-1][1] == seen[-1][2]  # all of the file read
+
+    # the command shows a bar on a terminal (rich is told it is one)
+    env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "120"}
+    done = subprocess.run([sys.executable, "-m", "api.cli", "load", str(register), "--recipe", str(tmp_path / "r.yaml"),
+                           "--source", "big", "--store", f"oxigraph:{tmp_path / 's'}"],
+                          cwd=ROOT, capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "loading" in done.stderr and "━" in done.stderr and re.search(r"\d+%", done.stderr)
+    assert re.search(r"[\d,]+ rows", done.stderr)
+    report = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", done.stdout)
+    assert re.search(r"Project\s*│\s*40000\s*│", report), report  # the report: every project created
