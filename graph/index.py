@@ -1,7 +1,7 @@
 """The traversal index: compact integer adjacency of value-chain and DEPENDS_ON edges.
 
 Entities are numbered densely; edges live in CSR arrays (int32 neighbour ids,
-an int8 relation type per edge and an alive flag) in both directions, plus a
+an int8 relation type per edge and, once an edge was removed, alive flags) in both directions, plus a
 small overlay of edges added since the arrays were built. A committed sync is
 applied to the index in place (``apply``): removals clear alive flags, additions
 go to the overlay, and the arrays are compacted from memory once the overlay
@@ -12,9 +12,12 @@ frontiers, so a traversal costs a handful of vectorised steps per level.
 from __future__ import annotations
 
 import copy
+import os
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
+import orjson
 
 from graph.model import NodeState, RelationKey, Snapshot
 from schema import vocabulary
@@ -26,6 +29,9 @@ _HEALTH_CODE = {h: i for i, h in enumerate(HEALTHS)}  # -1: no health given
 CANCELLED = _STATUS_CODE["cancelled"]
 COMPLETED = _STATUS_CODE["completed"]
 ABSENT = -1  # kind code of an id that no source asserts any more
+
+
+_ALL_ALIVE = np.zeros(0, bool)  # read-only in use: ``kill`` replaces it before writing
 
 
 class EdgeSet:
@@ -48,7 +54,7 @@ class EdgeSet:
         return edges
 
     def __len__(self) -> int:
-        return int(self._fwd.alive.sum()) + self._overlay_size
+        return self._fwd.live_count() + self._overlay_size
 
     @property
     def nbytes(self) -> int:
@@ -80,8 +86,8 @@ class EdgeSet:
     def remove(self, u: int, v: int, rel: int) -> None:
         pos = self._fwd.find(u, v, rel)
         if pos is not None:
-            self._fwd.alive[pos] = False
-            self._rev.alive[self._rev.find(v, u, rel)] = False
+            self._fwd.kill(pos)
+            self._rev.kill(self._rev.find(v, u, rel))
             return
         if (v, rel) in self._overlay_fwd.get(u, ()):
             self._overlay_fwd[u].remove((v, rel))
@@ -123,12 +129,12 @@ class EdgeSet:
         out = []
         if u < csr.n_nodes:
             lo, hi = int(csr.indptr[u]), int(csr.indptr[u + 1])
-            alive = csr.alive[lo:hi]
+            alive = csr.alive[lo:hi] if len(csr.alive) else slice(None)
             out = list(zip(csr.indices[lo:hi][alive].tolist(), csr.types[lo:hi][alive].tolist(), strict=True))
         return out + list(overlay.get(u, ()))
 
     def kernel_arrays(self, reverse: bool = False) -> tuple[np.ndarray, ...]:
-        """(indptr, indices, alive, overlay indptr, overlay indices) for the compiled BFS."""
+        """(indptr, indices, alive (empty: all), overlay indptr, overlay indices) for the compiled BFS."""
         csr = self._rev if reverse else self._fwd
         cached = self._overlay_csr.get(reverse)
         if cached is None:
@@ -145,6 +151,9 @@ class EdgeSet:
 
 
 class _Csr:
+    """One direction's adjacency. ``alive`` is empty while every edge is alive: a flag per edge is
+    allocated on the first removal only, so an index that was built and not thinned stays smaller."""
+
     __slots__ = ("indptr", "indices", "types", "alive", "n_nodes")
 
     def __init__(self, indptr, indices, types, alive) -> None:
@@ -153,37 +162,45 @@ class _Csr:
 
     @classmethod
     def empty(cls) -> _Csr:
-        return cls(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int8), np.zeros(0, bool))
+        return cls(np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0, np.int8), _ALL_ALIVE)
 
     @classmethod
     def build(cls, src, dst, types, n_nodes: int) -> _Csr:
         order = np.lexsort((dst, src))
         counts = np.bincount(np.asarray(src, dtype=np.int64), minlength=n_nodes)
-        indptr = np.zeros(n_nodes + 1, np.int64)
+        indptr = np.zeros(n_nodes + 1, np.int32)  # offsets fit: an edge set holds fewer than 2**31 edges
         np.cumsum(counts, out=indptr[1:])
         return cls(
             indptr,
             np.asarray(dst, dtype=np.int32)[order],
             np.asarray(types, dtype=np.int8)[order],
-            np.ones(len(order), bool),
+            _ALL_ALIVE,
         )
 
     @property
     def nbytes(self) -> int:
         return self.indptr.nbytes + self.indices.nbytes + self.types.nbytes + self.alive.nbytes
 
+    def kill(self, pos: int) -> None:
+        if not len(self.alive):
+            self.alive = np.ones(len(self.indices), bool)
+        self.alive[pos] = False
+
+    def live_count(self) -> int:
+        return int(self.alive.sum()) if len(self.alive) else len(self.indices)
+
     def find(self, u: int, v: int, rel: int) -> int | None:
         if u >= self.n_nodes:
             return None
         lo, hi = int(self.indptr[u]), int(self.indptr[u + 1])
         for pos in range(lo, hi):
-            if self.indices[pos] == v and self.types[pos] == rel and self.alive[pos]:
+            if self.indices[pos] == v and self.types[pos] == rel and (not len(self.alive) or self.alive[pos]):
                 return pos
         return None
 
     def edges(self):
         src = np.repeat(np.arange(self.n_nodes, dtype=np.int64), np.diff(self.indptr))
-        keep = self.alive
+        keep = self.alive if len(self.alive) else slice(None)
         return src[keep], self.indices[keep].astype(np.int64), self.types[keep]
 
 
@@ -209,6 +226,8 @@ class TraversalIndex:
         self.updates = 0  # incremental updates applied since the index was built
         self._cancelled: np.ndarray | None = None
         self._rank: np.ndarray | None = None
+        #: answers worth keeping between requests (distance maps), keyed with ``updates`` by their makers
+        self.memo: dict = {}
 
     # ------------------------------------------------------------ building
     def copy(self) -> TraversalIndex:
@@ -237,6 +256,44 @@ class TraversalIndex:
         index.depends = _edge_set(depends, n)
         return index
 
+    # ------------------------------------------------------------ keeping between processes
+    def save(self, path: Path, token: str) -> None:
+        """Write the index to ``path`` (atomically), marked with the store state it reflects."""
+        n = self.size
+        arrays = {"token": np.frombuffer(token.encode(), np.uint8), "ids": np.frombuffer(orjson.dumps(self.ids), np.uint8),
+                  "kind": self.kind[:n], "status": self.status[:n], "budget": self.budget[:n], "health": self.health[:n]}
+        for name, edges in (("value", self.value), ("depends", self.depends)):
+            if edges._overlay_size:
+                edges.compact(n)
+            for direction, csr in (("fwd", edges._fwd), ("rev", edges._rev)):
+                for field in _Csr.__slots__[:-1]:
+                    arrays[f"{name}.{direction}.{field}"] = getattr(csr, field)
+        partial = path.with_name(path.name + ".partial")
+        with partial.open("wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(partial, path)
+
+    @classmethod
+    def load(cls, path: Path, token: str) -> TraversalIndex | None:
+        """The index saved at ``path`` if it reflects the store state ``token``; None if absent, stale or unreadable."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                if data["token"].tobytes().decode() != token:
+                    return None
+                index = cls()
+                index.ids = orjson.loads(data["ids"].tobytes())
+                for name in ("kind", "status", "budget", "health"):
+                    setattr(index, name, data[name])
+                for name in ("value", "depends"):
+                    edges = EdgeSet()
+                    edges._fwd, edges._rev = (_Csr(*(data[f"{name}.{d}.{f}"] for f in _Csr.__slots__[:-1]))
+                                              for d in ("fwd", "rev"))
+                    setattr(index, name, edges)
+        except (OSError, KeyError, ValueError, UnicodeDecodeError, orjson.JSONDecodeError):
+            return None
+        index.number = dict(zip(index.ids, range(len(index.ids))))
+        return index
+
     def apply(self, nodes: Iterable[NodeState], removed: Iterable[str], edges_added: Iterable[RelationKey],
               edges_removed: Iterable[RelationKey]) -> None:
         """Bring the index up to date after a committed write, without rebuilding it."""
@@ -263,6 +320,7 @@ class TraversalIndex:
         self.depends.compact_if_needed(len(self.ids))
         self._cancelled = None
         self.updates += 1
+        self.memo = {}
 
     def _edges_for(self, relation_type: str) -> EdgeSet:
         return self.depends if relation_type == "DEPENDS_ON" else self.value
@@ -303,6 +361,11 @@ class TraversalIndex:
     def live(self) -> np.ndarray:
         return self.kind[: self.size] != ABSENT
 
+    def remember(self, key, value, capacity: int = 64) -> None:
+        if len(self.memo) >= capacity:
+            self.memo.clear()
+        self.memo[key] = value
+
     def cancelled(self) -> np.ndarray:
         """Whether each entity is cancelled (cached until the next update)."""
         if self._cancelled is None or len(self._cancelled) != self.size:
@@ -313,7 +376,7 @@ class TraversalIndex:
         """Each entity's position in id order, for sorting answers (cached until ids are added)."""
         if self._rank is None or len(self._rank) != self.size:
             order = sorted(range(self.size), key=self.ids.__getitem__)
-            self._rank = np.empty(self.size, np.int64)
+            self._rank = np.empty(self.size, np.int32)
             self._rank[order] = np.arange(self.size)
         return self._rank
 

@@ -13,7 +13,7 @@ from numba import njit
 
 @njit(cache=True, nogil=True)
 def bfs(indptr, indices, alive, o_indptr, o_indices, seeds, blocked, use_blocked, n):  # pragma: no cover - compiled
-    """Multi-source BFS over a base CSR (with alive flags) plus an overlay CSR.
+    """Multi-source BFS over a base CSR (with alive flags, or none: all alive) plus an overlay CSR.
 
     Seeds are expanded at distance 0 without being marked, so a seed that is
     reached from another seed is reported at its real distance. Blocked nodes
@@ -24,6 +24,7 @@ def bfs(indptr, indices, alive, o_indptr, o_indices, seeds, blocked, use_blocked
     dist = np.empty(n + seeds.shape[0], np.int32)
     n_base = indptr.shape[0] - 1
     n_overlay = o_indptr.shape[0] - 1
+    all_alive = alive.shape[0] == 0
     tail = 0
     for s in seeds:
         queue[tail] = s
@@ -37,7 +38,7 @@ def bfs(indptr, indices, alive, o_indptr, o_indices, seeds, blocked, use_blocked
         head += 1
         if u < n_base:
             for p in range(indptr[u], indptr[u + 1]):
-                if alive[p]:
+                if all_alive or alive[p]:
                     v = indices[p]
                     if seen[v] == 0 and not (use_blocked and blocked[v]):
                         seen[v] = 1

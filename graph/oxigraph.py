@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,6 +59,7 @@ class OxigraphStore(Store):
         self._traversed = [r for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"]
         self.calls = 0
         self._recover()
+        self._store_id = self._identity() if path is not None else None
 
     @property
     def oxigraph(self) -> ox.Store:
@@ -266,6 +268,19 @@ class OxigraphStore(Store):
                 block = []
         if block:
             self._store.update(_update_text(block, []))
+
+    def _identity(self) -> str:
+        found = next(iter(self._quads(t.STORE_NODE, t.STORE_ID, None, t.META_GRAPH)), None)
+        if found is not None:
+            return found.object.value
+        made = uuid.uuid4().hex
+        self._store.add(ox.Quad(t.STORE_NODE, t.STORE_ID, ox.Literal(made), t.META_GRAPH))
+        return made
+
+    def index_cache(self) -> tuple[Path, str] | None:
+        if self.path is None:
+            return None
+        return self.path.parent / f"{self.path.name}.index.npz", f"{self._store_id}/{self._last_seq()}"
 
     def _last_seq(self) -> int:
         return max((int(q.object.value) for q in self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH)), default=0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import enum
 from collections.abc import Iterable
+from pathlib import Path
 
 from graph.model import ChangeSet, EntityRecord, RelationKey, RelationRecord, Snapshot, SourceState
 
@@ -101,6 +102,11 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def sources(self) -> dict[str, dict]:
         """Every source with what the store knows of its last sync."""
+
+    def index_cache(self) -> tuple[Path, str] | None:
+        """Where the traversal index may be kept between processes, and the store's state now (a token
+        that changes with every write); None for a backend whose index is always built from the store."""
+        return None
 
     def batch(self, source: str) -> Batch:
         """A write of one sync given as several change sets (see ``Batch``)."""

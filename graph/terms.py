@@ -35,6 +35,7 @@ SEQ = ox.NamedNode(META + "seq")  # the sync that last changed a source's assert
 META_GRAPH = ox.NamedNode(BASE + "meta")
 STORE_NODE = ox.NamedNode(BASE + "store")
 SOURCE_NAME = ox.NamedNode(META + "sourceName")
+STORE_ID = ox.NamedNode(META + "storeId")  # made once per store: tells stores apart that reuse a folder
 PROV_ENTITY = ox.NamedNode(PROV + "Entity")
 GENERATED_AT = ox.NamedNode(PROV + "generatedAtTime")
 

@@ -122,10 +122,14 @@ def why_exists(index: TraversalIndex, item: str, kinds: Iterable[str] = DEFAULT_
 def distances_to(index: TraversalIndex, target: str, include_cancelled: bool = False) -> dict[int, int]:
     """Length of the shortest value path from every entity that has one to ``target`` (itself at 0)."""
     t = _number(index, target)
-    cancelled = index.cancelled()
-    nodes, dist = bfs(index.value, [t], index.size, reverse=True, blocked=None if include_cancelled else cancelled)
-    found = dict(zip(nodes.tolist(), dist.tolist(), strict=True))
-    found[t] = 0
+    key = ("distances_to", index.updates, t, include_cancelled)  # an update makes every older entry unreachable
+    found = index.memo.get(key)
+    if found is None:
+        cancelled = index.cancelled()
+        nodes, dist = bfs(index.value, [t], index.size, reverse=True, blocked=None if include_cancelled else cancelled)
+        found = dict(zip(nodes.tolist(), dist.tolist(), strict=True))
+        found[t] = 0
+        index.remember(key, found)
     return found
 
 

@@ -69,3 +69,49 @@ def test_index_is_compact(mem_graph):
     assert index.value.arrays()[0].dtype == np.int64  # arrays() widens for callers…
     assert index.value._fwd.indices.dtype == np.int32  # …the stored adjacency is int32
     assert index.value.nbytes / n < 40
+
+
+def test_the_index_is_kept_beside_the_store_for_the_next_process(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from graph import ValueGraph, open_store
+    from tests.utils.fingerprint import fingerprint
+
+    url = f"oxigraph:{tmp_path / 'store'}"
+    with ValueGraph(open_store(url)) as graph:
+        load(graph, [E("OBJ", "Objective"), E("P1", "Project"), E("P2", "Project", budget=5)],
+             [R("P1", "CONTRIBUTES_TO", "OBJ"), R("P2", "DEPENDS_ON", "P1")])
+        expected = fingerprint(graph)
+    kept = tmp_path / "store.index.npz"
+    assert kept.exists()
+
+    with ValueGraph(open_store(url)) as graph:
+        assert graph.store.calls == 0  # the index was read from its file, not from the store
+        assert fingerprint(graph) == expected
+        same_index(graph.index, TraversalIndex.build(graph.store.snapshot()))
+
+    # a process that writes and dies before closing leaves a stale file: the next one rebuilds
+    script = ("import os, signal, sys; from graph import ValueGraph, open_store; from tests.utils.factories import E, R, load; "
+              "g = ValueGraph(open_store(sys.argv[1])); load(g, [E('P3', 'Project')], [R('P3', 'CONTRIBUTES_TO', 'OBJ')], "
+              "source='other'); os.kill(os.getpid(), signal.SIGKILL)")
+    root = Path(__file__).resolve().parent.parent
+    assert subprocess.run([sys.executable, "-c", script, url], cwd=root).returncode == -9
+    with ValueGraph(open_store(url)) as graph:
+        assert graph.store.calls == 1  # built from the store's snapshot
+        assert graph.index.kind_of("P3") == "Project"
+        assert [h.entity.id for h in graph.what_delivers("OBJ")] == ["P1", "P3"]
+
+    # another store in the same folder (same number of syncs) never takes the old store's index
+    shutil.rmtree(tmp_path / "store")
+    with ValueGraph(open_store(url)) as graph:
+        load(graph, [E("X", "Goal")], [])
+        load(graph, [E("Y", "Goal")], [], source="other")
+    with ValueGraph(open_store(url)) as graph:
+        assert graph.index.counts_by_kind()["Project"] == 0 and graph.index.kind_of("X") == "Goal"
+
+    kept.write_bytes(b"not an index")  # unreadable: rebuilt
+    with ValueGraph(open_store(url)) as graph:
+        assert graph.index.kind_of("Y") == "Goal" and graph.store.calls == 1
