@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-import time
-import uuid
 from contextlib import asynccontextmanager
 
+import orjson
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
-from api import logs
 from api.auth import KeyRing
 from api.deps import get_principal
 from api.graphql.context import GraphContext, Limits
 from api.graphql.schema import create_schema
+from api.middleware import RequestIdMiddleware
 from api.routers import cypher, export, health, sparql, sync
 from api.settings import Settings
 from graph import StoreUnavailable, ValueGraph
 
-log = logging.getLogger("valuegraph.access")
+
+class JsonGraphQLRouter(GraphQLRouter):
+    """Responses encoded with orjson (several times faster than the standard library's encoder)."""
+
+    def encode_json(self, data: object) -> bytes | str:
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:  # e.g. an integer beyond 64 bits in a custom property
+            return super().encode_json(data)
 
 
 def open_graph(settings: Settings) -> ValueGraph:
@@ -56,7 +62,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
         return GraphContext(request.app.state.graph, get_principal(request), limits)
 
     schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
-    app.include_router(GraphQLRouter(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql",
+    app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql",
                        dependencies=[Depends(get_principal)])
     app.include_router(sync.router)
     app.include_router(cypher.router)
@@ -68,20 +74,6 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     async def store_unavailable(request: Request, exc: StoreUnavailable):
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next):
-        rid = request.headers.get("x-request-id") or uuid.uuid4().hex
-        token = logs.request_id.set(rid)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:
-            log.exception("unhandled error")
-            response = JSONResponse({"detail": "internal error", "requestId": rid}, status_code=500)
-        response.headers["X-Request-ID"] = rid
-        log.info("request", extra={"method": request.method, "path": request.url.path, "status": response.status_code,
-                                   "ms": round((time.perf_counter() - started) * 1000, 2)})
-        logs.request_id.reset(token)
-        return response
+    app.add_middleware(RequestIdMiddleware)
 
     return app

@@ -7,6 +7,7 @@ read per question.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterable
@@ -62,6 +63,57 @@ class ImpactAnswer:
     affected: list[Hit]
 
 
+class RecordCache:
+    """Entity records read recently, forgotten whenever anything is written.
+
+    Answers and GraphQL pages read the same records again and again between syncs. A read that
+    started before a write may finish after it: its records are not kept (the version changed),
+    so the cache never holds a record older than the last write."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self.capacity = capacity
+        self._records: dict[str, EntityRecord | None] = {}
+        self._version = 0
+        self._lock = threading.Lock()
+
+    def get(self, ids: Iterable[str], read) -> dict[str, EntityRecord]:
+        found, missing = {}, []
+        records = self._records
+        for entity_id in ids:
+            record = records.get(entity_id, _MISSING)
+            if record is _MISSING:
+                missing.append(entity_id)
+            elif record is not None:
+                found[entity_id] = record
+        if missing:
+            version = self._version
+            fetched = read(missing)
+            found.update(fetched)
+            with self._lock:
+                if version == self._version:
+                    if len(records) + len(missing) > self.capacity:
+                        records.clear()
+                    for entity_id in missing:
+                        records[entity_id] = fetched.get(entity_id)
+        return found
+
+    @contextlib.contextmanager
+    def writing(self):
+        """Around a store write: what is read during it or before it is not kept."""
+        try:
+            yield
+        finally:
+            self.forget()
+
+    def forget(self) -> None:
+        with self._lock:
+            self._version += 1
+            self._records.clear()
+
+
+_MISSING = object()
+
+
 @dataclass(slots=True)
 class _IndexChanges:
     fresh: list[NodeState]  # entities new to the graph, as the sync gives them
@@ -84,22 +136,51 @@ class ValueGraph:
         self.store = store
         self._lock = threading.RLock()
         self._index: TraversalIndex | None = None
+        self._saved_at: int | None = None  # the index's update count when it was last saved or loaded
+        self._records = RecordCache()
         if not lazy:
-            self._index = TraversalIndex.build(store.snapshot())
+            self._index = self._open_index()
 
     @property
     def index(self) -> TraversalIndex:
         if self._index is None:
             with self._lock:
                 if self._index is None:
-                    self._index = TraversalIndex.build(self.store.snapshot())
+                    self._index = self._open_index()
         return self._index
+
+    def _open_index(self) -> TraversalIndex:
+        """The index kept beside the store if it is current, else one built from the store (and kept)."""
+        cache = self.store.index_cache()
+        if cache is not None:
+            index = TraversalIndex.load(*cache)
+            if index is not None:
+                self._saved_at = index.updates
+                return index
+        index = TraversalIndex.build(self.store.snapshot())
+        if cache is not None:
+            self._save_index(index, *cache)
+        return index
+
+    def _save_index(self, index: TraversalIndex, path, token: str) -> None:
+        try:
+            index.save(path, token)
+            self._saved_at = index.updates
+        except OSError:  # a read-only folder: the index is built from the store next time
+            pass
 
     @classmethod
     def open(cls, url: str, *, lazy: bool = False, **credentials) -> ValueGraph:
         return cls(open_store(url, **credentials), lazy=lazy)
 
     def close(self) -> None:
+        """Keep the index for the next process (when it changed), then close the store."""
+        with self._lock:
+            index = self._index
+            if index is not None and index.updates != self._saved_at:
+                cache = self.store.index_cache()
+                if cache is not None:
+                    self._save_index(index, *cache)
         self.store.close()
 
     def __enter__(self) -> ValueGraph:
@@ -119,12 +200,13 @@ class ValueGraph:
             changes = plan.changes
             if not dry_run and changes:
                 fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
-                if fresh_facts >= self.bulk_threshold:
-                    batch = self.store.batch(source)
-                    batch.add(changes)
-                    batch.commit()
-                else:
-                    self.store.commit(changes)
+                with self._records.writing():
+                    if fresh_facts >= self.bulk_threshold:
+                        batch = self.store.batch(source)
+                        batch.add(changes)
+                        batch.commit()
+                    else:
+                        self.store.commit(changes)
                 self._index_written(self.index, self._index_changes(self.index, changes, plan.touched_relations))
         plan.report.dry_run = dry_run
         plan.report.seconds = time.perf_counter() - started
@@ -177,7 +259,8 @@ class ValueGraph:
                 if errors:
                     raise DocumentRejected(errors)
                 if batch is not None:
-                    batch.commit()
+                    with self._records.writing():
+                        batch.commit()
                     batch = None
                     self._index_written(work, to_read)
                     self._index = work
@@ -219,16 +302,19 @@ class ValueGraph:
     def rebuild_index(self) -> None:
         with self._lock:
             self._index = TraversalIndex.build(self.store.snapshot())
+            self._saved_at = None
+            self._records.forget()
 
     # ------------------------------------------------------------ reading
     def entity(self, entity_id: str) -> EntityRecord | None:
-        return self.store.entity_record(entity_id)
+        return self.entities([entity_id]).get(entity_id)
 
     def entities(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
-        return self.store.entity_records(ids)
+        """Entity records, from the record cache where they are there and in one store read for the rest."""
+        return self._records.get(ids, self.store.entity_records)
 
     def _hits(self, reached: traversal.Ranked) -> list[Hit]:
-        records = self.store.entity_records(reached.ids) if len(reached) else {}
+        records = self.entities(reached.ids) if len(reached) else {}
         return [Hit(records[r.id], r.distance) for r in reached if r.id in records]
 
     def what_delivers(self, target: str, kinds: Iterable[str] = traversal.DELIVERY_KINDS,
@@ -249,7 +335,7 @@ class ValueGraph:
             return []
         ids = {k.from_id for p in found for k in p} | {k.to_id for p in found for k in p}
         keys = {k for p in found for k in p}
-        records = self.store.entity_records(ids)
+        records = self.entities(ids)
         relations = {r.key: r for r in self.store.relation_records(keys)}
         return [
             PathAnswer([records[p[0].from_id]] + [records[k.to_id] for k in p], [relations[k] for k in p])
@@ -258,14 +344,14 @@ class ValueGraph:
 
     def alignment(self) -> AlignmentAnswer:
         a = traversal.alignment(self.index)
-        records = self.store.entity_records(a.orphans + a.unsupported)
+        records = self.entities(a.orphans + a.unsupported)
         return AlignmentAnswer(
             [records[i] for i in a.orphans], [records[i] for i in a.unsupported], a.aligned_budget_share
         )
 
     def impact(self, item: str) -> ImpactAnswer:
         found = traversal.impact(self.index, item)
-        records = self.store.entity_records(found.dependents.ids + found.affected.ids)
+        records = self.entities(found.dependents.ids + found.affected.ids)
         return ImpactAnswer(
             [Hit(records[r.id], r.distance) for r in found.dependents],
             [Hit(records[r.id], r.distance) for r in found.affected],

@@ -51,7 +51,7 @@ def store_calls(n: int) -> int:
 def test_store_calls_do_not_grow_with_the_number_of_projects():
     small, large = store_calls(50), store_calls(200)
     assert small == large
-    assert large <= 12  # entities, then a relation and an entity batch per nesting level
+    assert large <= 5  # entities, then relations (both directions in one read) and entities per nesting level
 
 
 def test_request_id_on_every_response_and_log_line(tmp_path):

@@ -139,3 +139,27 @@ def test_sources_are_recorded(graph):
     sources = graph.store.sources()
     assert list(sources) == ["ppm"]
     assert dt.datetime.fromisoformat(sources["ppm"]["lastSync"]).year >= 2025
+
+
+def test_records_are_read_once_between_writes_and_never_outlive_one(mem_graph):
+    from tests.utils.factories import E, load
+
+    load(mem_graph, [E("P1", "Project", budget=1), E("P2", "Project")])
+    assert mem_graph.entity("P1").properties["budget"] == 1
+    calls = mem_graph.store.calls
+    assert mem_graph.entities(["P1", "P2", "NOPE"]).keys() == {"P1", "P2"}  # P2 and the unknown id: one read
+    assert mem_graph.entities(["P1", "P2", "NOPE"]).keys() == {"P1", "P2"}  # all from the cache
+    assert mem_graph.store.calls == calls + 1
+    load(mem_graph, [E("P1", "Project", budget=2)], source="other")
+    assert mem_graph.entity("P1").properties["budget"] == 2 and mem_graph.entity("P1").sources == ["other", "test"]
+
+    # a read that started before a write and ends after it is not kept
+    cache, read = mem_graph._records, mem_graph.store.entity_records
+
+    def read_across_a_write(ids):
+        found = read(ids)
+        load(mem_graph, [E("P2", "Project", budget=9)])
+        return found
+
+    assert "budget" not in cache.get(["P2"], read_across_a_write)["P2"].properties  # read before the write
+    assert mem_graph.entity("P2").properties["budget"] == 9

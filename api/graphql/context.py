@@ -26,8 +26,8 @@ class GraphContext(BaseContext):
         self.principal = principal
         self.limits = limits
         self.entities: DataLoader[str, EntityRecord | None] = DataLoader(self._load_entities)
-        self.relations_out: DataLoader[str, list[RelationRecord]] = DataLoader(self._relations(Direction.OUT))
-        self.relations_in: DataLoader[str, list[RelationRecord]] = DataLoader(self._relations(Direction.IN))
+        # one loader for both directions: the relations an entity has out and in come in one store read
+        self.relations_touching: DataLoader[str, list[RelationRecord]] = DataLoader(self._load_touching)
         self.relation: DataLoader[RelationKey, RelationRecord | None] = DataLoader(self._load_relations)
         self.paths_cache: dict = {}
         self.distance_cache: dict = {}
@@ -36,28 +36,28 @@ class GraphContext(BaseContext):
         records = self.graph.entities(ids)
         return [records.get(i) for i in ids]
 
-    def _relations(self, direction: Direction):
-        async def load(ids: list[str]) -> list[list[RelationRecord]]:
-            found: dict[str, list[RelationRecord]] = defaultdict(list)
-            for record in self.graph.store.relation_records(touching=ids, direction=direction):
-                found[record.key.from_id if direction is Direction.OUT else record.key.to_id].append(record)
-            for record in found.values():
-                record.sort(key=lambda r: (r.key.type, r.key.to_id, r.key.from_id))
-            return [found.get(i, []) for i in ids]
-
-        return load
+    async def _load_touching(self, ids: list[str]) -> list[list[RelationRecord]]:
+        found: dict[str, list[RelationRecord]] = defaultdict(list)
+        for record in self.graph.store.relation_records(touching=ids, direction=Direction.BOTH):
+            found[record.key.from_id].append(record)
+            if record.key.to_id != record.key.from_id:
+                found[record.key.to_id].append(record)
+        for records in found.values():
+            records.sort(key=lambda r: (r.key.type, r.key.to_id, r.key.from_id))
+        return [found.get(i, []) for i in ids]
 
     async def _load_relations(self, keys: list[RelationKey]) -> list[RelationRecord | None]:
         records = {r.key: r for r in self.graph.store.relation_records(keys)}
         return [records.get(k) for k in keys]
 
     async def relations_of(self, entity_id: str, direction: Direction) -> list[RelationRecord]:
+        touching = await self.relations_touching.load(entity_id)
+        out = [r for r in touching if r.key.from_id == entity_id]
         if direction is Direction.OUT:
-            return await self.relations_out.load(entity_id)
+            return out
+        inn = [r for r in touching if r.key.to_id == entity_id]
         if direction is Direction.IN:
-            return await self.relations_in.load(entity_id)
-        out = await self.relations_out.load(entity_id)
-        inn = await self.relations_in.load(entity_id)
+            return inn
         return out + [r for r in inn if r.key.from_id != r.key.to_id]
 
     def paths(self, source: str, target: str, limit: int, include_cancelled: bool = False) -> list[list[RelationKey]]:

@@ -33,15 +33,20 @@ async def delivery_connection(info: Info, target: str, kinds: Optional[list[Kind
     include_cancelled = bool(include_cancelled)
     ranked = traversal.what_delivers(info.context.graph.index, target,
                                      kind_names(kinds) or traversal.DELIVERY_KINDS, include_cancelled)
-    order = list(zip(ranked.distances.tolist(), ranked.ids, strict=True))
+    index = info.context.graph.index
+    # answers are ordered by (distance, id): one sortable number each, so a page is found by bisection
+    # and only its own ids are looked up
+    order = ranked.distances.astype(np.int64) * index.size + index.id_rank()[ranked.numbers]
     start = 0
     if after is not None:
         parts = decode_cursor(after)
         try:
-            start = bisect_right(order, (int(parts[0]), parts[1]))
+            distance, after_id = int(parts[0]), parts[1]
         except (ValueError, IndexError) as exc:
             raise UserError(f"'{after}' is not a cursor of this connection") from exc
-    page = order[start:start + first]
+        start = _position_after(index, order, distance, after_id)
+    numbers = ranked.numbers[start:start + first].tolist()
+    page = list(zip(ranked.distances[start:start + first].tolist(), (index.ids[i] for i in numbers), strict=True))
     records = await info.context.entities.load_many([i for _, i in page])
     edges = [
         DeliveryEdge(cursor=encode_cursor(d, i),
@@ -53,6 +58,19 @@ async def delivery_connection(info: Info, target: str, kinds: Optional[list[Kind
         edges=edges,
         page_info=PageInfo(has_next_page=start + first < len(order), end_cursor=edges[-1].cursor if edges else None),
     )
+
+
+def _position_after(index, order: np.ndarray, distance: int, after_id: str) -> int:
+    """Where the answers after (distance, id) start, for an id that may no longer be in the answer."""
+    number = index.number.get(after_id)
+    if number is not None:
+        return int(np.searchsorted(order, distance * index.size + index.id_rank()[number], side="right"))
+    # an id the graph no longer holds: compare by id among the answers at that distance
+    lo = int(np.searchsorted(order, distance * index.size, side="left"))
+    hi = int(np.searchsorted(order, (distance + 1) * index.size, side="left"))
+    ranks = order[lo:hi] - distance * index.size
+    by_rank = np.argsort(index.id_rank())
+    return lo + bisect_right([index.ids[int(by_rank[r])] for r in ranks.tolist()], after_id)
 
 
 async def entity_connection(info: Info, kind: Optional[Kind], search: Optional[str], first: Optional[int],

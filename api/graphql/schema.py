@@ -4,7 +4,16 @@ from typing import Annotated, Optional
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.scalars import JSON
 from starlette.concurrency import run_in_threadpool
 
@@ -144,13 +153,19 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
+    # the limits' validation rules are made once: the same rules on the same query text are a hit in
+    # the validation cache (rules made per request would never be)
+    limits = (QueryDepthLimiter(max_depth=max_depth).validation_rules
+              + MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         types=list(kinds.KIND_TYPES.values()),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=max_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+            # dashboards send the same few queries again and again: parse and validate each text once
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             RequireReadScope,
             StoreAvailability,
