@@ -28,9 +28,10 @@ from loaders import validate_mapping
 from schema import vocabulary
 
 
-def best_time(fn: Callable[[], object], repeat: int) -> float:
-    """Median of ``repeat`` timed runs after one warm-up run."""
-    fn()
+def best_time(fn: Callable[[], object], repeat: int, warm_up: bool = True) -> float:
+    """Median of ``repeat`` timed runs, after one warm-up run unless told not to."""
+    if warm_up:
+        fn()
     times = []
     for _ in range(repeat):
         started = time.perf_counter()

@@ -13,7 +13,7 @@ WRITE_CLAUSES = frozenset({
     "GRANT", "DENY", "REVOKE", "START", "STOP", "TERMINATE", "ENABLE", "DEALLOCATE", "REALLOCATE",
 })
 # string literals, comments and `quoted names` carry no clauses
-_NOISE = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.S)
+_NOISE = re.compile(r"'(?:\\.|[^'\\])*'|\"(?:\\.|[^\"\\])*\"|`[^`]*`|//[^\n]*|/\*.*?\*/", re.DOTALL)
 _WORD = re.compile(r"(?<![.:$\w])([A-Za-z_]\w*)")
 
 
@@ -21,6 +21,6 @@ def write_clauses(query: str) -> list[str]:
     """The write clauses a query uses (property keys, labels and parameters are not clauses)."""
     text = _NOISE.sub(" ", query)
     found = [w.upper() for w in _WORD.findall(text) if w.upper() in WRITE_CLAUSES]
-    if re.search(r"\bIN\s+TRANSACTIONS\b", text, re.I):
+    if re.search(r"\bIN\s+TRANSACTIONS\b", text, re.IGNORECASE):
         found.append("CALL … IN TRANSACTIONS")
     return list(dict.fromkeys(found))

@@ -150,11 +150,14 @@ class EdgeSet:
         return csr.indptr, csr.indices, csr.alive, cached[0], cached[1]
 
 
+_CSR_FIELDS = ("indptr", "indices", "types", "alive")  # as saved, and in the constructor's order
+
+
 class _Csr:
     """One direction's adjacency. ``alive`` is empty while every edge is alive: a flag per edge is
     allocated on the first removal only, so an index that was built and not thinned stays smaller."""
 
-    __slots__ = ("indptr", "indices", "types", "alive", "n_nodes")
+    __slots__ = ("alive", "indices", "indptr", "n_nodes", "types")
 
     def __init__(self, indptr, indices, types, alive) -> None:
         self.indptr, self.indices, self.types, self.alive = indptr, indices, types, alive
@@ -266,7 +269,7 @@ class TraversalIndex:
             if edges._overlay_size:
                 edges.compact(n)
             for direction, csr in (("fwd", edges._fwd), ("rev", edges._rev)):
-                for field in _Csr.__slots__[:-1]:
+                for field in _CSR_FIELDS:
                     arrays[f"{name}.{direction}.{field}"] = getattr(csr, field)
         partial = path.with_name(path.name + ".partial")
         with partial.open("wb") as handle:
@@ -286,12 +289,19 @@ class TraversalIndex:
                     setattr(index, name, data[name])
                 for name in ("value", "depends"):
                     edges = EdgeSet()
-                    edges._fwd, edges._rev = (_Csr(*(data[f"{name}.{d}.{f}"] for f in _Csr.__slots__[:-1]))
+                    edges._fwd, edges._rev = (_Csr(*(data[f"{name}.{d}.{f}"] for f in _CSR_FIELDS))
                                               for d in ("fwd", "rev"))
                     setattr(index, name, edges)
         except (OSError, KeyError, ValueError, UnicodeDecodeError, orjson.JSONDecodeError):
             return None
-        index.number = dict(zip(index.ids, range(len(index.ids))))
+        n = len(index.ids)
+        csrs = [c for e in (index.value, index.depends) for c in (e._fwd, e._rev)]
+        if any(len(getattr(index, a)) != n for a in ("kind", "status", "budget", "health")) or not all(
+            len(c.indptr) == n + 1 and len(c.indices) == len(c.types) == c.indptr[-1]
+            and len(c.alive) in (0, len(c.indices)) for c in csrs
+        ):
+            return None  # not what ``save`` writes: built again from the store
+        index.number = dict(zip(index.ids, range(n), strict=True))
         return index
 
     def apply(self, nodes: Iterable[NodeState], removed: Iterable[str], edges_added: Iterable[RelationKey],

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import queue
 import tempfile
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -230,7 +232,7 @@ class OxigraphStore(Store):
         # the store's sync counter and the source's provenance record only ever grow (the highest
         # value is the current one), so that a sync that only adds facts deletes nothing
         g, seq_lit = t.source_graph(source), ox.Literal(seq)
-        now = ox.Literal(dt.datetime.now(dt.timezone.utc).isoformat(), datatype=ox.NamedNode(t.XSD + "dateTime"))
+        now = ox.Literal(dt.datetime.now(dt.UTC).isoformat(), datatype=ox.NamedNode(t.XSD + "dateTime"))
         return [
             ox.Quad(t.STORE_NODE, t.SEQ, seq_lit, t.META_GRAPH),
             ox.Quad(g, t.RDF_TYPE, t.PROV_ENTITY, t.META_GRAPH),
@@ -377,30 +379,37 @@ def _quad_block(quads: list[ox.Quad]) -> str:
 
 
 _JOURNAL_HEADER = "# valuegraph bulk write of sync"
-#: facts bulk-loaded per call: Oxigraph's bulk loader holds a call's quads in memory while it sorts them
-_BULK_SLICE_BYTES = 16 << 20
 
 
-def _fresh_text(changes: ChangeSet, seq: int) -> str:
-    """The quads ``_change_quads`` inserts for facts new to the store, as N-Quads text (written directly:
-    for a bulk write, building a term object per quad costs more than the bulk load itself)."""
+def _fresh_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> Iterator[str]:
+    """The quads ``_change_quads`` inserts for facts new to the store, as N-Quads text in slices (written
+    directly: for a bulk write, building a term object per quad costs more than the bulk load itself)."""
     g = f"{t.source_graph(changes.source)} .\n"
     seq_text = f" {t.SEQ} {t.literal_text(seq)} {g}"
     ref, literal = t.entity_ref, t.literal_text
+    type_text, kinds = str(t.RDF_TYPE), {}
     lines: list[str] = []
-    for entity_id, kind, props in changes.put_entities:
+    for n, (entity_id, kind, props) in enumerate(changes.put_entities, start=1):
         s = ref(entity_id)
-        lines.append(f"{s} {t.RDF_TYPE} {t.kind_iri(kind)} {g}{s}{seq_text}")
+        kind_text = kinds.get(kind) or kinds.setdefault(kind, str(t.kind_iri(kind)))
+        lines.append(f"{s} {type_text} {kind_text} {g}{s}{seq_text}")
         lines += [f"{s} {t.property_iri(k)} {literal(v)} {g}" for k, v in props.items()]
-    for key, props in changes.put_relations:
+        if n % facts_per_slice == 0:
+            yield "".join(lines)
+            lines = []
+    for n, (key, props) in enumerate(changes.put_relations, start=1):
         s, p, o = ref(key.from_id), t.relation_iri(key.type), ref(key.to_id)
         lines.append(f"{s} {p} {o} {g}")
         if props:
             st = t.statement_iri(key)
-            lines.append(f"{st} {t.RDF_TYPE} {t.RDF_STATEMENT} {g}{st} {t.RDF_SUBJECT} {s} {g}"
+            lines.append(f"{st} {type_text} {t.RDF_STATEMENT} {g}{st} {t.RDF_SUBJECT} {s} {g}"
                          f"{st} {t.RDF_PREDICATE} {p} {g}{st} {t.RDF_OBJECT} {o} {g}{st}{seq_text}")
             lines += [f"{st} {t.property_iri(k)} {literal(v)} {g}" for k, v in props.items()]
-    return "".join(lines)
+        if n % facts_per_slice == 0:
+            yield "".join(lines)
+            lines = []
+    if lines:
+        yield "".join(lines)
 
 
 def _journal_quads(journal: Path):
@@ -415,12 +424,13 @@ class _JournalBatch(Batch):
     """A large sync written in bulk.
 
     Facts new to the store (fresh entities and their relations: no quad of theirs can exist yet) are
-    appended to a journal file as N-Quads and bulk-loaded from it, which costs a fraction of a
-    transaction's time and memory; everything else, and the sync's bookkeeping, is committed in one
-    small transaction after them. Readers of the store do not see a source's new sync until then
-    (the traversal index is updated after the commit). The journal names the sync's sequence number:
-    a store opened after a crash that came before the commit deletes the journal's quads again, so a
-    sync is still all or nothing.
+    written as N-Quads, a slice at a time, to a journal file and then bulk-loaded by a loader thread
+    (Oxigraph releases the GIL while it loads, so the next slice is made meanwhile), which costs a
+    fraction of a transaction's time and memory; everything else, and the sync's bookkeeping, is
+    committed in one small transaction after them. The traversal index follows the commit. A slice
+    reaches the journal on disk before it is loaded, and the journal names the sync's sequence number:
+    if the write fails or is discarded the journal's quads are removed again, and a store opened after
+    a crash that came before the commit removes them too, so a sync is still all or nothing.
     """
 
     def __init__(self, store: OxigraphStore, source: str) -> None:
@@ -435,23 +445,46 @@ class _JournalBatch(Batch):
         self._journal = journal
         self._handle = journal.open("wb")
         self._handle.write(f"{_JOURNAL_HEADER} {self._seq}\n".encode())
-        self._facts = 0
+        self._slices: queue.Queue[bytes | None] = queue.Queue(maxsize=2)  # bounded: memory stays bounded
+        self._failure: BaseException | None = None
+        self._loader: threading.Thread | None = None
 
     def add(self, changes: ChangeSet) -> None:
         fresh, rest = changes.split_fresh()
-        if fresh:
-            self._handle.write(_fresh_text(fresh, self._seq).encode())
-            self._facts += len(fresh.put_entities) + len(fresh.put_relations)
+        for text in _fresh_text(fresh, self._seq) if fresh else ():
+            data = text.encode()
+            self._handle.write(data)
+            self._handle.flush()
+            os.fsync(self._handle.fileno())  # on disk before any of it is loaded
+            if self._loader is None:
+                self._loader = threading.Thread(target=self._load, name="valuegraph-bulk-load", daemon=True)
+                self._loader.start()
+            self._slices.put(data)
         self.rest.merge(rest)
+
+    def _load(self) -> None:
+        while (data := self._slices.get()) is not None:
+            if self._failure is None:
+                try:
+                    self._store.oxigraph.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+                except BaseException as exc:  # noqa: BLE001 - handed to the committing thread
+                    self._failure = exc
+
+    def _finish_loading(self) -> bool:
+        """Wait for the loader; whether it loaded anything."""
+        if self._loader is None:
+            return False
+        self._slices.put(None)
+        self._loader.join()
+        return True
 
     def commit(self) -> int:
         self._store.calls += 1
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
         self._handle.close()
         try:
-            if self._facts:
-                self._bulk_load()
+            self._finish_loading()
+            if self._failure is not None:
+                raise self._failure
             self._store._commit(self.rest, self._seq)
         except BaseException:
             self._store._remove_quads(_journal_quads(self._journal))
@@ -460,14 +493,8 @@ class _JournalBatch(Batch):
             self._journal.unlink(missing_ok=True)
         return self._seq
 
-    def _bulk_load(self) -> None:
-        with self._journal.open("rb") as handle:
-            handle.readline()  # the header
-            while block := handle.read(_BULK_SLICE_BYTES):
-                block += handle.readline()  # to the end of the last line
-                self._store.oxigraph.bulk_load(block, format=ox.RdfFormat.N_QUADS)
-
     def discard(self) -> None:
-        if not self._handle.closed:
-            self._handle.close()
+        self._handle.close()
+        if self._finish_loading():
+            self._store._remove_quads(_journal_quads(self._journal))
         self._journal.unlink(missing_ok=True)

@@ -28,6 +28,7 @@ from graph.model import (
     SyncReport,
     join_documents,
 )
+from graph.pause import collector_paused
 from graph.store import Store, open_store
 from graph.sync import plan_sync
 
@@ -195,7 +196,7 @@ class ValueGraph:
         """Validate and write one document for one source, all or nothing."""
         started = time.perf_counter()
         source = resolve_source(doc, source)
-        with self._lock:
+        with self._lock, collector_paused():
             plan = plan_sync(self.store, self.index, doc, source, mode)
             changes = plan.changes
             if not dry_run and changes:
@@ -226,7 +227,7 @@ class ValueGraph:
         report: SyncReport | None = None
         errors: list[SyncError] = []
         seen: set[str] = set()
-        with self._lock:
+        with self._lock, collector_paused():
             work = self.index.copy()  # readers keep the committed index until the batch commits
             batch = None
             to_read = _IndexChanges([], [], [], [])  # read back once written

@@ -112,7 +112,7 @@ class Store(abc.ABC):
         """A write of one sync given as several change sets (see ``Batch``)."""
         return Batch(source, self)
 
-    def close(self) -> None:  # noqa: B027 - optional for backends without resources
+    def close(self) -> None:
         """Release the backend's resources."""
 
     # ------------------------------------------------------------ derived

@@ -59,9 +59,9 @@ class Loader(abc.ABC):
 @cache
 def registry() -> dict[str, type[Loader]]:
     """Every installed loader by name (built-ins first, then plugins)."""
+    from loaders.archimate import ArchimateLoader
     from loaders.csvfolder import CsvFolderLoader
     from loaders.exchange import JsonLoader, YamlLoader
-    from loaders.archimate import ArchimateLoader
     from loaders.rdf import RdfLoader
 
     found: dict[str, type[Loader]] = {

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from graph.model import Document, DocumentRejected, SyncError, join_documents
 from loaders.base import Loader, LoaderConfig
-from loaders.recipe import Columns, ColumnRule, Recipe, load_recipe, parse_date, parse_number, render, template_columns
+from loaders.recipe import ColumnRule, Columns, Recipe, load_recipe, parse_date, parse_number, render, template_columns
 from loaders.validate import RawItem, Where, validate
 from schema import vocabulary
 

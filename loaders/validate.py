@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
+from graph.pause import collector_paused
 from schema import ValueType, vocabulary
 
 _ENTITY_FIELDS = ("id", "kind", "name")
@@ -165,10 +166,14 @@ def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[Syn
 
 def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: list[SyncError]) -> list | None:
     """The item's required text fields (None for each missing one), or None if it is not an object."""
-    if not isinstance(item.data, dict):
-        errors.append(SyncError(str(item.where), f"{what} must be an object with {', '.join(names[:-1])} and {names[-1]}, not {_describe(item.data)}"))
+    data = item.data
+    if not isinstance(data, dict):
+        errors.append(SyncError(str(item.where), f"{what} must be an object with {', '.join(names[:-1])} and {names[-1]}, not {_describe(data)}"))
         return None
-    return [_required_text(item.data, name, item.where, errors) for name in names]
+    values = [data.get(name) for name in names]
+    if all(type(v) is str and v and v.isascii() for v in values):
+        return values  # the common case, checked at once
+    return [_required_text(data, name, item.where, errors) for name in names]
 
 
 def _first_time(key: object, label: str, location: str, item: RawItem, seen: dict, errors: list[SyncError]) -> bool:
@@ -182,6 +187,11 @@ def _first_time(key: object, label: str, location: str, item: RawItem, seen: dic
 def validate(source: object, entities: Iterable[RawItem], relations: Iterable[RawItem], origin: str,
              errors: list[SyncError] | None = None) -> Document:
     """A Document carrying every error found (including those passed in) in ``errors``."""
+    with collector_paused():
+        return _validate(source, entities, relations, origin, errors)
+
+
+def _validate(source, entities, relations, origin: str, errors) -> Document:
     vocab = vocabulary()
     reserved = _reserved()
     errors = list(errors or [])
@@ -244,5 +254,6 @@ def validate_mapping(data: object, origin: str) -> Document:
         if not isinstance(value, list):
             errors.append(SyncError(f"{origin}: {part}", f"'{part}' must be a list, not {_describe(value)}"))
             value = []
-        lists[part] = [RawItem(x, Where(f"{origin}: {part}[{i}]")) for i, x in enumerate(value)]
+        with collector_paused():
+            lists[part] = [RawItem(x, Where(f"{origin}: {part}[{i}]")) for i, x in enumerate(value)]
     return validate(data.get("source"), lists["entities"], lists["relations"], origin, errors)

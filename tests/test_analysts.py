@@ -47,7 +47,7 @@ def select(url, query, name="analyst") -> list[dict]:
 def readme_sparql() -> list[str]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     section = text[text.index("### SPARQL"):text.index("### Exports and networkx")]
-    return re.findall(r"```sparql\n(.*?)```", section, re.S)
+    return re.findall(r"```sparql\n(.*?)```", section, re.DOTALL)
 
 
 def local(iri: str) -> str:
@@ -57,10 +57,10 @@ def local(iri: str) -> str:
 def test_readme_sparql_answers_as_graphql_does(served):
     url, graph = served
     delivers, why, orphans, dependents, provenance = readme_sparql()
-    gql = lambda q: httpx.post(f"{url}/graphql", json={"query": q}, headers=headers("analyst")).json()  # noqa: E731
+    gql = lambda q: httpx.post(f"{url}/graphql", json={"query": q}, headers=headers("analyst")).json()
     assert gql("{ alignment { alignedBudgetShare } }")["errors"][0]["message"] == "this API key lacks the read scope"
     with serve_in_thread(graph) as open_url:  # the GraphQL answers, from a server without keys
-        ask = lambda q: httpx.post(f"{open_url}/graphql", json={"query": q}).json()["data"]  # noqa: E731
+        ask = lambda q: httpx.post(f"{open_url}/graphql", json={"query": q}).json()["data"]
         want_delivers = sorted(e["node"]["item"]["id"] for e in ask(
             '{ whatDelivers(target: "OBJ-1", first: 500) { edges { node { item { id } } } } }')["whatDelivers"]["edges"])
         want_why = sorted(c["target"]["id"] for c in ask('{ whyExists(item: "PRJ-05") { target { id } } }')["whyExists"])

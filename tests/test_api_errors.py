@@ -203,7 +203,7 @@ def test_internal_errors_are_masked(server):
 def test_too_many_tokens_are_refused():
     graph = ValueGraph(open_store("memory:"))
     with serve_in_thread(graph, max_tokens=50) as url:
-        query = "{ " + " ".join(f"alignment {{ alignedBudgetShare }}" for _ in range(20)) + " }"
+        query = "{ " + " ".join("alignment { alignedBudgetShare }" for _ in range(20)) + " }"
         body = httpx.post(f"{url}/graphql", json={"query": query}).json()
     assert "tokens" in body["errors"][0]["message"].lower()
 

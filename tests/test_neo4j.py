@@ -199,7 +199,7 @@ def test_requests_get_503_while_neo4j_is_down_and_recover_when_it_returns(neo4j_
 def test_readme_cypher_examples_match_valuegraph(neo4j_sample):
     import re
 
-    blocks = re.findall(r"```cypher\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    blocks = re.findall(r"```cypher\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.DOTALL)
     assert len(blocks) == 6
     answers = [[tuple(r) for r in neo4j_sample.store.cypher(b, max_rows=10_000)[1]] for b in blocks]
     delivers, why, orphans, unsupported, dependents, provenance = answers

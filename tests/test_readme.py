@@ -10,7 +10,7 @@ import httpx
 from tests.conftest import ROOT
 from tests.utils.server import serve_in_thread
 
-EXAMPLE = re.compile(r"```graphql\n(.*?)```\n\n```json\n(.*?)```", re.S)
+EXAMPLE = re.compile(r"```graphql\n(.*?)```\n\n```json\n(.*?)```", re.DOTALL)
 
 
 def test_readme_graphql_examples(sample):

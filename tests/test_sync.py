@@ -105,7 +105,7 @@ def test_custom_properties_round_trip_with_their_types(graph):
     assert props["ratio"] == 0.25 and type(props["ratio"]) is float
     assert props["capex"] is True
     assert props["gateDate"] == dt.date(2026, 4, 1) and type(props["gateDate"]) is dt.date
-    assert props["reviewedAt"] == dt.datetime(2026, 4, 1, 10, 30, tzinfo=dt.timezone.utc)
+    assert props["reviewedAt"] == dt.datetime(2026, 4, 1, 10, 30, tzinfo=dt.UTC)
     assert props["code"] == "007"
     assert props["dueDate"] == dt.date(2026, 5, 1)  # a known date property given as text is a date
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from graph import NotFound
-from tests.utils.factories import E, R, ids, id_set, load
+from tests.utils.factories import E, R, id_set, ids, load
 
 
 def chain(graph):

@@ -1,6 +1,5 @@
 """`analytics { … }`: the graph analytics of graph/analytics.py in GraphQL."""
 
-from typing import Optional
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
@@ -42,7 +41,7 @@ class ObjectiveBudget:
 class Analytics:
     @strawberry.field(description="Open projects ranked by the objectives and goals they serve, weighted by "
                                   "relation weights.")
-    async def strategic_reach(self, info: Info, top: Optional[int] = 10) -> list[StrategicReach]:
+    async def strategic_reach(self, info: Info, top: int | None = 10) -> list[StrategicReach]:
         graph = info.context.graph
         found = await run_in_threadpool(analytics.strategic_reach, graph.index, graph.store, top or 10)
         projects = await load_entities(info, [r.project for r in found])
@@ -51,7 +50,7 @@ class Analytics:
 
     @strawberry.field(description="Work items whose slip affects the most objectives and goals through "
                                   "DEPENDS_ON (the strategic part of their impact).")
-    async def critical_dependencies(self, info: Info, top: Optional[int] = 10) -> list[CriticalDependency]:
+    async def critical_dependencies(self, info: Info, top: int | None = 10) -> list[CriticalDependency]:
         found = analytics.critical_dependencies(info.context.graph.index, top or 10)
         items = await load_entities(info, [c.item for c in found])
         return [CriticalDependency(item=i, dependents=c.dependents, affected_objectives_and_goals=c.affected_strategy)

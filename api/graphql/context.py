@@ -9,8 +9,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from api.auth import Principal
-from graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph
-from graph import traversal
+from graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph, traversal
 
 
 @dataclass

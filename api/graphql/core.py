@@ -2,7 +2,6 @@
 
 import base64
 import enum
-from typing import Optional
 
 import strawberry
 from strawberry.scalars import JSON
@@ -38,11 +37,11 @@ class SyncMode(enum.Enum):
 Info = strawberry.Info[GraphContext, None]
 
 
-def kind_names(kinds: Optional[list[Kind]]) -> Optional[tuple[str, ...]]:
+def kind_names(kinds: list[Kind] | None) -> tuple[str, ...] | None:
     return None if kinds is None else tuple(k.value for k in kinds)
 
 
-def check_first(info: Info, first: Optional[int], default: int = 50) -> int:
+def check_first(info: Info, first: int | None, default: int = 50) -> int:
     """``first`` within the configured cap (null means the default)."""
     cap = info.context.limits.max_first
     first = default if first is None else first
@@ -51,7 +50,7 @@ def check_first(info: Info, first: Optional[int], default: int = 50) -> int:
     return first
 
 
-def check_limit(info: Info, limit: Optional[int], default: int = 1) -> int:
+def check_limit(info: Info, limit: int | None, default: int = 1) -> int:
     cap = info.context.limits.max_paths
     limit = default if limit is None else limit
     if limit < 0 or limit > cap:
@@ -102,8 +101,8 @@ class Entity:
         return {k: _json_value(v) for k, v in self.record.properties.items()}
 
     @strawberry.field
-    async def relations(self, info: Info, types: Optional[list[RelationType]] = None,
-                        direction: Optional[Direction] = Direction.OUT) -> list["Relation"]:
+    async def relations(self, info: Info, types: list[RelationType] | None = None,
+                        direction: Direction | None = Direction.OUT) -> list["Relation"]:
         records = await info.context.relations_of(self.record.id, StoreDirection((direction or Direction.OUT).value))
         wanted = None if types is None else {t.value for t in types}
         return [Relation(record=r) for r in records if wanted is None or r.key.type in wanted]
@@ -119,7 +118,7 @@ def entity_object(record: EntityRecord) -> Entity:
     return KIND_TYPES[record.kind](record=record)
 
 
-async def load_entity(info: Info, entity_id: str) -> Optional[Entity]:
+async def load_entity(info: Info, entity_id: str) -> Entity | None:
     record = await info.context.entities.load(entity_id)
     return entity_object(record) if record is not None else None
 
@@ -146,7 +145,7 @@ class Relation:
         return await load_entity(info, self.record.key.to_id)
 
     @strawberry.field
-    def weight(self) -> Optional[float]:
+    def weight(self) -> float | None:
         weight = self.record.properties.get("weight")
         return float(weight) if isinstance(weight, (int, float)) and not isinstance(weight, bool) else None
 
@@ -177,7 +176,7 @@ class Path:
 @strawberry.type
 class PageInfo:
     has_next_page: bool
-    end_cursor: Optional[str]
+    end_cursor: str | None
 
 
 @strawberry.type
@@ -200,7 +199,7 @@ class Delivery:
     item: Entity
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
-    def paths(self, info: Info, limit: Optional[int] = 1) -> list[Path]:
+    def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
         found = info.context.paths(self.item.record.id, self.target, check_limit(info, limit), self.include_cancelled)
         return [Path(keys=p) for p in found]
 
@@ -224,7 +223,7 @@ class Contribution:
     target: Entity
 
     @strawberry.field
-    def paths(self, info: Info, limit: Optional[int] = 1) -> list[Path]:
+    def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
         return [Path(keys=p) for p in info.context.paths(self.item, self.target.record.id, check_limit(info, limit))]
 
 
@@ -232,7 +231,7 @@ class Contribution:
 class AlignmentReport:
     orphans: list[Entity]
     unsupported: list[Entity]
-    aligned_budget_share: Optional[float]
+    aligned_budget_share: float | None
 
 
 @strawberry.type

@@ -8,7 +8,6 @@ name to a relation type and direction.
 
 import datetime as dt
 import enum
-from typing import Optional
 
 import strawberry
 
@@ -111,22 +110,22 @@ NAVIGATION: dict[str, dict[str, tuple]] = {
 
 def _property_field(name: str, value_type: ValueType):
     if name == "status":
-        def resolve(root) -> Optional[Status]:
+        def resolve(root) -> Status | None:
             return Status(root.record.properties.get("status", "active"))
     elif name == "health":
-        def resolve(root) -> Optional[Health]:
+        def resolve(root) -> Health | None:
             value = root.record.properties.get("health")
             return Health(value) if value is not None else None
     elif value_type is ValueType.NUMBER:
-        def resolve(root) -> Optional[float]:
+        def resolve(root) -> float | None:
             value = root.record.properties.get(name)
             return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
     elif value_type is ValueType.DATE:
-        def resolve(root) -> Optional[dt.date]:
+        def resolve(root) -> dt.date | None:
             value = root.record.properties.get(name)
             return value.date() if isinstance(value, dt.datetime) else value if isinstance(value, dt.date) else None
     else:
-        def resolve(root) -> Optional[str]:
+        def resolve(root) -> str | None:
             value = root.record.properties.get(name)
             return None if value is None else str(value)
     return strawberry.field(resolver=resolve, name=name, description=_VOCAB.properties[name].comment or None)
@@ -146,7 +145,7 @@ def _navigation_field(name: str, rel_type: str, direction: StoreDirection, kinds
         async def resolve(root, info: Info) -> list[target]:
             return await ends(root, info)
     else:
-        async def resolve(root, info: Info) -> Optional[target]:
+        async def resolve(root, info: Info) -> target | None:
             found = await ends(root, info)
             return found[0] if found else None
     arrow = "->" if direction is OUT else "<-"
@@ -183,4 +182,4 @@ def build() -> dict[str, type]:
     return KIND_TYPES
 
 
-__all__ = ["Health", "KIND_TYPES", "Status", "build"]
+__all__ = ["KIND_TYPES", "Health", "Status", "build"]

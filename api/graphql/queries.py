@@ -1,10 +1,10 @@
 """Connections shared by Query fields and per-kind fields (whatDelivers = Objective.deliveredBy)."""
 
 from bisect import bisect_right
-from typing import Optional
 
 import numpy as np
 
+from api.errors import UserError
 from api.graphql.core import (
     Delivery,
     DeliveryConnection,
@@ -21,13 +21,12 @@ from api.graphql.core import (
     kind_names,
     require,
 )
-from api.errors import UserError
 from graph import traversal
 from graph.index import ABSENT, HEALTHS, STATUSES
 
 
-async def delivery_connection(info: Info, target: str, kinds: Optional[list[Kind]],
-                              include_cancelled: Optional[bool], first: Optional[int], after: Optional[str]) -> DeliveryConnection:
+async def delivery_connection(info: Info, target: str, kinds: list[Kind] | None,
+                              include_cancelled: bool | None, first: int | None, after: str | None) -> DeliveryConnection:
     require(info, target)
     first = check_first(info, first)
     include_cancelled = bool(include_cancelled)
@@ -73,8 +72,8 @@ def _position_after(index, order: np.ndarray, distance: int, after_id: str) -> i
     return lo + bisect_right([index.ids[int(by_rank[r])] for r in ranks.tolist()], after_id)
 
 
-async def entity_connection(info: Info, kind: Optional[Kind], search: Optional[str], first: Optional[int],
-                            after: Optional[str], status: Optional[list], health: Optional[list]) -> EntityConnection:
+async def entity_connection(info: Info, kind: Kind | None, search: str | None, first: int | None,
+                            after: str | None, status: list | None, health: list | None) -> EntityConnection:
     first = check_first(info, first)
     graph = info.context.graph
     index = graph.index

@@ -1,6 +1,5 @@
 """Figures executives expect on strategy entities: who delivers, in what health, at what cost."""
 
-from typing import Optional
 
 import strawberry
 
@@ -9,7 +8,7 @@ from api.graphql.queries import delivery_connection
 from graph import Direction, traversal
 
 
-def key_result_progress(properties: dict) -> Optional[float]:
+def key_result_progress(properties: dict) -> float | None:
     """(current - baseline) / (target - baseline), or None when a figure is missing or target = baseline."""
     try:
         current, baseline, target = (float(properties[k]) for k in ("current", "baseline", "target"))
@@ -34,7 +33,7 @@ class DeliverySummary:
     budget: float = strawberry.field(description="Total budget of the delivering projects (missing counts as 0).")
     actual_cost: float
     key_results: int = strawberry.field(description="Key results that measure it directly.")
-    key_result_progress: Optional[float] = strawberry.field(
+    key_result_progress: float | None = strawberry.field(
         description="Mean progress (current - baseline) / (target - baseline) of those key results that have one.")
 
 
@@ -70,22 +69,22 @@ def _number(value) -> float:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
-async def _delivered_by(root, info: Info, kinds: Optional[list[Kind]] = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
-                        include_cancelled: Optional[bool] = False, first: Optional[int] = 50,
-                        after: Optional[str] = None) -> DeliveryConnection:
+async def _delivered_by(root, info: Info, kinds: list[Kind] | None = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
+                        include_cancelled: bool | None = False, first: int | None = 50,
+                        after: str | None = None) -> DeliveryConnection:
     return await delivery_connection(info, root.record.id, list(kinds) if kinds is not None else None,
                                      include_cancelled, first, after)
 
 
-def _progress(root) -> Optional[float]:
+def _progress(root) -> float | None:
     return key_result_progress(root.record.properties)
 
 
 def extra_fields() -> dict[str, dict]:
-    delivered_by = lambda: strawberry.field(  # noqa: E731
+    delivered_by = lambda: strawberry.field(
         resolver=_delivered_by, name="deliveredBy",
         description="What delivers this: the same answer as Query.whatDelivers.")
-    summary = lambda: strawberry.field(resolver=_summary, name="delivery")  # noqa: E731
+    summary = lambda: strawberry.field(resolver=_summary, name="delivery")
     return {
         "Goal": {"deliveredBy": delivered_by(), "delivery": summary()},
         "Objective": {"deliveredBy": delivered_by(), "delivery": summary()},

@@ -1,9 +1,10 @@
 """The GraphQL schema: the core contract plus typed objects per kind, with guardrails."""
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
+from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -15,7 +16,6 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.scalars import JSON
-from starlette.concurrency import run_in_threadpool
 
 from api.auth import Scope
 from api.errors import PermissionDenied, UserError
@@ -52,27 +52,27 @@ Status, Health = kinds.Status, kinds.Health
 @strawberry.type
 class Query:
     @strawberry.field
-    async def entity(self, info: Info, id: strawberry.ID) -> Optional[Entity]:
+    async def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
         if id not in info.context.graph.index:
             return None
         return await load_entity(info, id)
 
     @strawberry.field(description="Entities, optionally of one kind and matching a text search on name, ordered by id.")
-    async def entities(self, info: Info, kind: Optional[Kind] = None, search: Optional[str] = None,
-                       first: Optional[int] = 50, after: Optional[str] = None, status: Optional[list[Status]] = None,
-                       health: Optional[list[Health]] = None) -> EntityConnection:
+    async def entities(self, info: Info, kind: Kind | None = None, search: str | None = None,
+                       first: int | None = 50, after: str | None = None, status: list[Status] | None = None,
+                       health: list[Health] | None = None) -> EntityConnection:
         return await entity_connection(info, kind, search, first, after, status, health)
 
     @strawberry.field(description="Projects and programmes (or the given kinds) that deliver the target, closest first.")
     async def what_delivers(self, info: Info, target: strawberry.ID,
-                            kinds: Optional[list[Kind]] = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
-                            include_cancelled: Optional[bool] = False, first: Optional[int] = 50,
-                            after: Optional[str] = None) -> DeliveryConnection:
+                            kinds: list[Kind] | None = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
+                            include_cancelled: bool | None = False, first: int | None = 50,
+                            after: str | None = None) -> DeliveryConnection:
         return await delivery_connection(info, target, kinds, include_cancelled, first, after)
 
     @strawberry.field(description="What the item serves: every entity of the given kinds that it reaches by a value path.")
     async def why_exists(self, info: Info, item: strawberry.ID,
-                         kinds: Optional[list[Kind]] = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
+                         kinds: list[Kind] | None = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
                                                         Kind.BENEFIT, Kind.CUSTOMER_SEGMENT]) -> list[Contribution]:
         require(info, item)
         wanted = kind_names(kinds) if kinds is not None else tuple(info.context.graph.index.kind_names)
@@ -82,7 +82,7 @@ class Query:
 
     @strawberry.field(description="Value paths from one entity to another, shortest first.")
     def trace(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
-              to: strawberry.ID, limit: Optional[int] = 10) -> list[Path]:
+              to: strawberry.ID, limit: int | None = 10) -> list[Path]:
         require(info, from_)
         require(info, to)
         return [Path(keys=p) for p in info.context.paths(from_, to, check_limit(info, limit, default=10))]
@@ -112,7 +112,7 @@ class Mutation:
     @strawberry.mutation(description="Same semantics as POST /api/v1/sync/{source}; a rejected document writes "
                                      "nothing and returns its errors.")
     async def sync(self, info: Info, source: str, document: JSON,
-                   mode: Optional[SyncMode] = SyncMode.MERGE) -> SyncReport:
+                   mode: SyncMode | None = SyncMode.MERGE) -> SyncReport:
         if not info.context.principal.may_sync(source):
             raise PermissionDenied(f"this API key may not sync as source '{source}'")
         doc = validate_mapping(document, "document")

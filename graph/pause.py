@@ -1,0 +1,34 @@
+"""Bulk work without the cyclic garbage collector.
+
+Validating and writing a large document allocates hundreds of thousands of small objects that form no
+reference cycles; each allocation burst makes the collector walk every live object again, which at
+10,000 projects costs a fifth of a load. Reference counting still frees everything as usual, and the
+collector runs again as soon as the work is done.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import threading
+
+_lock = threading.Lock()
+_depth = 0  # bulk work under way (threads may overlap): the collector resumes when none is left
+_was_enabled = False
+
+
+@contextlib.contextmanager
+def collector_paused():
+    global _depth, _was_enabled
+    with _lock:
+        if _depth == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _depth += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _depth -= 1
+            if _depth == 0 and _was_enabled:
+                gc.enable()
