@@ -31,10 +31,10 @@ def generate(projects: int = 1000, seed: int = 7) -> list[dict]:
     n_sub = max(5, projects // 100)
     n_prog = max(3, projects // 20)
     n_port = max(2, projects // 1000)
-    n_out = max(5, projects // 10)
+    n_out = max(5, projects // 4)
     n_ben = max(5, projects // 20)
     n_seg = 10
-    n_people = max(5, projects // 10)
+    n_people = max(5, projects // 2)
 
     strategy_e, strategy_r = [], []
     for i in range(n_goals):
@@ -87,10 +87,12 @@ def generate(projects: int = 1000, seed: int = 7) -> list[dict]:
             ppm_r.append({"from": pid, "type": "PART_OF", "to": f"PG-{rng.randrange(n_prog)}"})
         if rng.random() < 0.4:
             ppm_r.append({"from": pid, "type": "CONTRIBUTES_TO", "to": rng.choice(krs), "weight": round(rng.random(), 2)})
-        ppm_e.append({"id": f"DEL-{i}", "kind": "Deliverable", "name": f"Deliverable of project {i}"})
-        ppm_r.append({"from": pid, "type": "DELIVERS", "to": f"DEL-{i}"})
-        if rng.random() < 0.7:
-            ppm_r.append({"from": f"DEL-{i}", "type": "ENABLES", "to": f"OUT-{rng.randrange(n_out)}"})
+        for j in range(2):
+            deliverable = f"DEL-{i}-{j}"
+            ppm_e.append({"id": deliverable, "kind": "Deliverable", "name": f"Deliverable {j} of project {i}"})
+            ppm_r.append({"from": pid, "type": "DELIVERS", "to": deliverable})
+            if rng.random() < 0.6:
+                ppm_r.append({"from": deliverable, "type": "ENABLES", "to": f"OUT-{rng.randrange(n_out)}"})
         ppm_r.append({"from": f"PER-{rng.randrange(n_people)}", "type": "MANAGES", "to": pid})
     for _ in range(projects // 5):
         a, b = rng.randrange(projects), rng.randrange(projects)
