@@ -307,6 +307,11 @@ class TraversalIndex:
     def apply(self, nodes: Iterable[NodeState], removed: Iterable[str], edges_added: Iterable[RelationKey],
               edges_removed: Iterable[RelationKey]) -> None:
         """Bring the index up to date after a committed write, without rebuilding it."""
+        nodes, edges_added = list(nodes), list(edges_added)
+        number = self.number
+        new = {n.id for n in nodes if n.id not in number}
+        new.update(i for k in edges_added for i in (k.from_id, k.to_id) if i not in number)
+        self._reserve(len(self.ids) + len(new))
         for node in nodes:
             i = self._ensure(node.id)
             self.kind[i] = self.kind_code[node.kind]
@@ -341,13 +346,19 @@ class TraversalIndex:
             i = len(self.ids)
             self.ids.append(entity_id)
             self.number[entity_id] = i
-            if i >= len(self.kind):  # grow geometrically
-                size = max(16, 2 * len(self.kind))
-                self.kind = _grown(self.kind, size, ABSENT)
-                self.status = _grown(self.status, size, 1)
-                self.budget = _grown(self.budget, size, np.nan)
-                self.health = _grown(self.health, size, -1)
+            if i >= len(self.kind):
+                self._reserve(max(16, 2 * len(self.kind)))
         return i
+
+    def _reserve(self, size: int) -> None:
+        """Room for ``size`` entities: what a write adds at once, and a sixteenth more, so that a large
+        load leaves no doubled arrays behind while one-by-one additions still grow geometrically."""
+        if size > len(self.kind):
+            size += size // 16
+            self.kind = _grown(self.kind, size, ABSENT)
+            self.status = _grown(self.status, size, 1)
+            self.budget = _grown(self.budget, size, np.nan)
+            self.health = _grown(self.health, size, -1)
 
     # ------------------------------------------------------------ reading
     def __contains__(self, entity_id: str) -> bool:
