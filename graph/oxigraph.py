@@ -387,24 +387,31 @@ def _fresh_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> 
     g = f"{t.source_graph(changes.source)} .\n"
     seq_text = f" {t.SEQ} {t.literal_text(seq)} {g}"
     ref, literal = t.entity_ref, t.literal_text
-    type_text, kinds = str(t.RDF_TYPE), {}
+    type_text = str(t.RDF_TYPE)
+    texts: dict[tuple, str] = {}  # IRIs of kinds, properties and relation types as text, made once
+
+    def iri(make, name: str) -> str:
+        found = texts.get((make, name))
+        if found is None:
+            found = texts[(make, name)] = str(make(name))
+        return found
+
     lines: list[str] = []
     for n, (entity_id, kind, props) in enumerate(changes.put_entities, start=1):
         s = ref(entity_id)
-        kind_text = kinds.get(kind) or kinds.setdefault(kind, str(t.kind_iri(kind)))
-        lines.append(f"{s} {type_text} {kind_text} {g}{s}{seq_text}")
-        lines += [f"{s} {t.property_iri(k)} {literal(v)} {g}" for k, v in props.items()]
+        lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}{s}{seq_text}")
+        lines += [f"{s} {iri(t.property_iri, k)} {literal(v)} {g}" for k, v in props.items()]
         if n % facts_per_slice == 0:
             yield "".join(lines)
             lines = []
     for n, (key, props) in enumerate(changes.put_relations, start=1):
-        s, p, o = ref(key.from_id), t.relation_iri(key.type), ref(key.to_id)
+        s, p, o = ref(key.from_id), iri(t.relation_iri, key.type), ref(key.to_id)
         lines.append(f"{s} {p} {o} {g}")
         if props:
             st = t.statement_iri(key)
             lines.append(f"{st} {type_text} {t.RDF_STATEMENT} {g}{st} {t.RDF_SUBJECT} {s} {g}"
                          f"{st} {t.RDF_PREDICATE} {p} {g}{st} {t.RDF_OBJECT} {o} {g}{st}{seq_text}")
-            lines += [f"{st} {t.property_iri(k)} {literal(v)} {g}" for k, v in props.items()]
+            lines += [f"{st} {iri(t.property_iri, k)} {literal(v)} {g}" for k, v in props.items()]
         if n % facts_per_slice == 0:
             yield "".join(lines)
             lines = []

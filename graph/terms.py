@@ -7,6 +7,7 @@ outside the unreserved set, so the mapping is exact in both directions.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from functools import lru_cache
 from urllib.parse import quote, unquote
 
@@ -43,8 +44,12 @@ _XSD_DATE = ox.NamedNode(XSD + "date")
 _XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
 
 
+_UNRESERVED = re.compile(r"[A-Za-z0-9_.~-]*")
+
+
 def _encode(text: str) -> str:
-    return quote(text, safe="")
+    # most ids are made of unreserved characters only, which percent-encoding leaves as they are
+    return text if _UNRESERVED.fullmatch(text) else quote(text, safe="")
 
 
 @lru_cache(maxsize=200_000)
