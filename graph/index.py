@@ -312,12 +312,14 @@ class TraversalIndex:
         new = {n.id for n in nodes if n.id not in number}
         new.update(i for k in edges_added for i in (k.from_id, k.to_id) if i not in number)
         self._reserve(len(self.ids) + len(new))
-        for node in nodes:
-            i = self._ensure(node.id)
-            self.kind[i] = self.kind_code[node.kind]
-            self.status[i] = _STATUS_CODE.get(node.status, 1)
-            self.budget[i] = np.nan if node.budget is None else node.budget
-            self.health[i] = _HEALTH_CODE.get(node.health, -1)
+        if nodes:  # one vectorised assignment per array (a large load brings hundreds of thousands)
+            at = np.fromiter((self._ensure(node.id) for node in nodes), np.int64, len(nodes))
+            kind_code = self.kind_code
+            self.kind[at] = np.fromiter((kind_code[x.kind] for x in nodes), np.int8, len(nodes))
+            self.status[at] = np.fromiter((_STATUS_CODE.get(x.status, 1) for x in nodes), np.int8, len(nodes))
+            self.budget[at] = np.fromiter((np.nan if x.budget is None else x.budget for x in nodes), np.float64,
+                                          len(nodes))
+            self.health[at] = np.fromiter((_HEALTH_CODE.get(x.health, -1) for x in nodes), np.int8, len(nodes))
         for key in edges_removed:
             u, v = self.number.get(key.from_id), self.number.get(key.to_id)
             if u is not None and v is not None:
