@@ -26,10 +26,9 @@ def ingest(projects: int) -> None:
     from loaders import validate_mapping
 
     docs = generate(projects)
-    with tempfile.TemporaryDirectory() as folder:
-        with ValueGraph(open_store(f"oxigraph:{folder}/ours")) as graph:
-            for raw in docs:
-                graph.sync(validate_mapping(raw, raw["source"]))
+    with tempfile.TemporaryDirectory() as folder, ValueGraph(open_store(f"oxigraph:{folder}/ours")) as graph:
+        for raw in docs:
+            graph.sync(validate_mapping(raw, raw["source"]))
 
 
 def graphql(projects: int, requests: int = 400) -> None:

@@ -7,6 +7,7 @@ outside the unreserved set, so the mapping is exact in both directions.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from functools import lru_cache
 from urllib.parse import quote, unquote
@@ -141,7 +142,7 @@ def literal_text(value: Value) -> str:
     if kind is bool:
         return f'"{"true" if value else "false"}"^^{_XSD_TEXT[bool]}'
     if kind is float:
-        return f'"{value!r}"^^{_XSD_TEXT[float]}' if value == value and abs(value) != float("inf") else str(to_literal(value))
+        return f'"{value!r}"^^{_XSD_TEXT[float]}' if math.isfinite(value) else str(to_literal(value))
     if kind in _XSD_TEXT:
         return f'"{value.isoformat() if kind is not int else value}"^^{_XSD_TEXT[kind]}'
     return str(to_literal(value))  # subclasses: let pyoxigraph decide
