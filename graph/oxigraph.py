@@ -195,36 +195,20 @@ class OxigraphStore(Store):
     def _change_quads(self, changes: ChangeSet, seq: int) -> tuple[list[ox.Quad], list[ox.Quad]]:
         """(quads to delete, quads to insert) for one source's changes."""
         g = t.source_graph(changes.source)
-        seq_lit = ox.Literal(seq)
         deletes: list[ox.Quad] = []
-        inserts: list[ox.Quad] = []
         for entity_id in changes.drop_entities:
             deletes.extend(self._entity_quads(t.entity_iri(entity_id), g))
-        for entity_id, kind, props in changes.put_entities:
-            s = t.entity_iri(entity_id)
+        for entity_id, _, _ in changes.put_entities:
             if entity_id not in changes.fresh_entities:
-                deletes.extend(self._entity_quads(s, g))
-            inserts.append(ox.Quad(s, t.RDF_TYPE, t.kind_iri(kind), g))
-            inserts.append(ox.Quad(s, t.SEQ, seq_lit, g))
-            inserts.extend(ox.Quad(s, t.property_iri(k), t.to_literal(v), g) for k, v in props.items())
+                deletes.extend(self._entity_quads(t.entity_iri(entity_id), g))
         for key in changes.drop_relations:
             deletes.append(ox.Quad(t.entity_iri(key.from_id), t.relation_iri(key.type), t.entity_iri(key.to_id), g))
             deletes.extend(self._quads(t.statement_iri(key), None, None, g))
-        for key, props in changes.put_relations:
-            s, p, o = t.entity_iri(key.from_id), t.relation_iri(key.type), t.entity_iri(key.to_id)
-            inserts.append(ox.Quad(s, p, o, g))
-            st = t.statement_iri(key)
+        for key, _ in changes.put_relations:
             if key not in changes.fresh_relations:
-                deletes.extend(self._quads(st, None, None, g))
-            if props:
-                inserts += [
-                    ox.Quad(st, t.RDF_TYPE, t.RDF_STATEMENT, g),
-                    ox.Quad(st, t.RDF_SUBJECT, s, g),
-                    ox.Quad(st, t.RDF_PREDICATE, p, g),
-                    ox.Quad(st, t.RDF_OBJECT, o, g),
-                    ox.Quad(st, t.SEQ, seq_lit, g),
-                ]
-                inserts.extend(ox.Quad(st, t.property_iri(k), t.to_literal(v), g) for k, v in props.items())
+                deletes.extend(self._quads(t.statement_iri(key), None, None, g))
+        # what the puts assert is written once, as text (see ``_put_text``), for bulk writes and transactions alike
+        inserts = [q for text in _put_text(changes, seq) for q in ox.parse(text, format=ox.RdfFormat.N_QUADS)]
         return deletes, inserts
 
     @staticmethod
@@ -381,9 +365,10 @@ def _quad_block(quads: list[ox.Quad]) -> str:
 _JOURNAL_HEADER = "# valuegraph bulk write of sync"
 
 
-def _fresh_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> Iterator[str]:
-    """The quads ``_change_quads`` inserts for facts new to the store, as N-Quads text in slices (written
-    directly: for a bulk write, building a term object per quad costs more than the bulk load itself)."""
+def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> Iterator[str]:
+    """The quads that a change set's puts assert (each entity's kind, sync and properties; each relation's
+    triple and, with properties, its statement), as N-Quads text in slices. Written directly: for a bulk
+    write, building a term object per quad costs more than the bulk load itself."""
     g = f"{t.source_graph(changes.source)} .\n"
     seq_text = f" {t.SEQ} {t.literal_text(seq)} {g}"
     ref, literal = t.entity_ref, t.literal_text
@@ -458,7 +443,7 @@ class _JournalBatch(Batch):
 
     def add(self, changes: ChangeSet) -> None:
         fresh, rest = changes.split_fresh()
-        for text in _fresh_text(fresh, self._seq) if fresh else ():
+        for text in _put_text(fresh, self._seq) if fresh else ():
             data = text.encode()
             self._handle.write(data)
             self._handle.flush()

@@ -204,7 +204,11 @@ class ValueGraph:
                 with self._records.writing():
                     if fresh_facts >= self.bulk_threshold:
                         batch = self.store.batch(source)
-                        batch.add(changes)
+                        try:
+                            batch.add(changes)
+                        except BaseException:
+                            batch.discard()  # ``commit`` cleans up after itself; ``add`` does not
+                            raise
                         batch.commit()
                     else:
                         self.store.commit(changes)

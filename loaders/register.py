@@ -66,11 +66,6 @@ class _Plan:
         return False
 
 
-def _plan(recipe: Recipe, header: list[str], origin: str) -> _Plan:
-    _Plan.columns_ref = Columns(header, origin)  # resolved before __init__ walks the rules
-    return _Plan(recipe, _Plan.columns_ref, origin)
-
-
 class RegisterLoader(Loader):
     name = "register"
     description = "a spreadsheet register (CSV) read through a recipe (--recipe NAME|PATH)"

@@ -247,13 +247,13 @@ def validate_mapping(data: object, origin: str) -> Document:
         if key not in _TOP_LEVEL
     ]
     lists = {}
-    for part in ("entities", "relations"):
-        value = data.get(part, [])
-        if value is None:
-            value = []
-        if not isinstance(value, list):
-            errors.append(SyncError(f"{origin}: {part}", f"'{part}' must be a list, not {_describe(value)}"))
-            value = []
-        with collector_paused():
+    with collector_paused():  # one pause for making the items and validating them
+        for part in ("entities", "relations"):
+            value = data.get(part, [])
+            if value is None:
+                value = []
+            if not isinstance(value, list):
+                errors.append(SyncError(f"{origin}: {part}", f"'{part}' must be a list, not {_describe(value)}"))
+                value = []
             lists[part] = [RawItem(x, Where(f"{origin}: {part}[{i}]")) for i, x in enumerate(value)]
-    return validate(data.get("source"), lists["entities"], lists["relations"], origin, errors)
+        return validate(data.get("source"), lists["entities"], lists["relations"], origin, errors)
