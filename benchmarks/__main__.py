@@ -20,24 +20,19 @@ one key per ratio below, plus ``scale``, ``backend``, ``machine`` and ``raw`` (t
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import platform
 import sys
 import tempfile
-import threading
 import time
 
-import httpx
 import networkx as nx
 import orjson
 import pyoxigraph as ox
-import uvicorn
-from fastapi import FastAPI
-from fastapi.responses import Response
 
 from benchmarks import neo4j_ingest
 from benchmarks.generate import generate
+from benchmarks.serving import http_ratios
 from benchmarks.traversal import best_time, networkx_graph, pick_targets, sparql_query
 from graph import ValueGraph, open_store, rdf, traversal
 from loaders import validate_mapping
@@ -79,58 +74,6 @@ def traversal_ratios(graph: ValueGraph, repeat: int, sparql_runs: int = 2) -> di
         # at L one property-path query takes minutes: it runs once, without a warm-up
         sparql += best_time(lambda: list(graph.store.sparql(query)), sparql_runs, warm_up=sparql_runs > 1)
     return {"ours_s": ours, "networkx_s": nx_time, "sparql_path_s": sparql}
-
-
-def serve(app, port_holder: list) -> uvicorn.Server:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error", log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    port_holder.append(server.servers[0].sockets[0].getsockname()[1])
-    return server
-
-
-async def _hammer(url: str, body: dict | None, requests: int, concurrency: int) -> float:
-    async with httpx.AsyncClient(timeout=60) as client:
-        queue = list(range(requests))
-
-        async def worker():
-            while queue:
-                queue.pop()
-                response = await (client.post(url, json=body) if body else client.get(url))
-                response.raise_for_status()
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started
-
-
-def http_ratios(graph: ValueGraph, requests: int) -> dict:
-    from api.app import create_app
-    from api.settings import Settings
-
-    target = pick_targets(graph)["goal"]
-    query = {"query": f'{{ whatDelivers(target: "{target}", first: 100) {{ edges {{ node {{ '
-                      f'item {{ id name kind }} paths {{ length }} }} }} }} }}'}
-    ports: list[int] = []
-    ours = serve(create_app(Settings(store="memory:", log_json=False, log_level="ERROR"), graph), ports)
-    payload = httpx.post(f"http://127.0.0.1:{ports[0]}/graphql", json=query).content
-    bare_app = FastAPI()
-    bare_app.add_api_route("/bare", lambda: Response(payload, media_type="application/json"), methods=["GET"])
-    bare = serve(bare_app, ports)
-    try:
-        ours_s = asyncio.run(_hammer(f"http://127.0.0.1:{ports[0]}/graphql", query, requests, 8))
-        bare_s = asyncio.run(_hammer(f"http://127.0.0.1:{ports[1]}/bare", None, requests, 8))
-        calls_query = {"query": "{ entities(kind: PROJECT, first: 500) { edges { node { id name ... on Project { "
-                                "budget programme { name portfolio { name } } manager { name } contributesTo { id name } "
-                                "deliverables { name enables { name } } } } } } }"}
-        before = graph.store.calls
-        httpx.post(f"http://127.0.0.1:{ports[0]}/graphql", json=calls_query, timeout=60).raise_for_status()
-        calls = graph.store.calls - before
-    finally:
-        ours.should_exit = bare.should_exit = True
-    return {"graphql_s": ours_s, "bare_s": bare_s, "requests": requests, "store_calls": calls}
 
 
 def cold_start(folder: str, graph: ValueGraph, repeat: int = 3) -> dict:

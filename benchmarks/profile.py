@@ -36,21 +36,19 @@ def graphql(projects: int, requests: int = 400) -> None:
 
     from api.app import create_app
     from api.settings import Settings
-    from benchmarks.__main__ import _hammer, serve
     from benchmarks.__main__ import ingest as load
     from benchmarks.generate import generate
+    from benchmarks.serving import QUERY, hammer, serve
     from benchmarks.traversal import pick_targets
 
     with tempfile.TemporaryDirectory() as folder:
         graph = load(generate(projects), folder)[0]
-        target = pick_targets(graph)["goal"]
-        query = {"query": f'{{ whatDelivers(target: "{target}", first: 100) {{ edges {{ node {{ '
-                          f'item {{ id name kind }} paths {{ length }} }} }} }} }}'}
+        query = {"query": QUERY.format(target=pick_targets(graph)["goal"])}
         ports: list[int] = []
         serve(create_app(Settings(store="memory:", log_json=False, log_level="ERROR"), graph), ports)
         url = f"http://127.0.0.1:{ports[0]}/graphql"
         httpx.post(url, json=query).raise_for_status()
-        asyncio.run(_hammer(url, query, requests, 8))
+        asyncio.run(hammer(url, query, requests, 8))
 
 
 def cold_start(projects: int, opens: int = 20) -> None:

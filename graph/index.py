@@ -229,8 +229,9 @@ class TraversalIndex:
         self.updates = 0  # incremental updates applied since the index was built
         self._cancelled: np.ndarray | None = None
         self._rank: np.ndarray | None = None
-        #: answers worth keeping between requests (distance maps), keyed with ``updates`` by their makers
-        self.memo: dict = {}
+        #: answers worth keeping between requests (distance maps, paths), on shelves by what they are and
+        #: keyed with ``updates`` by their makers; every update starts afresh
+        self.memo: dict[str, dict] = {}
 
     # ------------------------------------------------------------ building
     def copy(self) -> TraversalIndex:
@@ -384,10 +385,14 @@ class TraversalIndex:
     def live(self) -> np.ndarray:
         return self.kind[: self.size] != ABSENT
 
-    def remember(self, key, value, capacity: int = 64) -> None:
-        if len(self.memo) >= capacity:
-            self.memo.clear()
-        self.memo[key] = value
+    def recall(self, shelf: str, key):
+        return self.memo.get(shelf, {}).get(key)
+
+    def remember(self, shelf: str, key, value, capacity: int) -> None:
+        entries = self.memo.setdefault(shelf, {})
+        if len(entries) >= capacity:  # a bound, not an eviction policy: answers are cheap to make again
+            entries.clear()
+        entries[key] = value
 
     def cancelled(self) -> np.ndarray:
         """Whether each entity is cancelled (cached until the next update)."""

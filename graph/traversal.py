@@ -122,40 +122,48 @@ def why_exists(index: TraversalIndex, item: str, kinds: Iterable[str] = DEFAULT_
 def distances_to(index: TraversalIndex, target: str, include_cancelled: bool = False) -> dict[int, int]:
     """Length of the shortest value path from every entity that has one to ``target`` (itself at 0)."""
     t = _number(index, target)
-    key = ("distances_to", index.updates, t, include_cancelled)  # an update makes every older entry unreachable
-    found = index.memo.get(key)
+    key = (index.updates, t, include_cancelled)  # an update makes every older entry unreachable
+    found = index.recall("distances_to", key)
     if found is None:
         cancelled = index.cancelled()
         nodes, dist = bfs(index.value, [t], index.size, reverse=True, blocked=None if include_cancelled else cancelled)
         found = dict(zip(nodes.tolist(), dist.tolist(), strict=True))
         found[t] = 0
-        index.remember(key, found)
+        index.remember("distances_to", key, found, capacity=64)
     return found
 
 
 def paths(index: TraversalIndex, source: str, target: str, limit: int = 10,
-          include_cancelled: bool = False, to_target: dict[int, int] | None = None) -> list[list[RelationKey]]:
+          include_cancelled: bool = False) -> list[list[RelationKey]]:
     """Value paths from ``source`` to ``target``, shortest first (ties in id order).
 
-    A best-first search guided by the exact distance to the target (one reverse BFS, which callers asking for
-    paths from many sources to one target compute once with ``distances_to``) pops complete paths in order
-    of length."""
+    A best-first search guided by the exact distance to the target (one reverse BFS, kept until the next
+    update: whatDelivers asks for paths from many items to one target) pops complete paths in order of
+    length. Paths found are kept until the next update too."""
     s, t = _number(index, source), _number(index, target)
     limit = max(0, min(limit, MAX_PATHS))
     cancelled = index.cancelled()
     if limit == 0 or s == t or (not include_cancelled and (cancelled[s] or cancelled[t])):
         return []
-    if to_target is None:
-        to_target = distances_to(index, target, include_cancelled)
+    key = (index.updates, s, t, limit, include_cancelled)
+    found = index.recall("paths", key)
+    if found is None:
+        found = _best_first_paths(index, s, t, limit, distances_to(index, target, include_cancelled))
+        index.remember("paths", key, found, capacity=50_000)
+    return [list(p) for p in found]
+
+
+def _best_first_paths(index: TraversalIndex, s: int, t: int, limit: int,
+                      to_target: dict[int, int]) -> list[tuple[RelationKey, ...]]:
     if s not in to_target:
         return []
     ids, rel_names = index.ids, index.relation_names
     heap: list = [(to_target[s], (ids[s],), s, ())]
-    found: list[list[RelationKey]] = []
+    found: list[tuple[RelationKey, ...]] = []
     while heap and len(found) < limit:
         _, order_key, u, steps = heapq.heappop(heap)
         if u == t:
-            found.append([RelationKey(ids[a], rel_names[r], ids[b]) for a, r, b in steps])
+            found.append(tuple(RelationKey(ids[a], rel_names[r], ids[b]) for a, r, b in steps))
             continue
         for v, r in index.value.neighbours(u):
             rest = to_target.get(v)

@@ -169,6 +169,16 @@ def test_paths_shortest_first_with_limit(graph):
     assert graph.paths("G", "P1") == []
 
 
+def test_paths_kept_between_calls_are_forgotten_on_a_write(graph):
+    chain(graph)
+    assert [p.length for p in graph.paths("P1", "G", limit=2)] == [4]
+    assert [p.length for p in graph.paths("P1", "G", limit=2)] == [4]  # the kept answer
+    load(graph, [], [R("P1", "PART_OF", "PG")])
+    assert [p.length for p in graph.paths("P1", "G", limit=2)] == [3, 4]
+    load(graph, [E("PG", "Programme", status="cancelled")], [])
+    assert [p.length for p in graph.paths("P1", "G", limit=2)] == [4]
+
+
 def test_paths_carry_relation_weight_and_sources(graph):
     load(graph, [E("OBJ", "Objective"), E("P", "Project")], [R("P", "CONTRIBUTES_TO", "OBJ", weight=0.25)])
     (path,) = graph.paths("P", "OBJ")

@@ -28,8 +28,6 @@ class GraphContext(BaseContext):
         # one loader for both directions: the relations an entity has out and in come in one store read
         self.relations_touching: DataLoader[str, list[RelationRecord]] = DataLoader(self._load_touching)
         self.relation: DataLoader[RelationKey, RelationRecord | None] = DataLoader(self._load_relations)
-        self.paths_cache: dict = {}
-        self.distance_cache: dict = {}
 
     async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
         records = self.graph.entities(ids)
@@ -60,13 +58,4 @@ class GraphContext(BaseContext):
         return out + [r for r in inn if r.key.from_id != r.key.to_id]
 
     def paths(self, source: str, target: str, limit: int, include_cancelled: bool = False) -> list[list[RelationKey]]:
-        key = (source, target, limit, include_cancelled)
-        if key not in self.paths_cache:
-            # many items share one target (whatDelivers): its distance map is computed once per request
-            to_target = self.distance_cache.get((target, include_cancelled))
-            if to_target is None:
-                to_target = traversal.distances_to(self.graph.index, target, include_cancelled)
-                self.distance_cache[(target, include_cancelled)] = to_target
-            self.paths_cache[key] = traversal.paths(self.graph.index, source, target, limit, include_cancelled,
-                                                    to_target)
-        return self.paths_cache[key]
+        return traversal.paths(self.graph.index, source, target, limit, include_cancelled)

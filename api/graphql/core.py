@@ -78,23 +78,23 @@ def require(info: Info, entity_id: str) -> None:
 
 @strawberry.interface(description="Anything valuegraph knows about.")
 class Entity:
+    # id, kind, name and sources are plain values set by entity_object: a field without a resolver is
+    # read by the GraphQL engine directly, at a fraction of a resolver's cost (pages hold hundreds)
     record: strawberry.Private[EntityRecord]
+    id: strawberry.ID
+    kind: Kind
+    name: str
+    sources: list[str] = strawberry.field(description="Names of the sources that assert this entity.")
 
-    @strawberry.field
-    def id(self) -> strawberry.ID:
-        return strawberry.ID(self.record.id)
+    # every Entity object is made by entity_object, one class per kind named after it: its type is
+    # known without the engine's generic checks (a cast lookup and isinstance against every kind)
+    @classmethod
+    def resolve_type(cls, obj: "Entity", info, abstract_type) -> str:
+        return obj.record.kind
 
-    @strawberry.field
-    def kind(self) -> Kind:
-        return Kind[_VOCAB.kinds[self.record.kind].enum]
-
-    @strawberry.field
-    def name(self) -> str:
-        return self.record.name
-
-    @strawberry.field(description="Names of the sources that assert this entity.")
-    def sources(self) -> list[str]:
-        return self.record.sources
+    @classmethod
+    def is_type_of(cls, obj, info) -> bool:
+        return isinstance(obj, cls)
 
     @strawberry.field(description="Every property as loaded (known and custom), keyed by its camelCase name.")
     def properties(self) -> JSON:
@@ -112,10 +112,14 @@ def _json_value(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
+_KIND_ENUMS = {name: Kind[spec.enum] for name, spec in _VOCAB.kinds.items()}
+
+
 def entity_object(record: EntityRecord) -> Entity:
     from api.graphql.kinds import KIND_TYPES
 
-    return KIND_TYPES[record.kind](record=record)
+    return KIND_TYPES[record.kind](record=record, id=record.id, kind=_KIND_ENUMS[record.kind], name=record.name,
+                                   sources=record.sources)
 
 
 async def load_entity(info: Info, entity_id: str) -> Entity | None:
@@ -157,10 +161,11 @@ class Relation:
 @strawberry.type(description="A value path, from its first entity to its last.")
 class Path:
     keys: strawberry.Private[list[RelationKey]]
+    length: int
 
-    @strawberry.field
-    def length(self) -> int:
-        return len(self.keys)
+    @classmethod
+    def of(cls, keys: list[RelationKey]) -> "Path":
+        return cls(keys=keys, length=len(keys))
 
     @strawberry.field
     async def nodes(self, info: Info) -> list[Entity]:
@@ -201,7 +206,7 @@ class Delivery:
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
     def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
         found = info.context.paths(self.item.record.id, self.target, check_limit(info, limit), self.include_cancelled)
-        return [Path(keys=p) for p in found]
+        return [Path.of(p) for p in found]
 
 
 @strawberry.type
@@ -224,7 +229,7 @@ class Contribution:
 
     @strawberry.field
     def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
-        return [Path(keys=p) for p in info.context.paths(self.item, self.target.record.id, check_limit(info, limit))]
+        return [Path.of(p) for p in info.context.paths(self.item, self.target.record.id, check_limit(info, limit))]
 
 
 @strawberry.type

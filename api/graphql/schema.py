@@ -85,7 +85,7 @@ class Query:
               to: strawberry.ID, limit: int | None = 10) -> list[Path]:
         require(info, from_)
         require(info, to)
-        return [Path(keys=p) for p in info.context.paths(from_, to, check_limit(info, limit, default=10))]
+        return [Path.of(p) for p in info.context.paths(from_, to, check_limit(info, limit, default=10))]
 
     @strawberry.field
     async def alignment(self, info: Info) -> AlignmentReport:
