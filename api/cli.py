@@ -13,6 +13,7 @@ from api import render
 from api.settings import Settings
 from graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
 from graph.model import Document
+from graph.pause import collector_paused
 from graph.service import resolve_source
 from graph.traversal import DEFAULT_WHY_KINDS, DELIVERY_KINDS
 from loaders import loader_for, registry
@@ -92,6 +93,7 @@ def _show_hits(hits, title: str, json: bool) -> None:
 
 
 @app.command()
+@collector_paused()  # one pause for reading, checking and writing every document: see graph/pause.py
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Exchange documents (.json, .yaml, .yml) or folders of CSV files.")],
     source: Annotated[str | None, typer.Option("--source", help="The system the facts come from.")] = None,

@@ -371,7 +371,14 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
     write, building a term object per quad costs more than the bulk load itself."""
     g = f"{t.source_graph(changes.source)} .\n"
     seq_text = f" {t.SEQ} {t.literal_text(seq)} {g}"
-    ref, literal = t.entity_ref, t.literal_text
+    literal = t.literal_text
+    refs: dict[str, str] = {}  # entity IRIs as text, made once per write
+
+    def ref(entity_id: str) -> str:
+        found = refs.get(entity_id)
+        if found is None:
+            found = refs[entity_id] = t.entity_ref(entity_id)
+        return found
     type_text = str(t.RDF_TYPE)
     texts: dict[tuple, str] = {}  # IRIs of kinds, properties and relation types as text, made once
 
@@ -383,7 +390,7 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
 
     lines: list[str] = []
     for n, (entity_id, kind, props) in enumerate(changes.put_entities, start=1):
-        s = ref(entity_id)
+        s = refs[entity_id] = t.entity_ref(entity_id)
         lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}{s}{seq_text}")
         lines += [f"{s} {iri(t.property_iri, k)} {literal(v)} {g}" for k, v in props.items()]
         if n % facts_per_slice == 0:

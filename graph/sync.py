@@ -9,6 +9,7 @@ longer does is retracted. Facts of other sources are never touched.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,6 +46,8 @@ def _same(a: dict[str, Value], b: dict[str, Value]) -> bool:
 
 
 def _merged(current: dict[str, Value] | None, given: dict[str, Value | None], mode: SyncMode) -> dict[str, Value]:
+    if current is None and None not in given.values():
+        return dict(given)  # the common case of a new fact: nothing to withdraw
     base = dict(current) if (current is not None and mode is SyncMode.MERGE) else {}
     for k, v in given.items():
         if v is None:
@@ -86,13 +89,19 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
 
     vocab = vocabulary()
     for r in doc.relations:
-        spec = vocab.relations[r.key.type]
-        from_kind, to_kind = kind_after(r.key.from_id), kind_after(r.key.to_id)
-        for end, entity_id, kind in (("from", r.key.from_id, from_kind), ("to", r.key.to_id, to_kind)):
-            if kind is None and entity_id not in doc.unresolved:
-                why = " (this sync retracts it)" if entity_id in vanishing else ""
-                errors.append(SyncError(f"{r.location}.{end}", f"no entity with id '{entity_id}' in this document or the graph{why}"))
-        if from_kind and to_kind and (from_kind not in spec.from_kinds or to_kind not in spec.to_kinds):
+        key = r.key
+        spec = vocab.relations[key.type]
+        from_kind, to_kind = doc_kinds.get(key.from_id), doc_kinds.get(key.to_id)
+        if from_kind is None:
+            from_kind = kind_after(key.from_id)
+        if to_kind is None:
+            to_kind = kind_after(key.to_id)
+        if from_kind is None or to_kind is None:
+            for end, entity_id, kind in (("from", key.from_id, from_kind), ("to", key.to_id, to_kind)):
+                if kind is None and entity_id not in doc.unresolved:
+                    why = " (this sync retracts it)" if entity_id in vanishing else ""
+                    errors.append(SyncError(f"{r.location}.{end}", f"no entity with id '{entity_id}' in this document or the graph{why}"))
+        elif from_kind not in spec.from_kinds or to_kind not in spec.to_kinds:
             errors.append(SyncError(
                 f"{r.location}.type",
                 f"{spec.name} cannot go from {_a(from_kind)} to {_a(to_kind)}; it goes from "
@@ -133,38 +142,42 @@ def _either(kinds: frozenset[str]) -> str:
 def _diff(state: SourceState, doc: Document, source: str, mode: SyncMode,
           retracted_ids: list[str], retracted_keys: list[RelationKey]) -> SyncPlan:
     changes = ChangeSet(source)
-    report = SyncReport(source=source, mode=mode)
+    counts: Counter[tuple[str, str]] = Counter()  # (kind or relation type, outcome), added to the report at the end
     for e in doc.entities:
         current = state.entities.get(e.id)
-        new = _merged(current[1] if current else None, e.properties, mode)
         if current is None:
-            report.count(e.kind, "created")
-        elif _same(current[1], new):
-            report.count(e.kind, "unchanged")
-            continue
+            counts[e.kind, "created"] += 1
+            new = _merged(None, e.properties, mode)
         else:
-            report.count(e.kind, "updated")
+            new = _merged(current[1], e.properties, mode)
+            if _same(current[1], new):
+                counts[e.kind, "unchanged"] += 1
+                continue
+            counts[e.kind, "updated"] += 1
         changes.put_entities.append((e.id, e.kind, new))
     touched: list[RelationKey] = []
     for r in doc.relations:
         current_props = state.relations.get(r.key)
         new = _merged(current_props, r.properties, mode)
         if current_props is None:
-            report.count(r.key.type, "created")
+            counts[r.key.type, "created"] += 1
             touched.append(r.key)
         elif _same(current_props, new):
-            report.count(r.key.type, "unchanged")
+            counts[r.key.type, "unchanged"] += 1
             continue
         else:
-            report.count(r.key.type, "updated")
+            counts[r.key.type, "updated"] += 1
         changes.put_relations.append((r.key, new))
     for entity_id in retracted_ids:
-        report.count(state.entities[entity_id][0], "retracted")
+        counts[state.entities[entity_id][0], "retracted"] += 1
         changes.drop_entities.append(entity_id)
     for key in retracted_keys:
-        report.count(key.type, "retracted")
+        counts[key.type, "retracted"] += 1
         changes.drop_relations.append(key)
         touched.append(key)
+    report = SyncReport(source=source, mode=mode)
+    for (kind, outcome), n in counts.items():
+        report.count(kind, outcome, n)
     return SyncPlan(changes, report, touched)
 
 

@@ -82,14 +82,16 @@ def _parse_date(text: str) -> dt.date | dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def check_value(name: str, value: object, location: str, errors: list[SyncError], from_text: bool) -> Value | None:
-    """A property value as stored, or None after recording why it is invalid."""
+class _Invalid(ValueError):
+    """Why a property value is invalid (its location is added by the caller, only when needed)."""
+
+
+def check_value(name: str, value: object, from_text: bool) -> Value:
+    """A property value as stored; raises _Invalid saying why it cannot be."""
     if isinstance(value, (list, dict, tuple, set)):
-        errors.append(SyncError(location, f"'{name}' must be a string, number, boolean or date, not {_describe(value)}"))
-        return None
+        raise _Invalid(f"'{name}' must be a string, number, boolean or date, not {_describe(value)}")
     if isinstance(value, float) and not math.isfinite(value):
-        errors.append(SyncError(location, f"'{name}' must be a finite number, not {value}"))
-        return None
+        raise _Invalid(f"'{name}' must be a finite number, not {value}")
     spec = vocabulary().properties.get(name)
     if spec is None:
         return value  # custom properties are kept as given
@@ -98,17 +100,13 @@ def check_value(name: str, value: object, location: str, errors: list[SyncError]
             try:
                 value = _parse_number(value.strip())
             except ValueError:
-                errors.append(SyncError(location, f"'{name}' must be a number, not {_describe(value)}"))
-                return None
+                raise _Invalid(f"'{name}' must be a number, not {_describe(value)}") from None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            errors.append(SyncError(location, f"'{name}' must be a number, not {_describe(value)}"))
-            return None
+            raise _Invalid(f"'{name}' must be a number, not {_describe(value)}")
         if not math.isfinite(value):
-            errors.append(SyncError(location, f"'{name}' must be a finite number, not {value}"))
-            return None
+            raise _Invalid(f"'{name}' must be a finite number, not {value}")
         if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
-            errors.append(SyncError(location, f"'{name}' must be between {spec.minimum:g} and {spec.maximum:g}, not {value}"))
-            return None
+            raise _Invalid(f"'{name}' must be between {spec.minimum:g} and {spec.maximum:g}, not {value}")
         return value
     if spec.type is ValueType.DATE:
         if isinstance(value, (dt.date, dt.datetime)):
@@ -118,11 +116,9 @@ def check_value(name: str, value: object, location: str, errors: list[SyncError]
                 return _parse_date(value.strip())
             except ValueError:
                 pass
-        errors.append(SyncError(location, f"'{name}' must be an ISO-8601 date such as 2026-03-31, not {_describe(value)}"))
-        return None
+        raise _Invalid(f"'{name}' must be an ISO-8601 date such as 2026-03-31, not {_describe(value)}")
     if spec.allowed is not None and value not in spec.allowed:
-        errors.append(SyncError(location, f"'{name}' must be one of {', '.join(spec.allowed)}, not {_describe(value)}"))
-        return None
+        raise _Invalid(f"'{name}' must be one of {', '.join(spec.allowed)}, not {_describe(value)}")
     return value
 
 
@@ -147,20 +143,20 @@ def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[Syn
     for key, value in data.items():
         if key in skip:
             continue
-        location = item.where.field(str(key))
         if not isinstance(key, str) or not key:
-            errors.append(SyncError(location, "property names must be non-empty strings"))
+            errors.append(SyncError(item.where.field(str(key)), "property names must be non-empty strings"))
             continue
         if key in reserved:
-            errors.append(SyncError(location, f"'{key}' is a reserved name and cannot be a property"))
+            errors.append(SyncError(item.where.field(key), f"'{key}' is a reserved name and cannot be a property"))
             continue
         if value is None or (item.from_text and value == ""):
             if not item.from_text:
                 props[key] = None  # null withdraws this source's value (merge)
             continue
-        checked = check_value(key, value, location, errors, item.from_text)
-        if checked is not None:
-            props[key] = checked
+        try:
+            props[key] = check_value(key, value, item.from_text)
+        except _Invalid as exc:
+            errors.append(SyncError(item.where.field(key), str(exc)))
     return props
 
 
@@ -170,17 +166,20 @@ def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: l
     if not isinstance(data, dict):
         errors.append(SyncError(str(item.where), f"{what} must be an object with {', '.join(names[:-1])} and {names[-1]}, not {_describe(data)}"))
         return None
-    values = [data.get(name) for name in names]
-    if all(type(v) is str and v and v.isascii() for v in values):
+    first, second, third = values = [data.get(names[0]), data.get(names[1]), data.get(names[2])]
+    if (type(first) is str and type(second) is str and type(third) is str and first and second and third
+            and first.isascii() and second.isascii() and third.isascii()):
         return values  # the common case, checked at once
     return [_required_text(data, name, item.where, errors) for name in names]
 
 
-def _first_time(key: object, label: str, location: str, item: RawItem, seen: dict, errors: list[SyncError]) -> bool:
+def _first_time(key: object, item: RawItem, seen: dict, errors: list[SyncError]) -> bool:
     if key in seen:
+        label, location = ((f"the relation {key}", str(item.where)) if isinstance(key, RelationKey)
+                           else (f"id '{key}'", item.where.field("id")))
         errors.append(SyncError(location, f"{label} appears twice in the document (also at {seen[key]})"))
         return False
-    seen[key] = str(item.where)
+    seen[key] = item.where
     return True
 
 
@@ -199,7 +198,7 @@ def _validate(source, entities, relations, origin: str, errors) -> Document:
         errors.append(SyncError(f"{origin}: source", f"'source' must be a non-empty string, not {_describe(source)}"))
         source = None
     doc = Document(source=source, origin=origin)
-    seen: dict[object, str] = {}
+    seen: dict[object, Where] = {}
     for item in entities:
         fields = _required_fields(item, _ENTITY_FIELDS, "an entity", errors)
         if fields is None:
@@ -211,7 +210,7 @@ def _validate(source, entities, relations, origin: str, errors) -> Document:
                 errors.append(SyncError(item.where.field("kind"), f"unknown kind '{kind}'; the kinds are {', '.join(vocab.kinds)}"))
             kind = spec.name if spec else None
         if entity_id is not None:
-            _first_time(entity_id, f"id '{entity_id}'", item.where.field("id"), item, seen, errors)
+            _first_time(entity_id, item, seen, errors)
         props = _properties(item.data, _ENTITY_FIELDS, item, errors, reserved)
         if entity_id is not None and kind is not None and name is not None:
             # kept even with bad properties (the document is rejected anyway) so that the graph
@@ -231,7 +230,7 @@ def _validate(source, entities, relations, origin: str, errors) -> Document:
         props = _properties(item.data, _RELATION_FIELDS, item, errors, reserved)
         if len(errors) == n_before:
             key = RelationKey(from_id, rel_type, to_id)
-            if _first_time(key, f"the relation {key}", str(item.where), item, seen, errors):
+            if _first_time(key, item, seen, errors):
                 doc.relations.append(Relation(key, props, str(item.where)))
     doc.errors = errors
     return doc
