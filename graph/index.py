@@ -236,7 +236,8 @@ class TraversalIndex:
     # ------------------------------------------------------------ building
     def copy(self) -> TraversalIndex:
         """An independent copy (a batch of writes updates it while readers keep using this one)."""
-        return copy.deepcopy(self)
+        # kept answers are not copied (the copy is about to change, which starts them afresh)
+        return copy.deepcopy(self, {id(self.memo): {}})
 
     @classmethod
     def build(cls, snapshot: Snapshot) -> TraversalIndex:

@@ -11,6 +11,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from graph import traversal
@@ -201,21 +202,40 @@ class ValueGraph:
             changes = plan.changes
             if not dry_run and changes:
                 fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
-                with self._records.writing():
-                    if fresh_facts >= self.bulk_threshold:
-                        batch = self.store.batch(source)
-                        try:
-                            batch.add(changes)
-                        except BaseException:
-                            batch.discard()  # ``commit`` cleans up after itself; ``add`` does not
-                            raise
-                        batch.commit()
-                    else:
+                index_changes = self._index_changes(self.index, changes, plan.touched_relations)
+                if fresh_facts >= self.bulk_threshold:
+                    self._bulk_write(changes, source, index_changes)
+                else:
+                    with self._records.writing():
                         self.store.commit(changes)
-                self._index_written(self.index, self._index_changes(self.index, changes, plan.touched_relations))
+                    self._index_written(self.index, index_changes)
         plan.report.dry_run = dry_run
         plan.report.seconds = time.perf_counter() - started
         return plan.report
+
+    def _bulk_write(self, changes, source: str, c: _IndexChanges) -> None:
+        """A large write through the store's batch writer. A copy of the index takes what needs no
+        read-back on a thread of its own meanwhile (the writer spends much of its time waiting for the
+        store to load), and replaces the index once the write is committed."""
+        with ThreadPoolExecutor(1, thread_name_prefix="valuegraph-index") as pool:
+            ahead = pool.submit(self._index_ahead, c)
+            with self._records.writing():
+                batch = self.store.batch(source)
+                try:
+                    batch.add(changes)
+                except BaseException:
+                    batch.discard()  # ``commit`` cleans up after itself; ``add`` does not
+                    raise
+                batch.commit()
+            work = ahead.result()
+        if c.known or c.dropped:
+            self._index_written(work, _IndexChanges([], [], c.known, c.dropped))
+        self._index = work
+
+    def _index_ahead(self, c: _IndexChanges) -> TraversalIndex:
+        work = self.index.copy()
+        work.apply(nodes=c.fresh, removed=(), edges_added=c.added, edges_removed=())
+        return work
 
     def sync_parts(self, parts: Iterable[Document], source: str | None = None, mode: SyncMode = SyncMode.MERGE,
                    dry_run: bool = False) -> SyncReport:

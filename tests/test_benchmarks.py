@@ -33,3 +33,5 @@ def test_smoke_run_writes_every_ratio(tmp_path):
         if name != "neo4j_ingest_vs_unwind":  # needs --backend neo4j
             assert isinstance(result[name], (int, float)) and result[name] > 0, name
     assert all(name in done.stdout for name in TARGETS)
+    # the engine-only endpoint served our exact answer (checked by the run) and was timed
+    assert result["raw"]["graphql_engine_only_s"] > 0 and "graphql-core alone" in done.stdout
