@@ -238,6 +238,25 @@ def _rel_props(assertions: dict[str, Assertion]) -> dict:
     return {**props, "sources": sorted(assertions), ASSERTIONS: dump_assertions(assertions)}
 
 
+_ROWS_PER_STATEMENT = 10_000
+
+
+def _first_of_fresh(key, fresh: set, created: set) -> bool:
+    """Whether a fact is new to the graph and met for the first time in this write (change sets merged
+    from the parts of one sync may give a fact twice: the second time it is merged, not created again)."""
+    if key not in fresh or key in created:
+        return False
+    created.add(key)
+    return True
+
+
+def _unwind(tx, query: str, rows: list[dict]) -> None:
+    """Rows written a slice per statement, all in the caller's transaction (so still all or nothing):
+    a statement over every row of a large sync holds them all in the server's heap at once."""
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        tx.run(query, rows=rows[start:start + _ROWS_PER_STATEMENT]).consume()
+
+
 def _commit(tx, changes: ChangeSet) -> int:
     """One sync of one source: read the touched facts, merge this source's assertions, write them back."""
     seq = tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
@@ -252,11 +271,14 @@ def _commit(tx, changes: ChangeSet) -> int:
     current_rels = {RelationKey(a, t, b): load_assertions(text) for a, t, b, text in tx.run(
         f"{_KEYED} RETURN a.id, type(r), b.id, r.{ASSERTIONS}", keys=keys).values()}
 
-    put_nodes, delete_nodes = [], []
+    new_nodes, put_nodes, delete_nodes = [], [], []
+    fresh_entities, fresh_relations = changes.fresh_entities, changes.fresh_relations
+    created: set = set()
     for entity_id, kind, props in changes.put_entities:
         assertions = current.get(entity_id, (kind, {}))[1]
         assertions[source] = Assertion(seq, props)
-        put_nodes.append({"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions)})
+        row = {"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions)}
+        (new_nodes if _first_of_fresh(entity_id, fresh_entities, created) else put_nodes).append(row)
     for entity_id in changes.drop_entities:
         kind, assertions = current.get(entity_id, (None, {}))
         assertions.pop(source, None)
@@ -264,24 +286,29 @@ def _commit(tx, changes: ChangeSet) -> int:
             put_nodes.append({"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions)})
         else:
             delete_nodes.append(entity_id)
-    put_rels, delete_rels = [], []
+    new_rels, put_rels, delete_rels = [], [], []
     for key, props in changes.put_relations:
         assertions = current_rels.get(key, {})
         assertions[source] = Assertion(seq, props)
-        put_rels.append({"from": key.from_id, "type": key.type, "to": key.to_id, "props": _rel_props(assertions)})
+        row = {"from": key.from_id, "type": key.type, "to": key.to_id, "props": _rel_props(assertions)}
+        (new_rels if _first_of_fresh(key, fresh_relations, created) else put_rels).append(row)
     for key in changes.drop_relations:
         assertions = current_rels.get(key, {})
         assertions.pop(source, None)
         row = {"from": key.from_id, "type": key.type, "to": key.to_id, "props": _rel_props(assertions)}
         (put_rels if assertions else delete_rels).append(row)
 
-    if put_nodes:
-        tx.run("UNWIND $rows AS row MERGE (n:Entity {id: row.id}) SET n = row.props SET n:$(row.kind)",
-               rows=put_nodes).consume()
-    if put_rels:
-        tx.run("UNWIND $rows AS row MATCH (a:Entity {id: row.from}), (b:Entity {id: row.to}) "
-               "USING INDEX a:Entity(id) USING INDEX b:Entity(id) "
-               "MERGE (a)-[r:$(row.type)]->(b) SET r = row.props", rows=put_rels).consume()
+    # entities new to the graph, and their relations, cannot be there yet: they are created without
+    # MERGE's look-up (for a relation, a scan of its start node's relationships); the id constraint
+    # still refuses a second node with an id
+    _unwind(tx, "UNWIND $rows AS row CREATE (n:Entity) SET n = row.props SET n:$(row.kind)", new_nodes)
+    _unwind(tx, "UNWIND $rows AS row MERGE (n:Entity {id: row.id}) SET n = row.props SET n:$(row.kind)", put_nodes)
+    _unwind(tx, "UNWIND $rows AS row MATCH (a:Entity {id: row.from}), (b:Entity {id: row.to}) "
+                "USING INDEX a:Entity(id) USING INDEX b:Entity(id) "
+                "CREATE (a)-[r:$(row.type)]->(b) SET r = row.props", new_rels)
+    _unwind(tx, "UNWIND $rows AS row MATCH (a:Entity {id: row.from}), (b:Entity {id: row.to}) "
+                "USING INDEX a:Entity(id) USING INDEX b:Entity(id) "
+                "MERGE (a)-[r:$(row.type)]->(b) SET r = row.props", put_rels)
     if delete_rels:
         tx.run("UNWIND $rows AS row MATCH (a:Entity {id: row.from})-[r:$(row.type)]->(b:Entity {id: row.to}) "
                "USING INDEX a:Entity(id) DELETE r", rows=delete_rels).consume()

@@ -163,3 +163,13 @@ def test_records_are_read_once_between_writes_and_never_outlive_one(mem_graph):
 
     assert "budget" not in cache.get(["P2"], read_across_a_write)["P2"].properties  # read before the write
     assert mem_graph.entity("P2").properties["budget"] == 9
+
+
+def test_a_fact_given_in_two_parts_of_one_sync_is_written_once(graph):
+    # new to the graph in the first part, given again in the second: created once, the later values kept
+    first = document([E("OBJ", "Objective"), E("P", "Project")], [R("P", "CONTRIBUTES_TO", "OBJ", weight=0.25)])
+    second = document([], [R("P", "CONTRIBUTES_TO", "OBJ", weight=0.5)])
+    graph.sync_parts([first, second])
+    assert graph.stats()["relations"]["CONTRIBUTES_TO"] == 1
+    (path,) = graph.paths("P", "OBJ")
+    assert path.relations[0].properties["weight"] == 0.5
