@@ -16,7 +16,7 @@ from api.graphql.schema import create_schema
 from api.middleware import RequestIdMiddleware
 from api.routers import cypher, export, health, sparql, sync
 from api.settings import Settings
-from graph import StoreUnavailable, ValueGraph
+from graph import StoreConflict, StoreUnavailable, ValueGraph
 
 
 class JsonGraphQLRouter(GraphQLRouter):
@@ -73,6 +73,10 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     @app.exception_handler(StoreUnavailable)
     async def store_unavailable(request: Request, exc: StoreUnavailable):
         return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(StoreConflict)
+    async def store_conflict(request: Request, exc: StoreConflict):
+        return JSONResponse({"detail": str(exc)}, status_code=409)
 
     app.add_middleware(RequestIdMiddleware)
 

@@ -14,7 +14,7 @@ from graph.model import (
     SyncReport,
 )
 from graph.service import ValueGraph
-from graph.store import Capability, Direction, Store, StoreError, StoreUnavailable, open_store
+from graph.store import Capability, Direction, Store, StoreConflict, StoreError, StoreUnavailable, open_store
 
 __all__ = [
     "Capability",
@@ -28,6 +28,7 @@ __all__ = [
     "RelationKey",
     "RelationRecord",
     "Store",
+    "StoreConflict",
     "StoreError",
     "StoreUnavailable",
     "SyncError",

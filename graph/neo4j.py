@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import neo4j
-from neo4j.exceptions import AuthError, Neo4jError, ServiceUnavailable, SessionExpired
+from neo4j.exceptions import AuthError, ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired
 
 from graph.model import (
     Assertion,
@@ -29,7 +29,7 @@ from graph.model import (
     resolve,
 )
 from graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
-from graph.store import Capability, Direction, Store, StoreError, StoreUnavailable
+from graph.store import Capability, Direction, Store, StoreConflict, StoreError, StoreUnavailable
 from schema import neo4j_statements, vocabulary
 
 _RESERVED = {"id", "kind", "sources", ASSERTIONS}
@@ -149,7 +149,13 @@ class Neo4jStore(Store):
         return list(found.values())
 
     def commit(self, changes: ChangeSet) -> int:
-        return self._call(_commit, write=True, changes=changes)
+        try:
+            return self._call(_commit, write=True, changes=changes)
+        except ConstraintError as exc:
+            raise StoreConflict(
+                "another process wrote some of this sync's entities since this one read the graph, so it took "
+                "them for new; nothing was written. Send every write through one valuegraph server, or restart "
+                f"this one ({exc.message})") from exc
 
     def snapshot(self) -> Snapshot:
         def work(tx):

@@ -35,6 +35,10 @@ class StoreUnavailable(StoreError):
     """The store does not answer now (a server that is down or unreachable); try again later."""
 
 
+class StoreConflict(StoreError):
+    """The store holds what this process did not expect (another process wrote to it); nothing was written."""
+
+
 class Batch:
     """One sync written in several change sets (a large document read in parts), committed all
     or nothing. This default keeps the change sets merged in memory and commits them as one; a

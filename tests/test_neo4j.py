@@ -211,3 +211,25 @@ def test_readme_cypher_examples_match_valuegraph(neo4j_sample):
     assert [r[0] for r in unsupported] == [e.id for e in alignment.unsupported]
     assert dependents == [(h.entity.id, h.distance) for h in g.impact("PRJ-35").dependents]
     assert provenance == [("PMO Director", ["ppm-tool", "strategy-office"])]
+
+
+def test_an_entity_another_process_wrote_is_a_conflict_and_nothing_is_written():
+    from graph import StoreConflict
+    from tests.utils.factories import E, R, document
+
+    first, second = ValueGraph(neo4j_store()), ValueGraph(open_store_again())
+    try:
+        assert second.index.size == 0  # read before the first process writes
+        first.sync(document([E("OBJ", "Objective")], [], "strategy"))
+        with pytest.raises(StoreConflict, match="another process wrote"):
+            second.sync(document([E("OBJ", "Objective"), E("P", "Project")], [R("P", "CONTRIBUTES_TO", "OBJ")], "ppm"))
+        assert first.store.relation_counts()["CONTRIBUTES_TO"] == 0 and list(first.store.sources()) == ["strategy"]
+    finally:
+        first.close()
+        second.close()
+
+
+def open_store_again():
+    from graph import open_store
+
+    return open_store(NEO4J_URL, **NEO4J_AUTH)
