@@ -397,7 +397,8 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
             yield "".join(lines)
             lines = []
     for n, (key, props) in enumerate(changes.put_relations, start=1):
-        s, p, o = ref(key.from_id), iri(t.relation_iri, key.type), ref(key.to_id)
+        s, o = refs.get(key.from_id) or ref(key.from_id), refs.get(key.to_id) or ref(key.to_id)
+        p = iri(t.relation_iri, key.type)
         lines.append(f"{s} {p} {o} {g}")
         if props:
             st = t.statement_iri(key)
