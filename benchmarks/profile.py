@@ -62,9 +62,20 @@ def cold_start(projects: int, opens: int = 20) -> None:
             ValueGraph(open_store(f"oxigraph:{folder}/ours")).close()
 
 
+PACKAGES = {"(graphql/": "graphql-core", "(strawberry/": "strawberry", "(starlette/": "HTTP stack",
+            "(fastapi/": "HTTP stack", "(uvicorn/": "HTTP stack", "(h11/": "HTTP stack", "(httptools/": "HTTP stack",
+            "(asyncio/": "asyncio", "(graph/": "valuegraph graph/", "(api/": "valuegraph api/",
+            "(loaders/": "valuegraph loaders/", "(pyoxigraph": "pyoxigraph"}
+
+
+def _package(frame: str) -> str:
+    return next((name for marker, name in PACKAGES.items() if marker in frame), "other")
+
+
 def summarise(raw: Path, top: int, within: str | None = None) -> str:
-    """The functions holding the most samples (inclusive and self), from py-spy's raw output."""
-    inclusive, own, total = Counter(), Counter(), 0
+    """The functions holding the most samples (inclusive and self), and self samples by package, from
+    py-spy's raw output."""
+    inclusive, own, packages, total = Counter(), Counter(), Counter(), 0
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
         frames = stack.split(";")
@@ -73,12 +84,15 @@ def summarise(raw: Path, top: int, within: str | None = None) -> str:
         n = int(count)
         total += n
         own[frames[-1]] += n
+        packages[_package(frames[-1])] += n
         for frame in set(frames):
             inclusive[frame] += n
     lines = [f"{total} samples", "", "inclusive:"]
     lines += [f"{c / total:6.1%}  {f}" for f, c in inclusive.most_common(top)]
     lines += ["", "self:"]
     lines += [f"{c / total:6.1%}  {f}" for f, c in own.most_common(top)]
+    lines += ["", "self, by package:"]
+    lines += [f"{c / total:6.1%}  {p}" for p, c in packages.most_common()]
     return "\n".join(lines)
 
 
