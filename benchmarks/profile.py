@@ -23,10 +23,12 @@ def ingest(projects: int) -> None:
     """What ``ingest_vs_bulk_load`` times on our side: validation and sync of every document."""
     from benchmarks.generate import generate
     from graph import ValueGraph, open_store
+    from graph.pause import collector_paused
     from loaders import validate_mapping
 
     docs = generate(projects)
-    with tempfile.TemporaryDirectory() as folder, ValueGraph(open_store(f"oxigraph:{folder}/ours")) as graph:
+    with tempfile.TemporaryDirectory() as folder, ValueGraph(open_store(f"oxigraph:{folder}/ours")) as graph, \
+            collector_paused():  # as `valuegraph load` does
         for raw in docs:
             graph.sync(validate_mapping(raw, raw["source"]))
 
