@@ -10,6 +10,7 @@ none of it.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import queue
 import tempfile
@@ -372,33 +373,22 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
     g = f"{t.source_graph(changes.source)} .\n"
     seq_text = f" {t.SEQ} {t.literal_text(seq)} {g}"
     literal = t.literal_text
-    refs: dict[str, str] = {}  # entity IRIs as text, made once per write
-
-    def ref(entity_id: str) -> str:
-        found = refs.get(entity_id)
-        if found is None:
-            found = refs[entity_id] = t.entity_ref(entity_id)
-        return found
+    # IRIs as text, each made once per write: entities (a relation's ends are mostly this write's
+    # entities), and kinds, properties and relation types
+    ref = functools.cache(t.entity_ref)
+    iri = functools.cache(lambda make, name: str(make(name)))
     type_text = str(t.RDF_TYPE)
-    texts: dict[tuple, str] = {}  # IRIs of kinds, properties and relation types as text, made once
-
-    def iri(make, name: str) -> str:
-        found = texts.get((make, name))
-        if found is None:
-            found = texts[(make, name)] = str(make(name))
-        return found
 
     lines: list[str] = []
     for n, (entity_id, kind, props) in enumerate(changes.put_entities, start=1):
-        s = refs[entity_id] = t.entity_ref(entity_id)
+        s = ref(entity_id)
         lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}{s}{seq_text}")
         lines += [f"{s} {iri(t.property_iri, k)} {literal(v)} {g}" for k, v in props.items()]
         if n % facts_per_slice == 0:
             yield "".join(lines)
             lines = []
     for n, (key, props) in enumerate(changes.put_relations, start=1):
-        s, o = refs.get(key.from_id) or ref(key.from_id), refs.get(key.to_id) or ref(key.to_id)
-        p = iri(t.relation_iri, key.type)
+        s, p, o = ref(key.from_id), iri(t.relation_iri, key.type), ref(key.to_id)
         lines.append(f"{s} {p} {o} {g}")
         if props:
             st = t.statement_iri(key)
