@@ -21,33 +21,26 @@ WORKLOADS = ("ingest", "graphql", "cold-start")
 
 def ingest(projects: int) -> None:
     """What ``ingest_vs_bulk_load`` times on our side: validation and sync of every document."""
+    from benchmarks.__main__ import ingest as load
     from benchmarks.generate import generate
-    from graph import ValueGraph, open_store
-    from graph.pause import collector_paused
-    from loaders import validate_mapping
 
     docs = generate(projects)
-    with tempfile.TemporaryDirectory() as folder, ValueGraph(open_store(f"oxigraph:{folder}/ours")) as graph, \
-            collector_paused():  # as `valuegraph load` does
-        for raw in docs:
-            graph.sync(validate_mapping(raw, raw["source"]))
+    with tempfile.TemporaryDirectory() as folder:
+        load(docs, folder)[0].close()
 
 
 def graphql(projects: int, requests: int = 400) -> None:
     import httpx
 
-    from api.app import create_app
-    from api.settings import Settings
     from benchmarks.__main__ import ingest as load
     from benchmarks.generate import generate
-    from benchmarks.serving import QUERY, hammer, serve
-    from benchmarks.traversal import pick_targets
+    from benchmarks.serving import delivery_query, hammer, serve_graph
 
     with tempfile.TemporaryDirectory() as folder:
         graph = load(generate(projects), folder)[0]
-        query = {"query": QUERY.format(target=pick_targets(graph)["goal"])}
+        query = delivery_query(graph)
         ports: list[int] = []
-        serve(create_app(Settings(store="memory:", log_json=False, log_level="ERROR"), graph), ports)
+        serve_graph(graph, ports)
         url = f"http://127.0.0.1:{ports[0]}/graphql"
         httpx.post(url, json=query).raise_for_status()
         asyncio.run(hammer(url, query, requests, 8))

@@ -78,16 +78,27 @@ def _typed(answer: dict) -> dict:
     return answer
 
 
-def http_ratios(graph: ValueGraph, requests: int) -> dict:
+def delivery_query(graph: ValueGraph) -> dict:
+    """The request body of the timed query, for a goal of ``graph``."""
+    return {"query": QUERY.format(target=pick_targets(graph)["goal"])}
+
+
+def serve_graph(graph: ValueGraph, port_holder: list) -> uvicorn.Server:
+    """valuegraph's own app over ``graph``, started on a free port (appended to ``port_holder``)."""
     from api.app import create_app
-    from api.graphql.schema import create_schema
     from api.settings import Settings
 
-    query = {"query": QUERY.format(target=pick_targets(graph)["goal"])}
+    return serve(create_app(Settings(store="memory:", log_json=False, log_level="ERROR"), graph), port_holder)
+
+
+def http_ratios(graph: ValueGraph, requests: int) -> dict:
+    from api.graphql.schema import create_schema
+
+    query = delivery_query(graph)
     servers: list[uvicorn.Server] = []
     ports: list[int] = []
     try:
-        servers.append(serve(create_app(Settings(store="memory:", log_json=False, log_level="ERROR"), graph), ports))
+        servers.append(serve_graph(graph, ports))
         response = httpx.post(f"http://127.0.0.1:{ports[0]}/graphql", json=query)
         response.raise_for_status()
         payload = response.content
