@@ -414,7 +414,7 @@ class _JournalBatch(Batch):
     """A large sync written in bulk.
 
     Facts new to the store (fresh entities and their relations: no quad of theirs can exist yet) are
-    written as N-Quads, a slice at a time, to a journal file and then bulk-loaded by a loader thread
+    written as N-Quads, a slice at a time, to a journal file and then bulk-loaded by loader threads
     (Oxigraph releases the GIL while it loads, so the next slice is made meanwhile), which costs a
     fraction of a transaction's time and memory; everything else, and the sync's bookkeeping, is
     committed in one small transaction after them. The traversal index follows the commit. A slice
@@ -422,6 +422,11 @@ class _JournalBatch(Batch):
     if the write fails or is discarded the journal's quads are removed again, and a store opened after
     a crash that came before the commit removes them too, so a sync is still all or nothing.
     """
+
+    #: one bulk load parses its slice, then sorts and writes it: two slices loaded at once keep both
+    #: phases busy (each load writes files of its own, which RocksDB takes in safely side by side)
+    loaders = 2
+    facts_per_slice = 20_000
 
     def __init__(self, store: OxigraphStore, source: str) -> None:
         super().__init__(source)
@@ -437,18 +442,20 @@ class _JournalBatch(Batch):
         self._handle.write(f"{_JOURNAL_HEADER} {self._seq}\n".encode())
         self._slices: queue.Queue[bytes | None] = queue.Queue(maxsize=2)  # bounded: memory stays bounded
         self._failure: BaseException | None = None
-        self._loader: threading.Thread | None = None
+        self._loaders: list[threading.Thread] = []
 
     def add(self, changes: ChangeSet) -> None:
         fresh, rest = changes.split_fresh()
-        for text in _put_text(fresh, self._seq) if fresh else ():
+        for text in _put_text(fresh, self._seq, self.facts_per_slice) if fresh else ():
             data = text.encode()
             self._handle.write(data)
             self._handle.flush()
             os.fsync(self._handle.fileno())  # on disk before any of it is loaded
-            if self._loader is None:
-                self._loader = threading.Thread(target=self._load, name="valuegraph-bulk-load", daemon=True)
-                self._loader.start()
+            if not self._loaders:
+                self._loaders = [threading.Thread(target=self._load, name=f"valuegraph-bulk-load-{n}", daemon=True)
+                                 for n in range(self.loaders)]
+                for loader in self._loaders:
+                    loader.start()
             self._slices.put(data)
         self.rest.merge(rest)
 
@@ -461,11 +468,13 @@ class _JournalBatch(Batch):
                     self._failure = exc
 
     def _finish_loading(self) -> bool:
-        """Wait for the loader; whether it loaded anything."""
-        if self._loader is None:
+        """Wait for the loaders; whether they loaded anything."""
+        if not self._loaders:
             return False
-        self._slices.put(None)
-        self._loader.join()
+        for _ in self._loaders:
+            self._slices.put(None)
+        for loader in self._loaders:
+            loader.join()
         return True
 
     def commit(self) -> int:
