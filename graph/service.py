@@ -202,10 +202,10 @@ class ValueGraph:
             changes = plan.changes
             if not dry_run and changes:
                 fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
-                index_changes = self._index_changes(self.index, changes, plan.touched_relations)
                 if fresh_facts >= self.bulk_threshold:
-                    self._bulk_write(changes, source, index_changes)
+                    self._bulk_write(changes, source, plan.touched_relations)
                 else:
+                    index_changes = self._index_changes(self.index, changes, plan.touched_relations)
                     with self._records.writing():
                         self.store.commit(changes)
                     self._index_written(self.index, index_changes)
@@ -213,12 +213,13 @@ class ValueGraph:
         plan.report.seconds = time.perf_counter() - started
         return plan.report
 
-    def _bulk_write(self, changes, source: str, c: _IndexChanges) -> None:
+    def _bulk_write(self, changes, source: str, touched: list[RelationKey]) -> None:
         """A large write through the store's batch writer. A copy of the index takes what needs no
         read-back on a thread of its own meanwhile (the writer spends much of its time waiting for the
-        store to load), and replaces the index once the write is committed."""
+        store to load, and the store's loading can start sooner), and replaces the index once the
+        write is committed."""
         with ThreadPoolExecutor(1, thread_name_prefix="valuegraph-index") as pool:
-            ahead = pool.submit(self._index_ahead, c)
+            ahead = pool.submit(self._index_ahead, changes, touched)
             with self._records.writing():
                 batch = self.store.batch(source)
                 try:
@@ -227,15 +228,16 @@ class ValueGraph:
                     batch.discard()  # ``commit`` cleans up after itself; ``add`` does not
                     raise
                 batch.commit()
-            work = ahead.result()
+            work, c = ahead.result()
         if c.known or c.dropped:
             self._index_written(work, _IndexChanges([], [], c.known, c.dropped))
         self._index = work
 
-    def _index_ahead(self, c: _IndexChanges) -> TraversalIndex:
+    def _index_ahead(self, changes, touched: list[RelationKey]) -> tuple[TraversalIndex, _IndexChanges]:
+        c = self._index_changes(self.index, changes, touched)
         work = self.index.copy()
         work.apply(nodes=c.fresh, removed=(), edges_added=c.added, edges_removed=())
-        return work
+        return work, c
 
     def sync_parts(self, parts: Iterable[Document], source: str | None = None, mode: SyncMode = SyncMode.MERGE,
                    dry_run: bool = False) -> SyncReport:
