@@ -375,6 +375,16 @@ class TraversalIndex:
             return None
         return self.kind_names[self.kind[i]]
 
+    def kinds_of(self, entity_ids: list[str]) -> list[str | None]:
+        """``kind_of`` for many ids at once (a document's worth: one array lookup, not one per id)."""
+        get = self.number.get
+        numbers = np.fromiter((get(i, -1) for i in entity_ids), np.int64, len(entity_ids))
+        codes = np.full(len(numbers), ABSENT, np.int64)
+        known = numbers >= 0
+        codes[known] = self.kind[numbers[known]]
+        names = np.array([*self.kind_names, None], dtype=object)  # code -1, ABSENT, is the last
+        return names[codes].tolist()
+
     def status_of(self, entity_id: str) -> str | None:
         i = self.number.get(entity_id)
         return None if i is None or self.kind[i] == ABSENT else STATUSES[self.status[i]]

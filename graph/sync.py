@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -68,8 +69,8 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
     errors: list[SyncError] = list(doc.errors)
     doc_kinds = {e.id: e.kind for e in doc.entities}
 
-    for e in doc.entities:
-        existing = index.kind_of(e.id)
+    existing_kinds = index.kinds_of([e.id for e in doc.entities])
+    for e, existing in zip(doc.entities, existing_kinds, strict=True):
         if existing is not None and existing != e.kind:
             errors.append(SyncError(f"{e.location}.kind", f"'{e.id}' is {_a(existing)} already; an id keeps its kind for ever, so it cannot become {_a(e.kind)}"))
 
@@ -88,14 +89,17 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
         return None if entity_id in vanishing else index.kind_of(entity_id)
 
     vocab = vocabulary()
+    allowed = _allowed_ends()
     for r in doc.relations:
         key = r.key
-        spec = vocab.relations[key.type]
         from_kind, to_kind = doc_kinds.get(key.from_id), doc_kinds.get(key.to_id)
         if from_kind is None:
             from_kind = kind_after(key.from_id)
         if to_kind is None:
             to_kind = kind_after(key.to_id)
+        if (key.type, from_kind, to_kind) in allowed:
+            continue
+        spec = vocab.relations[key.type]
         if from_kind is None or to_kind is None:
             for end, entity_id, kind in (("from", key.from_id, from_kind), ("to", key.to_id, to_kind)):
                 if kind is None and entity_id not in doc.unresolved:
@@ -123,10 +127,17 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
     if errors:
         raise DocumentRejected(errors)
     plan = _diff(state, doc, source, mode, retracted_ids, retracted_keys)
-    fresh = {e.id for e in doc.entities if e.id not in index}
+    fresh = {e.id for e, existing in zip(doc.entities, existing_kinds, strict=True) if existing is None}
     plan.changes.fresh_entities = fresh
     plan.changes.fresh_relations = {k for k, _ in plan.changes.put_relations if k.from_id in fresh or k.to_id in fresh}
     return plan
+
+
+@cache
+def _allowed_ends() -> frozenset[tuple[str, str, str]]:
+    """Every (relation type, from kind, to kind) the vocabulary allows."""
+    return frozenset((name, f, t) for name, spec in vocabulary().relations.items()
+                     for f in spec.from_kinds for t in spec.to_kinds)
 
 
 def _a(kind: str) -> str:
@@ -142,42 +153,50 @@ def _either(kinds: frozenset[str]) -> str:
 def _diff(state: SourceState, doc: Document, source: str, mode: SyncMode,
           retracted_ids: list[str], retracted_keys: list[RelationKey]) -> SyncPlan:
     changes = ChangeSet(source)
-    counts: Counter[tuple[str, str]] = Counter()  # (kind or relation type, outcome), added to the report at the end
+    # the kind (or relation type) of each item by outcome, counted once at the end: a document's worth
+    # of items passes through here
+    outcomes: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": [], "retracted": []}
+    created, updated, unchanged = outcomes["created"], outcomes["updated"], outcomes["unchanged"]
+    put_entity, asserted = changes.put_entities.append, state.entities
     for e in doc.entities:
-        current = state.entities.get(e.id)
+        current = asserted.get(e.id)
         if current is None:
-            counts[e.kind, "created"] += 1
-            new = _merged(None, e.properties, mode)
-        else:
-            new = _merged(current[1], e.properties, mode)
-            if _same(current[1], new):
-                counts[e.kind, "unchanged"] += 1
-                continue
-            counts[e.kind, "updated"] += 1
-        changes.put_entities.append((e.id, e.kind, new))
-    touched: list[RelationKey] = []
-    for r in doc.relations:
-        current_props = state.relations.get(r.key)
-        new = _merged(current_props, r.properties, mode)
-        if current_props is None:
-            counts[r.key.type, "created"] += 1
-            touched.append(r.key)
-        elif _same(current_props, new):
-            counts[r.key.type, "unchanged"] += 1
+            created.append(e.kind)
+            put_entity((e.id, e.kind, _merged(None, e.properties, mode)))
             continue
+        new = _merged(current[1], e.properties, mode)
+        if _same(current[1], new):
+            unchanged.append(e.kind)
         else:
-            counts[r.key.type, "updated"] += 1
-        changes.put_relations.append((r.key, new))
+            updated.append(e.kind)
+            put_entity((e.id, e.kind, new))
+    touched: list[RelationKey] = []
+    put_relation, asserted_relations = changes.put_relations.append, state.relations
+    for r in doc.relations:
+        key = r.key
+        current_props = asserted_relations.get(key)
+        if current_props is None:
+            created.append(key.type)
+            touched.append(key)
+            put_relation((key, _merged(None, r.properties, mode)))
+            continue
+        new = _merged(current_props, r.properties, mode)
+        if _same(current_props, new):
+            unchanged.append(key.type)
+        else:
+            updated.append(key.type)
+            put_relation((key, new))
     for entity_id in retracted_ids:
-        counts[state.entities[entity_id][0], "retracted"] += 1
+        outcomes["retracted"].append(state.entities[entity_id][0])
         changes.drop_entities.append(entity_id)
     for key in retracted_keys:
-        counts[key.type, "retracted"] += 1
+        outcomes["retracted"].append(key.type)
         changes.drop_relations.append(key)
         touched.append(key)
     report = SyncReport(source=source, mode=mode)
-    for (kind, outcome), n in counts.items():
-        report.count(kind, outcome, n)
+    for outcome, kinds in outcomes.items():
+        for kind, n in Counter(kinds).items():
+            report.count(kind, outcome, n)
     return SyncPlan(changes, report, touched)
 
 
@@ -188,47 +207,60 @@ def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[Relation
     value_types = set(vocab.value_chain_relations)
     errors: list[SyncError] = []
     new: list = []
+    number = index.number.get
     for r in doc.relations:
-        if r.key.type not in value_types:
+        key = r.key
+        if key.type not in value_types:
             continue
-        if r.key.from_id == r.key.to_id:
-            errors.append(SyncError(r.location, f"value-chain cycle: {r.key} points back at itself"))
+        if key.from_id == key.to_id:
+            errors.append(SyncError(r.location, f"value-chain cycle: {key} points back at itself"))
             continue
-        u, v = index.number.get(r.key.from_id), index.number.get(r.key.to_id)
-        if u is None or v is None or not index.value.has(u, v, index.relation_code[r.key.type]):
+        u, v = number(key.from_id), number(key.to_id)
+        if u is None or v is None or not index.value.has(u, v, index.relation_code[key.type]):
             new.append(r)
     if not new:
         return errors
 
-    numbers = dict(index.number)
-    ids = list(index.ids)
-    for r in new:
-        for entity_id in (r.key.from_id, r.key.to_id):
-            if entity_id not in numbers:
-                numbers[entity_id] = len(ids)
-                ids.append(entity_id)
+    # entities the index does not hold yet are numbered after it (the index's own tables stay as they are)
+    known = len(index.ids)
+    added: dict[str, int] = {}
+
+    def numbered(entity_id: str) -> int:
+        n = number(entity_id)
+        if n is None:
+            n = added.get(entity_id)
+            if n is None:
+                n = added[entity_id] = known + len(added)
+        return n
+
+    new_src = np.fromiter((numbered(r.key.from_id) for r in new), np.int64, len(new))
+    new_dst = np.fromiter((numbered(r.key.to_id) for r in new), np.int64, len(new))
+    n = known + len(added)
     src, dst, _ = index.value.arrays()
     gone = [k for k in retracted if k.type in value_types]
     if gone:  # an edge leaves the graph only when no other source asserts it
         still = {rec.key for rec in store.relation_records(gone) if set(rec.sources) - {source}}
-        pairs = {numbers[k.from_id] * len(ids) + numbers[k.to_id] for k in gone if k not in still}
-        keep = ~np.isin(src * len(ids) + dst, np.fromiter(pairs, np.int64, len(pairs)))
+        pairs = {numbered(k.from_id) * n + numbered(k.to_id) for k in gone if k not in still}
+        keep = ~np.isin(src * n + dst, np.fromiter(pairs, np.int64, len(pairs)))
         src, dst = src[keep], dst[keep]
-    src = np.concatenate([src, [numbers[r.key.from_id] for r in new]]).astype(np.int64)
-    dst = np.concatenate([dst, [numbers[r.key.to_id] for r in new]]).astype(np.int64)
-    n = len(ids)
+    src = np.concatenate([src, new_src])
+    dst = np.concatenate([dst, new_dst])
     graph = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n)).tocsr()
     _, labels = connected_components(graph, directed=True, connection="strong")
     sizes = np.bincount(labels)
+    cyclic = np.flatnonzero(sizes > 1).tolist()
+    if not cyclic:
+        return errors
+    ids = index.ids + list(added)
     by_key = {r.key: r for r in new}
-    for component in np.flatnonzero(sizes > 1).tolist():
+    for component in cyclic:
         members = set(np.flatnonzero(labels == component).tolist())
         cycle = _one_cycle(members, src, dst)
         names = [ids[i] for i in cycle]
         involved = [
             by_key[k].location
             for k in by_key
-            if numbers[k.from_id] in members and numbers[k.to_id] in members
+            if numbered(k.from_id) in members and numbered(k.to_id) in members
         ]
         errors.append(SyncError(
             involved[0] if involved else doc.origin,
