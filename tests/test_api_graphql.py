@@ -247,11 +247,16 @@ def test_sync_mutation_through_the_client(edge_cases):
       sync(source: "client", document: $doc, mode: $mode) { created updated retracted unchanged errors { location message } } }""")
     doc = {"entities": [{"id": "NEW", "kind": "Project", "name": "New"}],
            "relations": [{"from": "NEW", "type": "CONTRIBUTES_TO", "to": "O"}]}
+
+    def delivering_o() -> list[str]:  # answers are kept between requests: each write must show at once
+        return [e["node"]["item"]["id"] for e in ask(session, WHAT_DELIVERS, {"target": "O"})["whatDelivers"]["edges"]]
+
+    assert "NEW" not in delivering_o()
     report = ask(session, mutation, {"doc": doc, "mode": "MERGE"})["sync"]
     assert report == {"created": 2, "updated": 0, "retracted": 0, "unchanged": 0, "errors": []}
-    delivers = ask(session, WHAT_DELIVERS, {"target": "O"})["whatDelivers"]
-    assert "NEW" in [e["node"]["item"]["id"] for e in delivers["edges"]]
+    assert "NEW" in delivering_o()
     bad = ask(session, mutation, {"doc": {"entities": [{"id": "NEW", "kind": "Goal", "name": "x"}]}, "mode": "FULL"})
     assert bad["sync"]["errors"][0]["location"] == "document: entities[0].kind"
     retract = ask(session, mutation, {"doc": {"entities": []}, "mode": "FULL"})["sync"]
     assert retract["retracted"] == 2
+    assert "NEW" not in delivering_o()

@@ -30,12 +30,9 @@ async def delivery_connection(info: Info, target: str, kinds: list[Kind] | None,
     require(info, target)
     first = check_first(info, first)
     include_cancelled = bool(include_cancelled)
-    ranked = traversal.what_delivers(info.context.graph.index, target,
-                                     kind_names(kinds) or traversal.DELIVERY_KINDS, include_cancelled)
     index = info.context.graph.index
-    # answers are ordered by (distance, id): one sortable number each, so a page is found by bisection
-    # and only its own ids are looked up
-    order = ranked.distances.astype(np.int64) * index.size + index.id_rank()[ranked.numbers]
+    ranked, order = _ordered_deliveries(index, target, kind_names(kinds) or traversal.DELIVERY_KINDS,
+                                        include_cancelled)
     start = 0
     if after is not None:
         parts = decode_cursor(after)
@@ -57,6 +54,21 @@ async def delivery_connection(info: Info, target: str, kinds: list[Kind] | None,
         edges=edges,
         page_info=PageInfo(has_next_page=start + first < len(order), end_cursor=edges[-1].cursor if edges else None),
     )
+
+
+def _ordered_deliveries(index, target: str, kinds: tuple[str, ...], include_cancelled: bool):
+    """What delivers the target, and each answer's place in the connection's order. Kept until the next
+    write: a client paging through a connection, or a dashboard asking again, finds it made."""
+    key = (index.updates, target, kinds, include_cancelled)  # an update makes every older entry unreachable
+    found = index.recall("deliveries", key)
+    if found is None:
+        ranked = traversal.what_delivers(index, target, kinds, include_cancelled)
+        # answers are ordered by (distance, id): one sortable number each, so a page is found by
+        # bisection and only its own ids are looked up
+        order = ranked.distances.astype(np.int64) * index.size + index.id_rank()[ranked.numbers]
+        found = (ranked, order)
+        index.remember("deliveries", key, found, capacity=1_000)
+    return found
 
 
 def _position_after(index, order: np.ndarray, distance: int, after_id: str) -> int:
