@@ -90,11 +90,12 @@ def traversal_ratios(graph: ValueGraph, repeat: int, sparql_runs: int = 2) -> di
     ours = nx_time = sparql = 0.0
     for target in pick_targets(graph).values():
         t = graph.index.number[target]
-        ours += best_time(lambda: traversal.what_delivers(graph.index, target), repeat)
-        nx_time += best_time(lambda: [n for n in nx.ancestors(nxg, t) if nxg.nodes[n]["kind"] in delivery], repeat)
+        ours += best_time(lambda target=target: traversal.what_delivers(graph.index, target), repeat)
+        nx_time += best_time(lambda t=t: [n for n in nx.ancestors(nxg, t) if nxg.nodes[n]["kind"] in delivery],
+                             repeat)
         query = sparql_query(target)
         # at L one property-path query takes minutes: it runs once, without a warm-up
-        sparql += best_time(lambda: list(graph.store.sparql(query)), sparql_runs, warm_up=sparql_runs > 1)
+        sparql += best_time(lambda query=query: list(graph.store.sparql(query)), sparql_runs, warm_up=sparql_runs > 1)
     return {"ours_s": ours, "networkx_s": nx_time, "sparql_path_s": sparql}
 
 

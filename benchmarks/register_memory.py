@@ -60,7 +60,7 @@ def main() -> None:
         started = time.perf_counter()
         done = subprocess.run([sys.executable, "-m", "api.cli", "load", str(register), "--recipe", str(recipe),
                                "--source", "bench", "--store", f"oxigraph:{folder / 'store'}", "--json"],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if done.returncode != 0:

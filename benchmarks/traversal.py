@@ -80,12 +80,12 @@ def run(projects: int, repeat: int, store_url: str | None = None) -> dict:
         rows = []
         for label, target in pick_targets(graph).items():
             t = graph.index.number[target]
-            ours = best_time(lambda: traversal.what_delivers(graph.index, target), repeat)
-            with_records = best_time(lambda: graph.what_delivers(target), max(3, repeat // 4))
-            networkx = best_time(lambda: [n for n in nx.ancestors(nxg, t) if nxg.nodes[n]["kind"] in delivery_kinds],
+            ours = best_time(lambda target=target: traversal.what_delivers(graph.index, target), repeat)
+            with_records = best_time(lambda target=target: graph.what_delivers(target), max(3, repeat // 4))
+            networkx = best_time(lambda t=t: [n for n in nx.ancestors(nxg, t) if nxg.nodes[n]["kind"] in delivery_kinds],
                                  repeat)
             query = sparql_query(target)
-            sparql = best_time(lambda: list(graph.store.sparql(query)), max(3, repeat // 10))
+            sparql = best_time(lambda query=query: list(graph.store.sparql(query)), max(3, repeat // 10))
             found = len(traversal.what_delivers(graph.index, target))
             rows.append({"target": label, "id": target, "delivered_by": found, "ours_s": ours,
                          "ours_with_records_s": with_records, "networkx_s": networkx, "sparql_path_s": sparql,

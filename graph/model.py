@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
-Value = Union[str, int, float, bool, dt.date, dt.datetime]
+Value = str | int | float | bool | dt.date | dt.datetime
 
 
 class SyncMode(str, enum.Enum):

@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Self
 
 from graph import traversal
 from graph.index import TraversalIndex
@@ -185,7 +186,7 @@ class ValueGraph:
                     self._save_index(index, *cache)
         self.store.close()
 
-    def __enter__(self) -> ValueGraph:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -11,6 +11,7 @@ import abc
 import enum
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Self
 
 from graph.model import ChangeSet, EntityRecord, RelationKey, RelationRecord, Snapshot, SourceState
 
@@ -134,7 +135,7 @@ class Store(abc.ABC):
         """A read-only Cypher query: (columns, rows, truncated)."""
         raise NotImplementedError(f"the {self.backend} store does not answer Cypher")
 
-    def __enter__(self) -> Store:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -119,7 +119,7 @@ def is_statement_iri(iri: str) -> bool:
 
 def to_literal(value: Value) -> ox.Literal:
     # bool before int: True is an int in Python; datetime before date for the same reason.
-    if isinstance(value, bool) or isinstance(value, (int, float, str)):
+    if isinstance(value, (bool, int, float, str)):
         return ox.Literal(value)
     if isinstance(value, dt.datetime):
         return ox.Literal(value.isoformat(), datatype=_XSD_DATETIME)

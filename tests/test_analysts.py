@@ -127,7 +127,7 @@ def test_a_standard_sparql_client_round_trip(served):
     client.setQuery("PREFIX vg: <https://valuegraph.dev/ns#> SELECT ?g ?name WHERE { ?g a vg:Goal ; vg:name ?name } ORDER BY ?g")
     client.setReturnFormat(JSON)
     result = client.query().convert()
-    assert [b["name"]["value"] for b in result["results"]["bindings"]][0] == "Be the most trusted energy supplier in the region"
+    assert result["results"]["bindings"][0]["name"]["value"] == "Be the most trusted energy supplier in the region"
     assert len(result["results"]["bindings"]) == 4
 
 

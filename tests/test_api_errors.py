@@ -77,7 +77,7 @@ def test_sync_rejected_with_every_error_and_nothing_written(server):
 
 
 def test_sync_source_in_document_must_match_the_url(server):
-    url, graph = server
+    url, _graph = server
     response = post_sync(url, "jira", {**DOC, "source": "ppm"}, auth("jira"))
     assert response.status_code == 422
     assert "names source 'ppm' but it is being loaded as 'jira'" in response.json()["errors"][0]["message"]

@@ -25,7 +25,7 @@ def test_generator_is_deterministic_and_valid():
 def test_smoke_run_writes_every_ratio(tmp_path):
     out = tmp_path / "s.json"
     done = subprocess.run([sys.executable, "-m", "benchmarks", "--scale", "S", "--json", str(out)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=600)
+                          capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     result = json.loads(out.read_text())
     assert set(TARGETS) <= result.keys() and {"scale", "backend", "machine", "raw"} <= result.keys()

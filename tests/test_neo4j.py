@@ -32,7 +32,7 @@ def neo4j_sample():
 
 
 def test_the_server_is_neo4j_5_26(neo4j_sample):
-    columns, rows, _ = neo4j_sample.store.cypher("CALL dbms.components() YIELD name, versions, edition "
+    _columns, rows, _ = neo4j_sample.store.cypher("CALL dbms.components() YIELD name, versions, edition "
                                                  "RETURN name, versions[0], edition")
     name, version, edition = rows[0]
     assert name == "Neo4j Kernel" and version.startswith("5.26.") and edition == "community"
