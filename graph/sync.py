@@ -83,20 +83,20 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
         records = store.entity_records(retracted_ids)
         vanishing = {i for i, rec in records.items() if set(rec.sources) <= {source}}
 
-    def kind_after(entity_id: str) -> str | None:
-        if entity_id in doc_kinds:
-            return doc_kinds[entity_id]
+    def kind_in_graph_after(entity_id: str) -> str | None:
+        """The kind of an entity the document does not give, once this sync is written."""
         return None if entity_id in vanishing else index.kind_of(entity_id)
 
     vocab = vocabulary()
     allowed = _allowed_ends()
     for r in doc.relations:
         key = r.key
+        # the document's own kinds first: most relations join entities of the same document
         from_kind, to_kind = doc_kinds.get(key.from_id), doc_kinds.get(key.to_id)
         if from_kind is None:
-            from_kind = kind_after(key.from_id)
+            from_kind = kind_in_graph_after(key.from_id)
         if to_kind is None:
-            to_kind = kind_after(key.to_id)
+            to_kind = kind_in_graph_after(key.to_id)
         if (key.type, from_kind, to_kind) in allowed:
             continue
         spec = vocab.relations[key.type]
