@@ -33,7 +33,7 @@ test: $(STAMP) $(AUDIT)/node_modules/.package-lock.json neo4j
 
 # the served GraphQL schema as SDL, for clients and code generators (a test checks it is current)
 schema: $(STAMP)
-	$(BIN)/python -m api.graphql.sdl > schema/valuegraph.graphql
+	$(BIN)/python -m valuegraph.api.graphql.sdl > schema/valuegraph.graphql
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks --scale M

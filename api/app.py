@@ -9,14 +9,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
-from api.auth import KeyRing
-from api.deps import get_principal
-from api.graphql.context import GraphContext, Limits
-from api.graphql.schema import create_schema
-from api.middleware import RequestIdMiddleware
-from api.routers import cypher, export, health, sparql, sync
-from api.settings import Settings
-from graph import StoreConflict, StoreUnavailable, ValueGraph
+from valuegraph.api.auth import KeyRing
+from valuegraph.api.deps import get_principal
+from valuegraph.api.graphql.context import GraphContext, Limits
+from valuegraph.api.graphql.schema import create_schema
+from valuegraph.api.middleware import RequestIdMiddleware
+from valuegraph.api.routers import cypher, export, health, sparql, sync
+from valuegraph.api.settings import Settings
+from valuegraph.graph import StoreConflict, StoreUnavailable, ValueGraph
 
 
 class JsonGraphQLRouter(GraphQLRouter):

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
-from api.auth import DEVELOPMENT, KeyRing, Principal, Scope
-from api.settings import Settings
-from graph import ValueGraph
+from valuegraph.api.auth import DEVELOPMENT, KeyRing, Principal, Scope
+from valuegraph.api.settings import Settings
+from valuegraph.graph import ValueGraph
 
 
 def get_graph(request: Request) -> ValueGraph:

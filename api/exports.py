@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from graph import export
-from graph.rdf import FORMATS as RDF_FORMATS
-from graph.rdf import serialize as serialize_rdf
-from loaders.archimate import export_model
+from valuegraph.graph import export
+from valuegraph.graph.rdf import FORMATS as RDF_FORMATS
+from valuegraph.graph.rdf import serialize as serialize_rdf
+from valuegraph.loaders.archimate import export_model
 
 MEDIA_TYPES = {
     "nquads": "application/n-quads", "trig": "application/trig", "jsonld": "application/ld+json",

@@ -9,7 +9,7 @@ import uuid
 
 from fastapi.responses import JSONResponse
 
-from api import logs
+from valuegraph.api import logs
 
 log = logging.getLogger("valuegraph.access")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from api.auth import ApiKeyConfig
+from valuegraph.api.auth import ApiKeyConfig
 
 DEFAULT_STORE = "oxigraph:./valuegraph-data"
 

@@ -40,9 +40,9 @@ from benchmarks import neo4j_ingest
 from benchmarks.generate import generate
 from benchmarks.serving import http_ratios
 from benchmarks.traversal import best_time, networkx_graph, pick_targets, sparql_query
-from graph import ValueGraph, open_store, rdf, terms, traversal
-from graph.pause import collector_paused
-from loaders import validate_mapping
+from valuegraph.graph import ValueGraph, open_store, rdf, terms, traversal
+from valuegraph.graph.pause import collector_paused
+from valuegraph.loaders import validate_mapping
 
 SCALES = {"S": 1_000, "M": 10_000, "L": 100_000}
 TARGETS = {

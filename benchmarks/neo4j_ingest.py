@@ -17,9 +17,9 @@ import time
 import orjson
 
 from benchmarks.generate import generate
-from graph import ValueGraph, open_store
-from graph.pause import collector_paused
-from loaders import validate_mapping
+from valuegraph.graph import ValueGraph, open_store
+from valuegraph.graph.pause import collector_paused
+from valuegraph.loaders import validate_mapping
 
 BATCH = 10_000
 

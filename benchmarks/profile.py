@@ -49,7 +49,7 @@ def graphql(projects: int, requests: int = 400) -> None:
 def cold_start(projects: int, opens: int = 20) -> None:
     from benchmarks.__main__ import ingest as load
     from benchmarks.generate import generate
-    from graph import ValueGraph, open_store
+    from valuegraph.graph import ValueGraph, open_store
 
     with tempfile.TemporaryDirectory() as folder:
         load(generate(projects), folder)[0].close()

@@ -58,7 +58,7 @@ def main() -> None:
         write_register(register, args.rows)
         recipe.write_text(RECIPE, encoding="utf-8")
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "api.cli", "load", str(register), "--recipe", str(recipe),
+        done = subprocess.run([sys.executable, "-m", "valuegraph.cli", "load", str(register), "--recipe", str(recipe),
                                "--source", "bench", "--store", f"oxigraph:{folder / 'store'}", "--json"],
                               capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - started

@@ -15,8 +15,8 @@ from fastapi.responses import Response
 from graphql import build_schema, execute, parse
 
 from benchmarks.traversal import pick_targets
-from graph import ValueGraph
-from schema import vocabulary
+from valuegraph.graph import ValueGraph
+from valuegraph.schema import vocabulary
 
 
 def serve(app, port_holder: list) -> uvicorn.Server:
@@ -85,14 +85,14 @@ def delivery_query(graph: ValueGraph) -> dict:
 
 def serve_graph(graph: ValueGraph, port_holder: list) -> uvicorn.Server:
     """valuegraph's own app over ``graph``, started on a free port (appended to ``port_holder``)."""
-    from api.app import create_app
-    from api.settings import Settings
+    from valuegraph.api.app import create_app
+    from valuegraph.api.settings import Settings
 
     return serve(create_app(Settings(store="memory:", log_json=False, log_level="ERROR"), graph), port_holder)
 
 
 def http_ratios(graph: ValueGraph, requests: int) -> dict:
-    from api.graphql.schema import create_schema
+    from valuegraph.api.graphql.schema import create_schema
 
     query = delivery_query(graph)
     servers: list[uvicorn.Server] = []

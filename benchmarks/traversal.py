@@ -22,10 +22,10 @@ import networkx as nx
 import orjson
 
 from benchmarks.generate import generate
-from graph import ValueGraph, open_store, traversal
-from graph.terms import entity_iri
-from loaders import validate_mapping
-from schema import vocabulary
+from valuegraph.graph import ValueGraph, open_store, traversal
+from valuegraph.graph.terms import entity_iri
+from valuegraph.loaders import validate_mapping
+from valuegraph.schema import vocabulary
 
 
 def best_time(fn: Callable[[], object], repeat: int, warm_up: bool = True) -> float:

@@ -1,6 +1,6 @@
 """Store backends, the traversal index and the traceability engine."""
 
-from graph.model import (
+from valuegraph.graph.model import (
     Document,
     DocumentRejected,
     Entity,
@@ -13,8 +13,8 @@ from graph.model import (
     SyncMode,
     SyncReport,
 )
-from graph.service import ValueGraph
-from graph.store import Capability, Direction, Store, StoreConflict, StoreError, StoreUnavailable, open_store
+from valuegraph.graph.service import ValueGraph
+from valuegraph.graph.store import Capability, Direction, Store, StoreConflict, StoreError, StoreUnavailable, open_store
 
 __all__ = [
     "Capability",

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import networkx as nx
 import numpy as np
 
-from graph import traversal
-from graph.index import CANCELLED, COMPLETED, TraversalIndex
-from graph.model import RelationKey
-from graph.store import Store
+from valuegraph.graph import traversal
+from valuegraph.graph.index import CANCELLED, COMPLETED, TraversalIndex
+from valuegraph.graph.model import RelationKey
+from valuegraph.graph.store import Store
 
 STRATEGY = ("Objective", "Goal")
 
@@ -22,8 +22,8 @@ def to_networkx(source) -> nx.MultiDiGraph:
     """The whole graph as a networkx MultiDiGraph, for notebooks: from a Store, a ValueGraph, a store URL
     (``oxigraph:…``, ``bolt://…``) or a valuegraph server's base URL (``http://…``; pass an API key as
     ``(url, key)``)."""
-    from graph.export import to_networkx as from_store
-    from graph.store import open_store
+    from valuegraph.graph.export import to_networkx as from_store
+    from valuegraph.graph.store import open_store
 
     if isinstance(source, tuple) or (isinstance(source, str) and source.startswith(("http://", "https://"))):
         import httpx

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import networkx as nx
 import orjson
 
-from graph.model import Value
-from graph.store import Store
-from schema import vocabulary
+from valuegraph.graph.model import Value
+from valuegraph.graph.store import Store
+from valuegraph.schema import vocabulary
 
 
 def _plain(value: Value) -> object:

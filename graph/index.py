@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import orjson
 
-from graph.model import NodeState, RelationKey, Snapshot
-from schema import vocabulary
+from valuegraph.graph.model import NodeState, RelationKey, Snapshot
+from valuegraph.schema import vocabulary
 
 STATUSES = ("proposed", "active", "on_hold", "completed", "cancelled")
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}

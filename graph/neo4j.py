@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import neo4j
 from neo4j.exceptions import AuthError, ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired
 
-from graph.model import (
+from valuegraph.graph.model import (
     Assertion,
     ChangeSet,
     EntityRecord,
@@ -28,9 +28,9 @@ from graph.model import (
     SourceState,
     resolve,
 )
-from graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
-from graph.store import Capability, Direction, Store, StoreConflict, StoreError, StoreUnavailable
-from schema import neo4j_statements, vocabulary
+from valuegraph.graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
+from valuegraph.graph.store import Capability, Direction, Store, StoreConflict, StoreError, StoreUnavailable
+from valuegraph.schema import neo4j_statements, vocabulary
 
 _RESERVED = {"id", "kind", "sources", ASSERTIONS}
 # relationships by (from, type, to) keys: seek the start node first, then expand (the planner otherwise may

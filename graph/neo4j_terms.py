@@ -12,7 +12,7 @@ import datetime as dt
 
 import orjson
 
-from graph.model import Assertion, Value
+from valuegraph.graph.model import Assertion, Value
 
 ASSERTIONS = "_assertions"
 _DATE, _DATETIME = "$date", "$datetime"

@@ -23,8 +23,8 @@ from urllib.parse import unquote
 
 import pyoxigraph as ox
 
-from graph import terms as t
-from graph.model import (
+from valuegraph.graph import terms as t
+from valuegraph.graph.model import (
     Assertion,
     ChangeSet,
     EntityRecord,
@@ -36,8 +36,8 @@ from graph.model import (
     Value,
     resolve,
 )
-from graph.store import Batch, Capability, Direction, Store, StoreError
-from schema import vocabulary
+from valuegraph.graph.store import Batch, Capability, Direction, Store, StoreError
+from valuegraph.schema import vocabulary
 
 _STATEMENT_PREDICATES = {t.RDF_TYPE.value, t.RDF_SUBJECT.value, t.RDF_PREDICATE.value, t.RDF_OBJECT.value, t.SEQ.value}
 
@@ -339,7 +339,7 @@ class OxigraphStore(Store):
 
     def sparql(self, query: str):
         """A SPARQL query over the union of the source graphs (each also available by name)."""
-        from graph.sparql import PREFIXES
+        from valuegraph.graph.sparql import PREFIXES
 
         self.calls += 1
         graphs = [t.source_graph(s) for s in self.sources()] or [ox.NamedNode(t.BASE + "no-source")]

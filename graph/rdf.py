@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 
-from graph import terms as t
-from graph.store import Store
+from valuegraph.graph import terms as t
+from valuegraph.graph.store import Store
 
 FORMATS = {
     "nquads": ox.RdfFormat.N_QUADS,

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Self
 
-from graph import traversal
-from graph.index import TraversalIndex
-from graph.model import (
+from valuegraph.graph import traversal
+from valuegraph.graph.index import TraversalIndex
+from valuegraph.graph.model import (
     Document,
     DocumentRejected,
     EntityRecord,
@@ -30,9 +30,9 @@ from graph.model import (
     SyncReport,
     join_documents,
 )
-from graph.pause import collector_paused
-from graph.store import Store, open_store
-from graph.sync import plan_sync
+from valuegraph.graph.pause import collector_paused
+from valuegraph.graph.store import Store, open_store
+from valuegraph.graph.sync import plan_sync
 
 
 @dataclass(frozen=True, slots=True)

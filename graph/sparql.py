@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import orjson
 import pyoxigraph as ox
 
-from graph import terms as t
+from valuegraph.graph import terms as t
 
 PREFIXES = {
     "vg": t.VG_NS, "id": t.ID_NS, "source": t.SOURCE_NS,

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
 
-from graph.model import ChangeSet, EntityRecord, RelationKey, RelationRecord, Snapshot, SourceState
+from valuegraph.graph.model import ChangeSet, EntityRecord, RelationKey, RelationRecord, Snapshot, SourceState
 
 
 class Capability(str, enum.Enum):
@@ -147,17 +147,17 @@ def open_store(url: str, *, user: str | None = None, password: str | None = None
     (user and password from the URL, else from the arguments)."""
     scheme, _, rest = url.partition(":")
     if scheme == "memory":
-        from graph.oxigraph import OxigraphStore
+        from valuegraph.graph.oxigraph import OxigraphStore
 
         return OxigraphStore(None)
     if scheme == "oxigraph":
-        from graph.oxigraph import OxigraphStore
+        from valuegraph.graph.oxigraph import OxigraphStore
 
         if not rest:
             raise StoreError("oxigraph: needs a folder, as in oxigraph:./valuegraph-data")
         return OxigraphStore(rest)
     if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
-        from graph.neo4j import Neo4jStore
+        from valuegraph.graph.neo4j import Neo4jStore
 
         return Neo4jStore(url, user, password)
     raise StoreError(f"unknown store URL {url!r}: use memory:, oxigraph:PATH, neo4j://HOST or bolt://HOST")

@@ -17,8 +17,8 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from graph.index import TraversalIndex
-from graph.model import (
+from valuegraph.graph.index import TraversalIndex
+from valuegraph.graph.model import (
     ChangeSet,
     Document,
     DocumentRejected,
@@ -29,8 +29,8 @@ from graph.model import (
     SyncReport,
     Value,
 )
-from graph.store import Store
-from schema import vocabulary
+from valuegraph.graph.store import Store
+from valuegraph.schema import vocabulary
 
 
 @dataclass

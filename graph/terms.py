@@ -14,8 +14,8 @@ from urllib.parse import quote, unquote
 
 import pyoxigraph as ox
 
-from graph.model import RelationKey, Value
-from schema import VG, vocabulary
+from valuegraph.graph.model import RelationKey, Value
+from valuegraph.schema import VG, vocabulary
 
 BASE = "https://valuegraph.dev/"
 ID_NS = BASE + "id/"

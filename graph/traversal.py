@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from graph import kernels
-from graph.index import ABSENT, CANCELLED, COMPLETED, EdgeSet, TraversalIndex
-from graph.model import NotFound, RelationKey
+from valuegraph.graph import kernels
+from valuegraph.graph.index import ABSENT, CANCELLED, COMPLETED, EdgeSet, TraversalIndex
+from valuegraph.graph.model import NotFound, RelationKey
 
 DELIVERY_KINDS = ("Project", "Programme")
 STRATEGY_KINDS = ("Objective", "Goal")

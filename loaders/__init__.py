@@ -1,7 +1,7 @@
 """Input formats: each a loader plugin that turns files into validated exchange documents."""
 
-from loaders.base import Loader, LoaderConfig, loader_for, registry
-from loaders.exchange import parse_json, parse_yaml
-from loaders.validate import validate_mapping
+from valuegraph.loaders.base import Loader, LoaderConfig, loader_for, registry
+from valuegraph.loaders.exchange import parse_json, parse_yaml
+from valuegraph.loaders.validate import validate_mapping
 
 __all__ = ["Loader", "LoaderConfig", "loader_for", "parse_json", "parse_yaml", "registry", "validate_mapping"]

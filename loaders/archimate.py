@@ -20,11 +20,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from graph.model import Document, DocumentRejected, SyncError
-from loaders.base import Loader, LoaderConfig
-from loaders.recipe import parse_yaml_model
-from loaders.validate import RawItem, Where, validate
-from schema import vocabulary
+from valuegraph.graph.model import Document, DocumentRejected, SyncError
+from valuegraph.loaders.base import Loader, LoaderConfig
+from valuegraph.loaders.recipe import parse_yaml_model
+from valuegraph.loaders.validate import RawItem, Where, validate
+from valuegraph.schema import vocabulary
 
 NS3 = "http://www.opengroup.org/xsd/archimate/3.0/"
 XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"

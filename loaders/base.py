@@ -17,7 +17,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from graph.model import Document, DocumentRejected, SyncError
+from valuegraph.graph.model import Document, DocumentRejected, SyncError
 
 ENTRY_POINT_GROUP = "valuegraph.loaders"
 
@@ -59,10 +59,10 @@ class Loader(abc.ABC):
 @cache
 def registry() -> dict[str, type[Loader]]:
     """Every installed loader by name (built-ins first, then plugins)."""
-    from loaders.archimate import ArchimateLoader
-    from loaders.csvfolder import CsvFolderLoader
-    from loaders.exchange import JsonLoader, YamlLoader
-    from loaders.rdf import RdfLoader
+    from valuegraph.loaders.archimate import ArchimateLoader
+    from valuegraph.loaders.csvfolder import CsvFolderLoader
+    from valuegraph.loaders.exchange import JsonLoader, YamlLoader
+    from valuegraph.loaders.rdf import RdfLoader
 
     found: dict[str, type[Loader]] = {
         cls.name: cls for cls in (JsonLoader, YamlLoader, CsvFolderLoader, RdfLoader, ArchimateLoader)}
@@ -74,11 +74,11 @@ def registry() -> dict[str, type[Loader]]:
 
 def loader_for(path: Path, format: str | None = None, recipe: str | None = None) -> Loader:
     if recipe is not None:
-        from loaders.archimate import ArchimateConfig, ArchimateLoader
+        from valuegraph.loaders.archimate import ArchimateConfig, ArchimateLoader
 
         if format == "archimate" or (format is None and ArchimateLoader.accepts(path)):
             return ArchimateLoader(ArchimateConfig(path=path, mapping=Path(recipe)))
-        from loaders.register import RegisterConfig, RegisterLoader
+        from valuegraph.loaders.register import RegisterConfig, RegisterLoader
 
         return RegisterLoader(RegisterConfig(path=path, recipe=recipe))
     loaders = registry()

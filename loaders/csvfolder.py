@@ -6,10 +6,10 @@ import csv
 from collections.abc import Iterator
 from pathlib import Path
 
-from graph.model import Document, DocumentRejected, SyncError
-from loaders.base import Loader
-from loaders.validate import RawItem, Where, validate
-from schema import vocabulary
+from valuegraph.graph.model import Document, DocumentRejected, SyncError
+from valuegraph.loaders.base import Loader
+from valuegraph.loaders.validate import RawItem, Where, validate
+from valuegraph.schema import vocabulary
 
 RELATIONS_FILE = "relations.csv"
 

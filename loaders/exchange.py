@@ -8,9 +8,9 @@ from pathlib import Path
 import orjson
 import yaml
 
-from graph.model import Document, DocumentRejected, SyncError
-from loaders.base import Loader
-from loaders.validate import validate_mapping
+from valuegraph.graph.model import Document, DocumentRejected, SyncError
+from valuegraph.loaders.base import Loader
+from valuegraph.loaders.validate import validate_mapping
 
 
 def _read(path: Path) -> bytes:

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from graph import terms as t
-from graph.model import Document, DocumentRejected, SyncError
-from loaders.base import Loader
-from loaders.validate import RawItem, Where, validate
+from valuegraph.graph import terms as t
+from valuegraph.graph.model import Document, DocumentRejected, SyncError
+from valuegraph.loaders.base import Loader
+from valuegraph.loaders.validate import RawItem, Where, validate
 
 SUFFIXES = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS,
             ".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD}

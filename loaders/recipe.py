@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from graph.model import DocumentRejected, SyncError
+from valuegraph.graph.model import DocumentRejected, SyncError
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _SPACES = re.compile(r"\s+")
@@ -75,7 +75,7 @@ class Recipe(BaseModel):
 
 
 def builtin_recipes() -> list[str]:
-    return sorted(p.name[:-5] for p in resources.files("loaders.recipes").iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.name[:-5] for p in resources.files("valuegraph.loaders.recipes").iterdir() if p.name.endswith(".yaml"))
 
 
 def load_recipe(name_or_path: str) -> Recipe:
@@ -92,7 +92,7 @@ def load_recipe(name_or_path: str) -> Recipe:
             raise DocumentRejected([SyncError("--recipe", f"no built-in recipe '{name_or_path}'; the built-in "
                                               f"recipes are {', '.join(builtin_recipes())} (or give a path)")])
         origin = f"recipe {name_or_path}"
-        text = resources.files("loaders.recipes").joinpath(f"{name_or_path}.yaml").read_text(encoding="utf-8")
+        text = resources.files("valuegraph.loaders.recipes").joinpath(f"{name_or_path}.yaml").read_text(encoding="utf-8")
     return parse_yaml_model(text, Recipe, origin)
 
 

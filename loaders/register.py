@@ -8,11 +8,11 @@ from pathlib import Path
 
 from pydantic import Field
 
-from graph.model import Document, DocumentRejected, SyncError, join_documents
-from loaders.base import Loader, LoaderConfig
-from loaders.recipe import ColumnRule, Columns, Recipe, load_recipe, parse_date, parse_number, render, template_columns
-from loaders.validate import RawItem, Where, validate
-from schema import vocabulary
+from valuegraph.graph.model import Document, DocumentRejected, SyncError, join_documents
+from valuegraph.loaders.base import Loader, LoaderConfig
+from valuegraph.loaders.recipe import ColumnRule, Columns, Recipe, load_recipe, parse_date, parse_number, render, template_columns
+from valuegraph.loaders.validate import RawItem, Where, validate
+from valuegraph.schema import vocabulary
 
 
 class RegisterConfig(LoaderConfig):

@@ -15,9 +15,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
-from graph.pause import collector_paused
-from schema import ValueType, vocabulary
+from valuegraph.graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
+from valuegraph.graph.pause import collector_paused
+from valuegraph.schema import ValueType, vocabulary
 
 _ENTITY_FIELDS = ("id", "kind", "name")
 _RELATION_FIELDS = ("from", "type", "to")

@@ -1,6 +1,6 @@
 """The valuegraph vocabulary: kinds, properties and relation types, defined once."""
 
-from schema.registry import (
+from valuegraph.schema.registry import (
     VG,
     KindSpec,
     PropertySpec,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from graph import ValueGraph, open_store
+from valuegraph.graph import ValueGraph, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -19,7 +19,7 @@ NEO4J_AUTH = {"user": os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
 
 def neo4j_store():
     """The test Neo4j server's database, emptied; skipped only outside `make test`."""
-    from graph.store import StoreUnavailable
+    from valuegraph.graph.store import StoreUnavailable
 
     store = open_store(NEO4J_URL, **NEO4J_AUTH)
     try:
@@ -62,7 +62,7 @@ def mem_graph():
 @pytest.fixture(scope="session")
 def sample_store_path(tmp_path_factory) -> Path:
     """The sample portfolio loaded once into an on-disk store (copied per test where written)."""
-    from loaders import loader_for
+    from valuegraph.loaders import loader_for
 
     path = tmp_path_factory.mktemp("sample") / "store"
     with ValueGraph(open_store(f"oxigraph:{path}")) as g:

@@ -14,10 +14,10 @@ import pytest
 from SPARQLWrapper import JSON, SPARQLWrapper
 from typer.testing import CliRunner
 
-from api.auth import ApiKeyConfig, hash_key
-from api.cli import app
-from graph import ValueGraph
-from graph.analytics import to_networkx
+from valuegraph.api.auth import ApiKeyConfig, hash_key
+from valuegraph.cli.main import app
+from valuegraph.graph import ValueGraph
+from valuegraph.graph.analytics import to_networkx
 from tests.conftest import ROOT
 from tests.test_rdf import answers, without_sources
 from tests.utils.fingerprint import fingerprint

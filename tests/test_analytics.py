@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import pytest
 
-from graph import Direction, analytics
-from schema import vocabulary
+from valuegraph.graph import Direction, analytics
+from valuegraph.schema import vocabulary
 from tests.utils.factories import E, R, load
 from tests.utils.server import serve_in_thread
 
@@ -121,7 +121,7 @@ def test_analytics_from_the_shell(sample_store_path):
 
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from valuegraph.cli.main import app
 
     store = f"oxigraph:{sample_store_path}"
     runner = CliRunner()

@@ -9,7 +9,7 @@ import sys
 
 import httpx
 
-from graph import ValueGraph, open_store
+from valuegraph.graph import ValueGraph, open_store
 from tests.utils.factories import E, R, load
 from tests.utils.server import ROOT, free_port, serve_in_thread, wait_until_up
 
@@ -56,7 +56,7 @@ def test_store_calls_do_not_grow_with_the_number_of_projects():
 
 def test_request_id_on_every_response_and_log_line(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--store", "memory:", "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "valuegraph.cli", "serve", "--store", "memory:", "--port", str(port)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, "VALUEGRAPH_LOG_JSON": "true"})
     try:

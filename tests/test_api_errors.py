@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from api.auth import ApiKeyConfig, hash_key
-from graph import ValueGraph, open_store
+from valuegraph.api.auth import ApiKeyConfig, hash_key
+from valuegraph.graph import ValueGraph, open_store
 from tests.utils.factories import E, R, load
 from tests.utils.fingerprint import fingerprint
 from tests.utils.server import serve_in_thread
@@ -211,7 +211,7 @@ def test_too_many_tokens_are_refused():
 def test_serve_refuses_other_addresses_without_keys():
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from valuegraph.cli.main import app
 
     result = CliRunner().invoke(app, ["serve", "--host", "0.0.0.0", "--store", "memory:"])
     assert result.exit_code == 2
@@ -221,7 +221,7 @@ def test_serve_refuses_other_addresses_without_keys():
 def test_keys_from_a_file_made_by_keys_new(tmp_path):
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from valuegraph.cli.main import app
 
     result = CliRunner().invoke(app, ["keys", "new", "--name", "ppm", "--scope", "sync", "--source", "ppm"])
     assert result.exit_code == 0

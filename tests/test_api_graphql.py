@@ -10,7 +10,7 @@ from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.httpx import HTTPXTransport
 
-from graph import ValueGraph, open_store
+from valuegraph.graph import ValueGraph, open_store
 from tests.utils.factories import E, R, load
 from tests.utils.server import serve_process
 

@@ -8,9 +8,9 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
-from graph import DocumentRejected
-from loaders import loader_for
+from valuegraph.cli.main import app
+from valuegraph.graph import DocumentRejected
+from valuegraph.loaders import loader_for
 from tests.conftest import SHARED_DATA
 from tests.test_rdf import answers, without_sources
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from graph import DocumentRejected, SyncMode
-from loaders import loader_for
+from valuegraph.graph import DocumentRejected, SyncMode
+from valuegraph.loaders import loader_for
 from tests.utils.factories import E, R, document, load
 from tests.utils.fingerprint import fingerprint
 
@@ -242,7 +242,7 @@ def test_document_must_name_a_source(graph):
 
 
 def test_unknown_top_level_field():
-    from loaders import validate_mapping
+    from valuegraph.loaders import validate_mapping
 
     errors = validate_mapping({"source": "s", "entites": []}, "doc.json").errors
     assert errors[0].location == "doc.json: entites"
@@ -269,8 +269,8 @@ def test_malformed_files_change_nothing(tmp_path, name, text):
 
     from typer.testing import CliRunner
 
-    from api.cli import app
-    from graph import ValueGraph, open_store
+    from valuegraph.cli.main import app
+    from valuegraph.graph import ValueGraph, open_store
 
     store = f"oxigraph:{tmp_path / 'store'}"
     with ValueGraph(open_store(store)) as graph:

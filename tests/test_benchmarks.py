@@ -10,7 +10,7 @@ import orjson
 
 from benchmarks.__main__ import TARGETS
 from benchmarks.generate import generate
-from loaders import validate_mapping
+from valuegraph.loaders import validate_mapping
 from tests.conftest import ROOT
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from valuegraph.cli.main import app
 from benchmarks.generate import generate
-from graph import DocumentRejected, ValueGraph, open_store
-from graph.model import SyncMode, join_documents
-from graph.oxigraph import _JournalBatch
-from loaders import loader_for, validate_mapping
+from valuegraph.graph import DocumentRejected, ValueGraph, open_store
+from valuegraph.graph.model import SyncMode, join_documents
+from valuegraph.graph.oxigraph import _JournalBatch
+from valuegraph.loaders import loader_for, validate_mapping
 from tests.utils.fingerprint import fingerprint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,10 +108,10 @@ def test_full_mode_joins_the_parts(tmp_path):
 CRASH_AFTER_BULK_LOAD = textwrap.dedent("""
     import os, signal, sys
     from benchmarks.generate import generate
-    from graph import ValueGraph, open_store
-    from graph.sync import plan_sync
-    from graph.model import SyncMode
-    from loaders import validate_mapping
+    from valuegraph.graph import ValueGraph, open_store
+    from valuegraph.graph.sync import plan_sync
+    from valuegraph.graph.model import SyncMode
+    from valuegraph.loaders import validate_mapping
 
     graph = ValueGraph(open_store(sys.argv[1]))
     raw = generate(400, seed=5)[2]
@@ -201,7 +201,7 @@ def test_a_large_register_shows_a_progress_bar(tmp_path):
 
     # the command shows a bar on a terminal (rich is told it is one)
     env = {**os.environ, "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1", "COLUMNS": "120"}
-    done = subprocess.run([sys.executable, "-m", "api.cli", "load", str(register), "--recipe", str(tmp_path / "r.yaml"),
+    done = subprocess.run([sys.executable, "-m", "valuegraph.cli", "load", str(register), "--recipe", str(tmp_path / "r.yaml"),
                            "--source", "big", "--store", f"oxigraph:{tmp_path / 's'}"],
                           cwd=ROOT, capture_output=True, text=True, env=env, check=False)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from valuegraph.cli.main import app
 from tests.conftest import EXAMPLES
 
 runner = CliRunner()

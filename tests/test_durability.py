@@ -16,11 +16,11 @@ import orjson
 import pytest
 
 from benchmarks.generate import generate
-from graph import ValueGraph, open_store
+from valuegraph.graph import ValueGraph, open_store
 from tests.conftest import EXAMPLES
 from tests.utils.fingerprint import fingerprint
 
-VALUEGRAPH = [sys.executable, "-m", "api.cli"]
+VALUEGRAPH = [sys.executable, "-m", "valuegraph.cli"]
 ROOT = Path(__file__).resolve().parent.parent
 
 

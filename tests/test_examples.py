@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schema import vocabulary
+from valuegraph.schema import vocabulary
 
 
 def test_sample_portfolio_uses_everything(sample):

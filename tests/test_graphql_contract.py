@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from graphql import build_schema, find_breaking_changes, find_dangerous_changes
 
-from api.graphql.schema import create_schema
+from valuegraph.api.graphql.schema import create_schema
 from tests.conftest import SHARED_DATA
 
 CORE = SHARED_DATA.parent / "contract" / "core.graphql"
@@ -22,7 +22,7 @@ def test_schema_is_compatible_with_the_core_contract():
 
 
 def test_the_published_sdl_is_current():
-    from api.graphql.sdl import sdl
+    from valuegraph.api.graphql.sdl import sdl
     from tests.conftest import ROOT
 
     published = (ROOT / "schema" / "valuegraph.graphql").read_text(encoding="utf-8")

@@ -7,9 +7,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
-from graph import ValueGraph, open_store
-from graph.terms import entity_id, entity_iri
+from valuegraph.cli.main import app
+from valuegraph.graph import ValueGraph, open_store
+from valuegraph.graph.terms import entity_id, entity_iri
 from tests.utils.factories import E, R, load
 
 WEIRD = [

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph import SyncMode
-from graph.index import TraversalIndex
+from valuegraph.graph import SyncMode
+from valuegraph.graph.index import TraversalIndex
 from tests.utils.factories import E, R, ids, load
 
 
@@ -79,7 +79,7 @@ def test_the_index_is_kept_beside_the_store_for_the_next_process(tmp_path):
     import sys
     from pathlib import Path
 
-    from graph import ValueGraph, open_store
+    from valuegraph.graph import ValueGraph, open_store
     from tests.utils.fingerprint import fingerprint
 
     url = f"oxigraph:{tmp_path / 'store'}"

@@ -11,9 +11,9 @@ import time
 import httpx
 import pytest
 
-from api.auth import ApiKeyConfig, hash_key
-from graph import ValueGraph
-from loaders import loader_for
+from valuegraph.api.auth import ApiKeyConfig, hash_key
+from valuegraph.graph import ValueGraph
+from valuegraph.loaders import loader_for
 from tests.conftest import EXAMPLES, NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
 from tests.utils.server import free_port, serve_in_thread, wait_until_up
 
@@ -135,7 +135,7 @@ def test_cypher_on_an_embedded_store_is_501(sample):
 def test_cypher_from_the_shell(neo4j_sample):
     from typer.testing import CliRunner
 
-    from api.cli import app
+    from valuegraph.cli.main import app
 
     runner = CliRunner(env={"VALUEGRAPH_NEO4J_PASSWORD": NEO4J_AUTH["password"]})
     result = runner.invoke(app, ["cypher", "MATCH (g:Goal) RETURN g.id AS id ORDER BY id", "--json", "--store", NEO4J_URL])
@@ -148,7 +148,7 @@ def test_cypher_from_the_shell(neo4j_sample):
 def serve(store: str):
     port = free_port()
     env = {**os.environ, "VALUEGRAPH_LOG_JSON": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--store", store, "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "valuegraph.cli", "serve", "--store", store, "--port", str(port)],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     return proc, f"http://127.0.0.1:{port}"
 
@@ -214,7 +214,7 @@ def test_readme_cypher_examples_match_valuegraph(neo4j_sample):
 
 
 def test_an_entity_another_process_wrote_is_a_conflict_and_nothing_is_written():
-    from graph import StoreConflict
+    from valuegraph.graph import StoreConflict
     from tests.utils.factories import E, R, document
 
     first, second = ValueGraph(neo4j_store()), ValueGraph(open_store_again())
@@ -230,6 +230,6 @@ def test_an_entity_another_process_wrote_is_a_conflict_and_nothing_is_written():
 
 
 def open_store_again():
-    from graph import open_store
+    from valuegraph.graph import open_store
 
     return open_store(NEO4J_URL, **NEO4J_AUTH)

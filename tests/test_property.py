@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graph import ValueGraph, open_store
-from schema import vocabulary
+from valuegraph.graph import ValueGraph, open_store
+from valuegraph.schema import vocabulary
 from tests.utils.factories import E, R, load
 
 VOCAB = vocabulary()

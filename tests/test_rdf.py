@@ -7,7 +7,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from valuegraph.cli.main import app
 
 runner = CliRunner()
 

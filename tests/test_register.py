@@ -9,9 +9,9 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
-from graph import DocumentRejected, ValueGraph, open_store
-from loaders import loader_for
+from valuegraph.cli.main import app
+from valuegraph.graph import DocumentRejected, ValueGraph, open_store
+from valuegraph.loaders import loader_for
 from tests.conftest import SHARED_DATA
 
 GMPP = SHARED_DATA / "gmpp-2022.csv"

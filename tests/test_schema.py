@@ -7,9 +7,9 @@ import pytest
 import rdflib
 from pyshacl import validate as shacl_validate
 
-from graph.terms import source_graph
-from schema import ValueType, vocabulary
-from schema.registry import SH, VG, XSD
+from valuegraph.graph.terms import source_graph
+from valuegraph.schema import ValueType, vocabulary
+from valuegraph.schema.registry import SH, VG, XSD
 
 # The contract's tables (shared/contract/README.md, section 1), restated as the test's expectation.
 CONTRACT_KINDS = ["Goal", "Objective", "KeyResult", "Portfolio", "Programme", "Project", "Deliverable", "Outcome",
@@ -68,7 +68,7 @@ def test_shapes_agree_with_the_ontology():
     """Every constrained path is a declared property; numeric and date shapes match the declared ranges."""
     from importlib import resources
 
-    shapes = rdflib.Graph().parse(data=resources.files("schema").joinpath("shapes.ttl").read_text(), format="turtle")
+    shapes = rdflib.Graph().parse(data=resources.files("valuegraph.schema").joinpath("shapes.ttl").read_text(), format="turtle")
     props = vocabulary().properties
     sh = rdflib.Namespace(SH)
     number_node = rdflib.URIRef("https://valuegraph.dev/shapes#Number")
@@ -98,8 +98,8 @@ def _union_graph(graph) -> rdflib.Graph:
 def _ontology_and_shapes() -> tuple[rdflib.Graph, rdflib.Graph]:
     from importlib import resources
 
-    onto = rdflib.Graph().parse(data=resources.files("schema").joinpath("vocabulary.ttl").read_text(), format="turtle")
-    shapes = rdflib.Graph().parse(data=resources.files("schema").joinpath("shapes.ttl").read_text(), format="turtle")
+    onto = rdflib.Graph().parse(data=resources.files("valuegraph.schema").joinpath("vocabulary.ttl").read_text(), format="turtle")
+    shapes = rdflib.Graph().parse(data=resources.files("valuegraph.schema").joinpath("shapes.ttl").read_text(), format="turtle")
     return onto, shapes
 
 
@@ -116,7 +116,7 @@ def test_sample_portfolio_conforms_to_the_shapes(sample):
     ("dueDate", rdflib.Literal("soon")),
 ])
 def test_shapes_reject_what_the_loaders_reject(sample, prop, value):
-    from graph.terms import entity_iri
+    from valuegraph.graph.terms import entity_iri
 
     onto, shapes = _ontology_and_shapes()
     data = _union_graph(sample)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from graph import SyncMode
-from loaders import parse_json, parse_yaml
+from valuegraph.graph import SyncMode
+from valuegraph.loaders import parse_json, parse_yaml
 from tests.utils.factories import E, R, document, load
 from tests.utils.fingerprint import fingerprint
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph import NotFound
+from valuegraph.graph import NotFound
 from tests.utils.factories import E, R, id_set, ids, load
 
 

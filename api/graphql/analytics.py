@@ -4,8 +4,8 @@
 import strawberry
 from starlette.concurrency import run_in_threadpool
 
-from api.graphql.core import Entity, Info, load_entities, load_entity
-from graph import analytics
+from valuegraph.api.graphql.core import Entity, Info, load_entities, load_entity
+from valuegraph.graph import analytics
 
 
 @strawberry.type(description="A project and the strategy it serves.")

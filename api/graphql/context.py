@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
-from api.auth import Principal
-from graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph, traversal
+from valuegraph.api.auth import Principal
+from valuegraph.graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph, traversal
 
 
 @dataclass

@@ -6,12 +6,12 @@ import enum
 import strawberry
 from strawberry.scalars import JSON
 
-from api.errors import UserError
-from api.graphql.context import GraphContext
-from graph import Direction as StoreDirection
-from graph import EntityRecord, NotFound, RelationKey, RelationRecord
-from graph.model import SyncReport as GraphSyncReport
-from schema import vocabulary
+from valuegraph.api.errors import UserError
+from valuegraph.api.graphql.context import GraphContext
+from valuegraph.graph import Direction as StoreDirection
+from valuegraph.graph import EntityRecord, NotFound, RelationKey, RelationRecord
+from valuegraph.graph.model import SyncReport as GraphSyncReport
+from valuegraph.schema import vocabulary
 
 _VOCAB = vocabulary()
 
@@ -116,7 +116,7 @@ _KIND_ENUMS = {name: Kind[spec.enum] for name, spec in _VOCAB.kinds.items()}
 
 
 def entity_object(record: EntityRecord) -> Entity:
-    from api.graphql.kinds import KIND_TYPES
+    from valuegraph.api.graphql.kinds import KIND_TYPES
 
     return KIND_TYPES[record.kind](record=record, id=record.id, kind=_KIND_ENUMS[record.kind], name=record.name,
                                    sources=record.sources)

@@ -11,9 +11,9 @@ import enum
 
 import strawberry
 
-from api.graphql.core import Entity, Info, load_entities
-from graph import Direction as StoreDirection
-from schema import ValueType, vocabulary
+from valuegraph.api.graphql.core import Entity, Info, load_entities
+from valuegraph.graph import Direction as StoreDirection
+from valuegraph.schema import ValueType, vocabulary
 
 _VOCAB = vocabulary()
 
@@ -175,7 +175,7 @@ EXTRA_FIELDS: dict[str, dict] = {}
 
 def build() -> dict[str, type]:
     if not KIND_TYPES:
-        from api.graphql import rollups
+        from valuegraph.api.graphql import rollups
 
         EXTRA_FIELDS.update(rollups.extra_fields())
         _build()

@@ -4,8 +4,8 @@ from bisect import bisect_right
 
 import numpy as np
 
-from api.errors import UserError
-from api.graphql.core import (
+from valuegraph.api.errors import UserError
+from valuegraph.api.graphql.core import (
     Delivery,
     DeliveryConnection,
     DeliveryEdge,
@@ -21,8 +21,8 @@ from api.graphql.core import (
     kind_names,
     require,
 )
-from graph import traversal
-from graph.index import ABSENT, HEALTHS, STATUSES
+from valuegraph.graph import traversal
+from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES
 
 
 async def delivery_connection(info: Info, target: str, kinds: list[Kind] | None,

@@ -3,9 +3,9 @@
 
 import strawberry
 
-from api.graphql.core import DeliveryConnection, Info, Kind
-from api.graphql.queries import delivery_connection
-from graph import Direction, traversal
+from valuegraph.api.graphql.core import DeliveryConnection, Info, Kind
+from valuegraph.api.graphql.queries import delivery_connection
+from valuegraph.graph import Direction, traversal
 
 
 def key_result_progress(properties: dict) -> float | None:

@@ -17,11 +17,11 @@ from strawberry.extensions import (
 )
 from strawberry.scalars import JSON
 
-from api.auth import Scope
-from api.errors import PermissionDenied, UserError
-from api.graphql import kinds
-from api.graphql.analytics import Analytics
-from api.graphql.core import (
+from valuegraph.api.auth import Scope
+from valuegraph.api.errors import PermissionDenied, UserError
+from valuegraph.api.graphql import kinds
+from valuegraph.api.graphql.analytics import Analytics
+from valuegraph.api.graphql.core import (
     AlignmentReport,
     Contribution,
     DeliveryConnection,
@@ -40,10 +40,10 @@ from api.graphql.core import (
     load_entity,
     require,
 )
-from api.graphql.queries import delivery_connection, entity_connection
-from graph import DocumentRejected, StoreUnavailable, traversal
-from graph import SyncMode as GraphSyncMode
-from loaders import validate_mapping
+from valuegraph.api.graphql.queries import delivery_connection, entity_connection
+from valuegraph.graph import DocumentRejected, StoreUnavailable, traversal
+from valuegraph.graph import SyncMode as GraphSyncMode
+from valuegraph.loaders import validate_mapping
 
 kinds.build()
 Status, Health = kinds.Status, kinds.Health

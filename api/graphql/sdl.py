@@ -1,6 +1,6 @@
 """Print the served GraphQL schema (SDL); `make schema` keeps schema/valuegraph.graphql in step with it."""
 
-from api.graphql.schema import create_schema
+from valuegraph.api.graphql.schema import create_schema
 
 
 def sdl() -> str:

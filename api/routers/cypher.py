@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Scope
-from api.deps import GraphDep, SettingsDep, require_scope
-from graph.cypher_guard import write_clauses
+from valuegraph.api.auth import Scope
+from valuegraph.api.deps import GraphDep, SettingsDep, require_scope
+from valuegraph.graph.cypher_guard import write_clauses
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
 
@@ -20,7 +20,7 @@ class CypherQuery(BaseModel):
 
 def run_cypher(graph, query: str, parameters: dict, timeout: float, max_rows: int) -> dict:
     """Shared by the endpoint and `valuegraph cypher`: refuse writes, run in a READ transaction."""
-    from graph.neo4j import CypherError
+    from valuegraph.graph.neo4j import CypherError
 
     refused = write_clauses(query)
     if refused:

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from api.auth import Scope
-from api.deps import GraphDep, require_scope
-from api.exports import MEDIA_TYPES, stream_export
+from valuegraph.api.auth import Scope
+from valuegraph.api.deps import GraphDep, require_scope
+from valuegraph.api.exports import MEDIA_TYPES, stream_export
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import GraphDep, PrincipalDep
+from valuegraph.api.deps import GraphDep, PrincipalDep
 
 router = APIRouter(tags=["health"])
 

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Scope
-from api.deps import GraphDep, SettingsDep, require_scope
-from graph import sparql
+from valuegraph.api.auth import Scope
+from valuegraph.api.deps import GraphDep, SettingsDep, require_scope
+from valuegraph.graph import sparql
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
 

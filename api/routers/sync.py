@@ -9,9 +9,9 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import GraphDep, PrincipalDep, SettingsDep
-from graph import DocumentRejected, SyncMode
-from loaders import validate_mapping
+from valuegraph.api.deps import GraphDep, PrincipalDep, SettingsDep
+from valuegraph.graph import DocumentRejected, SyncMode
+from valuegraph.loaders import validate_mapping
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
 

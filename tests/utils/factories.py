@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from graph import Document, SyncMode, ValueGraph
-from loaders import validate_mapping
+from valuegraph.graph import Document, SyncMode, ValueGraph
+from valuegraph.loaders import validate_mapping
 
 
 def E(entity_id: str, kind: str, name: str | None = None, **props) -> dict:

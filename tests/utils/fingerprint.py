@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from graph import ValueGraph
+from valuegraph.graph import ValueGraph
 
 
 def fingerprint(graph: ValueGraph) -> tuple:

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import uvicorn
 
-from api.app import create_app
-from api.settings import Settings
-from graph import ValueGraph
+from valuegraph.api.app import create_app
+from valuegraph.api.settings import Settings
+from valuegraph.graph import ValueGraph
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,7 +61,7 @@ def serve_process(store: str, env: dict | None = None):
     """`valuegraph serve` as a separate process on a free port."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--store", store, "--port", str(port)],
+        [sys.executable, "-m", "valuegraph.cli", "serve", "--store", store, "--port", str(port)],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"

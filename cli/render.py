@@ -9,8 +9,8 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from graph.model import EntityRecord, SyncError, SyncReport
-from graph.service import AlignmentAnswer, Hit, ImpactAnswer, PathAnswer
+from valuegraph.graph.model import EntityRecord, SyncError, SyncReport
+from valuegraph.graph.service import AlignmentAnswer, Hit, ImpactAnswer, PathAnswer
 
 console = Console()
 errors = Console(stderr=True)

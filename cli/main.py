@@ -9,15 +9,15 @@ from typing import Annotated
 
 import typer
 
-from api import render
-from api.settings import Settings
-from graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
-from graph.model import Document
-from graph.pause import collector_paused
-from graph.service import resolve_source
-from graph.traversal import DEFAULT_WHY_KINDS, DELIVERY_KINDS
-from loaders import loader_for, registry
-from schema import vocabulary
+from valuegraph.cli import render
+from valuegraph.api.settings import Settings
+from valuegraph.graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
+from valuegraph.graph.model import Document
+from valuegraph.graph.pause import collector_paused
+from valuegraph.graph.service import resolve_source
+from valuegraph.graph.traversal import DEFAULT_WHY_KINDS, DELIVERY_KINDS
+from valuegraph.loaders import loader_for, registry
+from valuegraph.schema import vocabulary
 
 app = typer.Typer(help="valuegraph: strategy and delivery as one knowledge graph.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -329,9 +329,9 @@ def serve(
     """Serve GraphQL (with GraphiQL) on /graphql and the REST API."""
     import uvicorn
 
-    from api import logs
-    from api.app import create_app
-    from api.auth import KeyRing
+    from valuegraph.api import logs
+    from valuegraph.api.app import create_app
+    from valuegraph.api.auth import KeyRing
 
     overrides = {k: v for k, v in {"store": store, "host": host, "port": port}.items() if v is not None}
     try:
@@ -371,7 +371,7 @@ def keys_new(
     source: Annotated[list[str] | None, typer.Option("--source", help="Sources a sync key may write (repeatable; default any).")] = None,
 ) -> None:
     """Make a new API key: prints the key (once) and the entry to configure (its hash)."""
-    from api.auth import ApiKeyConfig, hash_key, new_key
+    from valuegraph.api.auth import ApiKeyConfig, hash_key, new_key
 
     key = new_key()
     try:
@@ -391,8 +391,8 @@ def sparql(
     json: JsonOpt = False,
 ) -> None:
     """Run a SPARQL query on an embedded store (the union of all sources is the default graph)."""
-    from api.routers.sparql import run_sparql
-    from graph import sparql as sparql_results
+    from valuegraph.api.routers.sparql import run_sparql
+    from valuegraph.graph import sparql as sparql_results
 
     config = Settings()
     with _graph(store, lazy=True) as graph:
@@ -427,7 +427,7 @@ def cypher(
     """Run a read-only Cypher query on a Neo4j store."""
     import orjson
 
-    from api.routers.cypher import run_cypher
+    from valuegraph.api.routers.cypher import run_cypher
 
     parameters = {}
     for item in param or []:
@@ -466,8 +466,8 @@ def export(
     networkx, or the exchange format as CSV (each can be loaded back)."""
     import sys
 
-    from api.exports import EXPORTS, write_export
-    from graph.export import csv_files
+    from valuegraph.api.exports import EXPORTS, write_export
+    from valuegraph.graph.export import csv_files
 
     if format not in EXPORTS and format != "csv":
         raise typer.BadParameter(f"unknown format '{format}'; the formats are {', '.join([*EXPORTS, 'csv'])}")
@@ -499,7 +499,7 @@ def analytics_command(
 
     from rich.table import Table
 
-    from graph import analytics
+    from valuegraph.graph import analytics
 
     compute = {
         "reach": lambda g: analytics.strategic_reach(g.index, g.store, top),
@@ -528,7 +528,7 @@ def analytics_command(
 @app.command()
 def formats() -> None:
     """The input formats (loader plugins) installed."""
-    from loaders.recipe import builtin_recipes
+    from valuegraph.loaders.recipe import builtin_recipes
 
     for name, cls in registry().items():
         render.console.print(f"[bold]{name}[/]  {cls.description}")

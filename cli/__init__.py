@@ -1,0 +1,1 @@
+"""The valuegraph command line: load, ask, serve, and keep keys."""
