@@ -26,6 +26,7 @@ from valuegraph.graph import ValueGraph, open_store, traversal
 from valuegraph.graph.terms import entity_iri
 from valuegraph.loaders import validate_mapping
 from valuegraph.schema import vocabulary
+from valuegraph.graph.questions import Questions
 
 
 def best_time(fn: Callable[[], object], repeat: int, warm_up: bool = True) -> float:
@@ -81,7 +82,7 @@ def run(projects: int, repeat: int, store_url: str | None = None) -> dict:
         for label, target in pick_targets(graph).items():
             t = graph.index.number[target]
             ours = best_time(lambda target=target: traversal.what_delivers(graph.index, target), repeat)
-            with_records = best_time(lambda target=target: graph.what_delivers(target), max(3, repeat // 4))
+            with_records = best_time(lambda target=target: Questions(graph).what_delivers(target).hits, max(3, repeat // 4))
             networkx = best_time(lambda t=t: [n for n in nx.ancestors(nxg, t) if nxg.nodes[n]["kind"] in delivery_kinds],
                                  repeat)
             query = sparql_query(target)
@@ -90,7 +91,7 @@ def run(projects: int, repeat: int, store_url: str | None = None) -> dict:
             rows.append({"target": label, "id": target, "delivered_by": found, "ours_s": ours,
                          "ours_with_records_s": with_records, "networkx_s": networkx, "sparql_path_s": sparql,
                          "vs_networkx": ours / networkx, "sparql_vs_ours": sparql / ours})
-        stats = graph.stats()
+        stats = Questions(graph).stats().as_dict()
         graph.close()
     return {
         "projects": projects,

@@ -2,21 +2,34 @@
 
 from __future__ import annotations
 
+import ipaddress
+import sys
 from collections import OrderedDict
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 import typer
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from valuegraph.cli import render
+from valuegraph.api import logs
+from valuegraph.api.auth import ApiKeyConfig, KeyRing, hash_key, new_key
 from valuegraph.api.settings import Settings
+from valuegraph.cli import render
 from valuegraph.graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
+from valuegraph.graph import cypher as cypher_queries
+from valuegraph.graph import sparql as sparql_queries
+from valuegraph.graph.export import csv_files
 from valuegraph.graph.model import Document
 from valuegraph.graph.pause import collector_paused
+from valuegraph.graph.questions import DEFAULT_WHY_KINDS, DELIVERY_KINDS, Questions
 from valuegraph.graph.service import resolve_source
-from valuegraph.graph.traversal import DEFAULT_WHY_KINDS, DELIVERY_KINDS
 from valuegraph.loaders import loader_for, registry
+from valuegraph.loaders.exports import EXPORTS, write_export
+from valuegraph.loaders.recipe import builtin_recipes
 from valuegraph.schema import vocabulary
 
 app = typer.Typer(help="valuegraph: strategy and delivery as one knowledge graph.", no_args_is_help=True,
@@ -169,8 +182,6 @@ def load(
 
 def _progress():
     """A progress display on stderr: a bar where the loader knows how much is left, the rows read so far."""
-    from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                     TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), console=render.errors,
                     transient=True)
@@ -213,12 +224,10 @@ def _reject(title: str, problems: list, json: bool) -> None:
 def stats(store: StoreOpt = None, json: JsonOpt = False) -> None:
     """Entities per kind, relations per type and the sources."""
     with _graph(store) as graph:
-        data = graph.stats()
+        data = Questions(graph).stats().as_dict()
     if json:
         render.emit_json(data)
         return
-    from rich.table import Table
-
     table = Table(title=f"{data['backend']} store", title_justify="left")
     table.add_column("what")
     table.add_column("count", justify="right")
@@ -241,7 +250,7 @@ def delivers(
 ) -> None:
     """What delivers TARGET: projects and programmes (or --kind) with a value path to it, closest first."""
     with _graph(store) as graph:
-        hits = graph.what_delivers(target, _kinds(kind, DELIVERY_KINDS), include_cancelled)
+        hits = Questions(graph).what_delivers(target, _kinds(kind, DELIVERY_KINDS), include_cancelled).hits
     _show_hits(hits, f"what delivers {target}", json)
 
 
@@ -254,7 +263,7 @@ def why(
 ) -> None:
     """Why ITEM exists: the goals, objectives, key results, benefits and segments it serves."""
     with _graph(store) as graph:
-        hits = graph.why_exists(item, _kinds(kind, DEFAULT_WHY_KINDS))
+        hits = Questions(graph).why_exists(item, _kinds(kind, DEFAULT_WHY_KINDS))
     _show_hits(hits, f"why {item} exists", json)
 
 
@@ -269,7 +278,8 @@ def trace(
 ) -> None:
     """Value paths from FROM to TO, shortest first."""
     with _graph(store) as graph:
-        found = graph.paths(source, target, limit, include_cancelled)
+        questions = Questions(graph)
+        found = questions.path_records(questions.trace(source, target, limit, include_cancelled))
     if json:
         render.emit_json([render.path_json(p) for p in found])
         return
@@ -283,7 +293,7 @@ def trace(
 def alignment(store: StoreOpt = None, json: JsonOpt = False) -> None:
     """Orphan projects, unsupported objectives and goals, and the aligned budget share."""
     with _graph(store) as graph:
-        answer = graph.alignment()
+        answer = Questions(graph).alignment()
     if json:
         render.emit_json(render.alignment_json(answer))
         return
@@ -301,7 +311,7 @@ def impact(
 ) -> None:
     """What breaks if ITEM slips: its dependents and everything they and it serve."""
     with _graph(store) as graph:
-        answer = graph.impact(item)
+        answer = Questions(graph).impact(item)
     if json:
         render.emit_json(render.impact_json(answer))
         return
@@ -310,8 +320,6 @@ def impact(
 
 
 def _loopback(host: str) -> bool:
-    import ipaddress
-
     if host == "localhost":
         return True
     try:
@@ -327,11 +335,11 @@ def serve(
     port: Annotated[int | None, typer.Option("--port", help="Port (default VALUEGRAPH_PORT or 8000).")] = None,
 ) -> None:
     """Serve GraphQL (with GraphiQL) on /graphql and the REST API."""
+    # the web stack (FastAPI, strawberry, uvicorn) is imported only to serve: it adds a second to the
+    # start of every other command
     import uvicorn
 
-    from valuegraph.api import logs
     from valuegraph.api.app import create_app
-    from valuegraph.api.auth import KeyRing
 
     overrides = {k: v for k, v in {"store": store, "host": host, "port": port}.items() if v is not None}
     try:
@@ -371,8 +379,6 @@ def keys_new(
     source: Annotated[list[str] | None, typer.Option("--source", help="Sources a sync key may write (repeatable; default any).")] = None,
 ) -> None:
     """Make a new API key: prints the key (once) and the entry to configure (its hash)."""
-    from valuegraph.api.auth import ApiKeyConfig, hash_key, new_key
-
     key = new_key()
     try:
         entry = ApiKeyConfig(name=name, hash=hash_key(key), scopes=scope, sources=source or None)
@@ -391,24 +397,17 @@ def sparql(
     json: JsonOpt = False,
 ) -> None:
     """Run a SPARQL query on an embedded store (the union of all sources is the default graph)."""
-    from valuegraph.api.routers.sparql import run_sparql
-    from valuegraph.graph import sparql as sparql_results
-
     config = Settings()
     with _graph(store, lazy=True) as graph:
         try:
-            answer = run_sparql(graph, query, config.sparql_timeout_seconds, config.sparql_max_rows)
-        except (ValueError, NotImplementedError, sparql_results.QueryTimeout) as exc:
+            answer = sparql_queries.query(graph.store, query, config.sparql_timeout_seconds, config.sparql_max_rows)
+        except (ValueError, NotImplementedError, sparql_queries.QueryTimeout) as exc:
             render.errors.print(f"[red]{exc}[/]")
             raise typer.Exit(1) from exc
     if json or answer.form != "select":
         media = "application/sparql-results+json" if answer.form != "graph" else "text/turtle"
-        import sys
-
-        sys.stdout.buffer.write(sparql_results.serialize(answer, media) + b"\n")
+        sys.stdout.buffer.write(sparql_queries.serialize(answer, media) + b"\n")
         return
-    from rich.table import Table
-
     table = Table(*answer.variables)
     for row in answer.rows:
         table.add_row(*("" if term is None else term.value for term in row))
@@ -425,10 +424,6 @@ def cypher(
     json: JsonOpt = False,
 ) -> None:
     """Run a read-only Cypher query on a Neo4j store."""
-    import orjson
-
-    from valuegraph.api.routers.cypher import run_cypher
-
     parameters = {}
     for item in param or []:
         name, _, raw = item.partition("=")
@@ -439,15 +434,14 @@ def cypher(
     config = Settings()
     with _graph(store, lazy=True) as graph:
         try:
-            answer = run_cypher(graph, query, parameters, config.cypher_timeout_seconds, config.cypher_max_rows)
+            answer = cypher_queries.query(graph.store, query, parameters, config.cypher_timeout_seconds,
+                                          config.cypher_max_rows)
         except (ValueError, NotImplementedError) as exc:
             render.errors.print(f"[red]{exc}[/]")
             raise typer.Exit(1) from exc
     if json:
         render.emit_json(answer)
         return
-    from rich.table import Table
-
     table = Table(*answer["columns"])
     for row in answer["rows"]:
         table.add_row(*(orjson.dumps(v).decode() if isinstance(v, (dict, list)) else str(v) for v in row))
@@ -464,11 +458,6 @@ def export(
 ) -> None:
     """Write the whole graph: RDF in valuegraph's ontology, an ArchiMate model, GraphML or node-link JSON for
     networkx, or the exchange format as CSV (each can be loaded back)."""
-    import sys
-
-    from valuegraph.api.exports import EXPORTS, write_export
-    from valuegraph.graph.export import csv_files
-
     if format not in EXPORTS and format != "csv":
         raise typer.BadParameter(f"unknown format '{format}'; the formats are {', '.join([*EXPORTS, 'csv'])}")
     with _graph(store, lazy=True) as graph:
@@ -495,23 +484,17 @@ def analytics_command(
     json: JsonOpt = False,
 ) -> None:
     """Graph analytics: strategic reach, critical dependencies, dependency cycles, concentration, budget by objective."""
-    from dataclasses import asdict
-
-    from rich.table import Table
-
-    from valuegraph.graph import analytics
-
     compute = {
-        "reach": lambda g: analytics.strategic_reach(g.index, g.store, top),
-        "critical": lambda g: analytics.critical_dependencies(g.index, top),
-        "cycles": lambda g: [{"cycle": c} for c in analytics.dependency_cycles(g.index)],
-        "concentration": lambda g: analytics.concentration(g.index),
-        "budget": lambda g: analytics.budget_by_objective(g.index)[:top],
+        "reach": lambda q: q.strategic_reach(top),
+        "critical": lambda q: q.critical_dependencies(top),
+        "cycles": lambda q: [{"cycle": c} for c in q.dependency_cycles()],
+        "concentration": lambda q: q.concentration(),
+        "budget": lambda q: q.budget_by_objective()[:top],
     }
     if which not in compute:
         raise typer.BadParameter(f"'{which}' is not one of {', '.join(compute)}")
     with _graph(store) as graph:
-        rows = [r if isinstance(r, dict) else asdict(r) for r in compute[which](graph)]
+        rows = [r if isinstance(r, dict) else asdict(r) for r in compute[which](Questions(graph))]
     if json:
         render.emit_json(rows)
         return
@@ -528,8 +511,6 @@ def analytics_command(
 @app.command()
 def formats() -> None:
     """The input formats (loader plugins) installed."""
-    from valuegraph.loaders.recipe import builtin_recipes
-
     for name, cls in registry().items():
         render.console.print(f"[bold]{name}[/]  {cls.description}")
     render.console.print(f"[bold]register[/]  a spreadsheet register (CSV) read through a recipe: --recipe "

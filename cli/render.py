@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from valuegraph.graph.model import EntityRecord, SyncError, SyncReport
-from valuegraph.graph.service import AlignmentAnswer, Hit, ImpactAnswer, PathAnswer
+from valuegraph.graph.questions import AlignmentAnswer, Hit, ImpactAnswer, PathAnswer
 
 console = Console()
 errors = Console(stderr=True)

@@ -1,8 +1,7 @@
-"""ValueGraph: a store, its traversal index and the traceability questions, in one object.
+"""ValueGraph: a store and its traversal index, kept in step by one writer (graph/questions.py asks them).
 
 One writer at a time (a lock around sync); readers see the index between
-syncs. Answers carry entity records fetched from the store in one batched
-read per question.
+syncs, and entity records through a cache that every write empties.
 """
 
 from __future__ import annotations
@@ -15,16 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Self
 
-from valuegraph.graph import traversal
 from valuegraph.graph.index import TraversalIndex
 from valuegraph.graph.model import (
     Document,
     DocumentRejected,
     EntityRecord,
     NodeState,
-    NotFound,
     RelationKey,
-    RelationRecord,
     SyncError,
     SyncMode,
     SyncReport,
@@ -33,37 +29,6 @@ from valuegraph.graph.model import (
 from valuegraph.graph.pause import collector_paused
 from valuegraph.graph.store import Store, open_store
 from valuegraph.graph.sync import plan_sync
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """An entity reached by a traversal, with the length of its shortest value path."""
-
-    entity: EntityRecord
-    distance: int
-
-
-@dataclass(frozen=True, slots=True)
-class PathAnswer:
-    nodes: list[EntityRecord]
-    relations: list[RelationRecord]
-
-    @property
-    def length(self) -> int:
-        return len(self.relations)
-
-
-@dataclass(frozen=True, slots=True)
-class AlignmentAnswer:
-    orphans: list[EntityRecord]
-    unsupported: list[EntityRecord]
-    aligned_budget_share: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class ImpactAnswer:
-    dependents: list[Hit]
-    affected: list[Hit]
 
 
 class RecordCache:
@@ -340,63 +305,6 @@ class ValueGraph:
     def entities(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
         """Entity records, from the record cache where they are there and in one store read for the rest."""
         return self._records.get(ids, self.store.entity_records)
-
-    def _hits(self, reached: traversal.Ranked) -> list[Hit]:
-        records = self.entities(reached.ids) if len(reached) else {}
-        return [Hit(records[r.id], r.distance) for r in reached if r.id in records]
-
-    def what_delivers(self, target: str, kinds: Iterable[str] = traversal.DELIVERY_KINDS,
-                      include_cancelled: bool = False) -> list[Hit]:
-        return self._hits(traversal.what_delivers(self.index, target, tuple(kinds), include_cancelled))
-
-    def why_exists(self, item: str, kinds: Iterable[str] = traversal.DEFAULT_WHY_KINDS,
-                   include_cancelled: bool = False) -> list[Hit]:
-        return self._hits(traversal.why_exists(self.index, item, tuple(kinds), include_cancelled))
-
-    def paths(self, source: str, target: str, limit: int = 10, include_cancelled: bool = False) -> list[PathAnswer]:
-        found = traversal.paths(self.index, source, target, limit, include_cancelled)
-        return self.path_answers(found)
-
-    def path_answers(self, found: list[list[RelationKey]]) -> list[PathAnswer]:
-        """Entity and relation records for paths given as relation keys, in two batched reads."""
-        if not found:
-            return []
-        ids = {k.from_id for p in found for k in p} | {k.to_id for p in found for k in p}
-        keys = {k for p in found for k in p}
-        records = self.entities(ids)
-        relations = {r.key: r for r in self.store.relation_records(keys)}
-        return [
-            PathAnswer([records[p[0].from_id]] + [records[k.to_id] for k in p], [relations[k] for k in p])
-            for p in found
-        ]
-
-    def alignment(self) -> AlignmentAnswer:
-        a = traversal.alignment(self.index)
-        records = self.entities(a.orphans + a.unsupported)
-        return AlignmentAnswer(
-            [records[i] for i in a.orphans], [records[i] for i in a.unsupported], a.aligned_budget_share
-        )
-
-    def impact(self, item: str) -> ImpactAnswer:
-        found = traversal.impact(self.index, item)
-        records = self.entities(found.dependents.ids + found.affected.ids)
-        return ImpactAnswer(
-            [Hit(records[r.id], r.distance) for r in found.dependents],
-            [Hit(records[r.id], r.distance) for r in found.affected],
-        )
-
-    def stats(self) -> dict:
-        return {
-            "backend": self.store.backend,
-            "entities": self.index.counts_by_kind(),
-            "relations": self.store.relation_counts(),
-            "sources": self.store.sources(),
-            "indexBytes": self.index.nbytes,
-        }
-
-    def require(self, entity_id: str) -> None:
-        if entity_id not in self.index:
-            raise NotFound(entity_id)
 
 
 def resolve_source(doc: Document, given: str | None) -> str:

@@ -47,6 +47,19 @@ class Answer:
     truncated: bool = False
 
 
+def query(store, text: str, timeout: float, max_rows: int) -> Answer:
+    """Run a SPARQL query on ``store`` within the limits; ValueError for an update or a query that does not
+    parse (NotImplementedError from a store without SPARQL, QueryTimeout past ``timeout``)."""
+    refused = update_operations(text)
+    if refused:
+        raise ValueError(f"only queries are allowed; this is an update ({', '.join(refused)})")
+    try:
+        result = store.sparql(text)
+    except SyntaxError as exc:
+        raise ValueError(f"the query does not parse: {exc}") from exc
+    return run(result, timeout, max_rows)
+
+
 def run(result, timeout: float, max_rows: int) -> Answer:
     """Consume a pyoxigraph query result within ``timeout`` seconds and ``max_rows`` rows."""
     if isinstance(result, (bool, ox.QueryBoolean)):

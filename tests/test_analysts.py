@@ -22,6 +22,7 @@ from tests.conftest import ROOT
 from tests.test_rdf import answers, without_sources
 from tests.utils.fingerprint import fingerprint
 from tests.utils.server import serve_in_thread
+from valuegraph.graph.questions import Questions
 
 KEYS = {"analyst": "analyst-key-0000000001", "reader": "reader-key-0000000001"}
 
@@ -140,7 +141,7 @@ def test_sparql_from_the_shell(sample_store_path):
 
 def test_graphml_and_node_link_load_in_networkx_as_the_store_holds(served, tmp_path):
     url, graph = served
-    stats = graph.stats()
+    stats = Questions(graph).stats().as_dict()
     n_entities, n_relations = sum(stats["entities"].values()), sum(stats["relations"].values())
     graphml = httpx.get(f"{url}/api/v1/export/graphml", headers=headers())
     g1 = nx.read_graphml(io.BytesIO(graphml.content), edge_key_type=str, force_multigraph=True)

@@ -13,6 +13,8 @@ from gql.transport.httpx import HTTPXTransport
 from valuegraph.graph import ValueGraph, open_store
 from tests.utils.factories import E, R, load
 from tests.utils.server import serve_process
+from valuegraph.graph.questions import Questions
+from tests.utils.answers import traced
 
 
 def client(url: str) -> Client:
@@ -57,19 +59,19 @@ def test_what_delivers_every_objective_and_goal(live):
         for include in (False, True):
             got = ask(session, WHAT_DELIVERS, {"target": target, "includeCancelled": include,
                                                                    "first": 500})["whatDelivers"]
-            want = graph.what_delivers(target, include_cancelled=include)
+            want = Questions(graph).what_delivers(target, include_cancelled=include).hits
             assert [e["node"]["item"]["id"] for e in got["edges"]] == [h.entity.id for h in want], target
             assert got["totalCount"] == len(want)
             for edge in got["edges"]:
                 item = edge["node"]["item"]["id"]
-                expected = graph.paths(item, target, limit=2, include_cancelled=include)
+                expected = traced(graph, item, target, limit=2, include_cancelled=include)
                 assert [[n["id"] for n in p["nodes"]] for p in edge["node"]["paths"]] == \
                        [[n.id for n in p.nodes] for p in expected]
 
 
 def test_what_delivers_pages_visit_each_item_once(live):
     session, graph = live
-    want = [h.entity.id for h in graph.what_delivers("G-1", kinds=["Project", "Programme", "Deliverable"])]
+    want = [h.entity.id for h in Questions(graph).what_delivers("G-1", kinds=["Project", "Programme", "Deliverable"]).hits]
     seen, after = [], None
     while True:
         page = ask(session, WHAT_DELIVERS, {
@@ -88,7 +90,7 @@ def test_why_exists_every_project(live):
     query = gql("query($item: ID!) { whyExists(item: $item) { target { id kind } paths { length } } }")
     for item in ids_of({"Project", "Programme", "Deliverable"}, graph):
         got = ask(session, query, {"item": item})["whyExists"]
-        want = graph.why_exists(item)
+        want = Questions(graph).why_exists(item)
         assert [c["target"]["id"] for c in got] == [h.entity.id for h in want], item
         assert [c["paths"][0]["length"] for c in got] == [h.distance for h in want]
 
@@ -99,7 +101,7 @@ def test_trace(live):
       trace(from: $from, to: $to, limit: $limit) { length nodes { id } relations { type weight sources } } }""")
     for source, target in [("PRJ-05", "G-1"), ("PRJ-21", "SEG-HEAT"), ("PRJ-03", "OBJ-1"), ("G-1", "PRJ-05")]:
         got = ask(session, query, {"from": source, "to": target, "limit": 5})["trace"]
-        want = graph.paths(source, target, limit=5)
+        want = traced(graph, source, target, limit=5)
         assert [[n["id"] for n in p["nodes"]] for p in got] == [[n.id for n in p.nodes] for p in want]
         assert [[(r["type"], r["weight"], r["sources"]) for r in p["relations"]] for p in got] == [
             [(r.key.type, r.properties.get("weight"), r.sources) for r in p.relations] for p in want]
@@ -108,7 +110,7 @@ def test_trace(live):
 def test_alignment(live):
     session, graph = live
     got = session.execute(gql("""{ alignment { orphans { id kind } unsupported { id } alignedBudgetShare } }"""))
-    want = graph.alignment()
+    want = Questions(graph).alignment()
     assert [e["id"] for e in got["alignment"]["orphans"]] == [e.id for e in want.orphans]
     assert [e["id"] for e in got["alignment"]["unsupported"]] == [e.id for e in want.unsupported]
     assert got["alignment"]["alignedBudgetShare"] == pytest.approx(want.aligned_budget_share)
@@ -119,7 +121,7 @@ def test_impact_every_work_item(live):
     query = gql("query($item: ID!) { impact(item: $item) { dependents { id } affected { id } } }")
     for item in ids_of({"Project", "Programme", "Deliverable"}, graph):
         got = ask(session, query, {"item": item})["impact"]
-        want = graph.impact(item)
+        want = Questions(graph).impact(item)
         assert [e["id"] for e in got["dependents"]] == [h.entity.id for h in want.dependents], item
         assert [e["id"] for e in got["affected"]] == [h.entity.id for h in want.affected], item
 

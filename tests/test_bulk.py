@@ -20,6 +20,7 @@ from valuegraph.graph.model import SyncMode, join_documents
 from valuegraph.graph.oxigraph import _JournalBatch
 from valuegraph.loaders import loader_for, validate_mapping
 from tests.utils.fingerprint import fingerprint
+from valuegraph.graph.questions import Questions
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -175,7 +176,7 @@ def test_a_register_is_read_checked_and_written_in_parts(tmp_path):
     with ValueGraph(open_store(store)) as graph:
         assert graph.index.counts_by_kind()["Project"] == 60 and graph.index.counts_by_kind()["Portfolio"] == 4
         assert graph.store.relation_counts()["DEPENDS_ON"] == 9
-        assert [h.entity.id for h in graph.impact("P015").dependents] == ["P014"]
+        assert [h.entity.id for h in Questions(graph).impact("P015").dependents] == ["P014"]
 
     (tmp_path / "bad.csv").write_text("\n".join(rows[:30] + ["P900,Bad,lots,U1,", "P901,Worse,,U1,NOPE"]) + "\n")
     result = runner.invoke(app, ["load", str(tmp_path / "bad.csv"), "--recipe", str(tmp_path / "r.yaml"),

@@ -19,6 +19,7 @@ from benchmarks.generate import generate
 from valuegraph.graph import ValueGraph, open_store
 from tests.conftest import EXAMPLES
 from tests.utils.fingerprint import fingerprint
+from valuegraph.graph.questions import Questions
 
 VALUEGRAPH = [sys.executable, "-m", "valuegraph.cli"]
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +35,7 @@ def test_data_loaded_by_one_process_is_there_for_the_next(tmp_path):
     run("load", str(EXAMPLES / "ppm"), "--source", "ppm-tool", "--store", store)
     answer = json.loads(run("alignment", "--json", "--store", store).stdout)
     with ValueGraph(open_store(store)) as graph:
-        a = graph.alignment()
+        a = Questions(graph).alignment()
         assert sorted(e["id"] for e in answer["orphans"]) == sorted(e.id for e in a.orphans)
         assert answer["alignedBudgetShare"] == pytest.approx(a.aligned_budget_share)
         assert graph.store.sources().keys() == {"ppm-tool", "strategy-office"}

@@ -11,6 +11,8 @@ from valuegraph.cli.main import app
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.terms import entity_id, entity_iri
 from tests.utils.factories import E, R, load
+from valuegraph.graph.questions import Questions
+from tests.utils.answers import traced
 
 WEIRD = [
     "PRJ 7 / phase 2",
@@ -35,15 +37,15 @@ def test_iri_mapping_is_reversible(value):
 def test_weird_ids_round_trip_through_the_store(graph):
     load(graph, [E(i, "Project", name=f"name of {i}") for i in WEIRD] + [E("OBJ/∞", "Objective")],
          [R(i, "CONTRIBUTES_TO", "OBJ/∞") for i in WEIRD])
-    assert sorted(h.entity.id for h in graph.what_delivers("OBJ/∞")) == sorted(WEIRD)
+    assert sorted(h.entity.id for h in Questions(graph).what_delivers("OBJ/∞").hits) == sorted(WEIRD)
     for i in WEIRD:
         record = graph.entity(i)
         assert record.id == i and record.name == f"name of {i}"
-        (path,) = graph.paths(i, "OBJ/∞")
+        (path,) = traced(graph, i, "OBJ/∞")
         assert path.relations[0].key.from_id == i
     assert graph.entity("case").id == "case" and graph.entity("Case").id == "Case"
     graph.rebuild_index()
-    assert sorted(h.entity.id for h in graph.what_delivers("OBJ/∞")) == sorted(WEIRD)
+    assert sorted(h.entity.id for h in Questions(graph).what_delivers("OBJ/∞").hits) == sorted(WEIRD)
 
 
 def test_weird_ids_survive_reopening_and_the_cli(tmp_path):

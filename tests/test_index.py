@@ -7,6 +7,7 @@ import numpy as np
 from valuegraph.graph import SyncMode
 from valuegraph.graph.index import TraversalIndex
 from tests.utils.factories import E, R, ids, load
+from valuegraph.graph.questions import Questions
 
 
 def same_index(a: TraversalIndex, b: TraversalIndex) -> None:
@@ -33,11 +34,11 @@ def test_sync_updates_the_index_in_place(graph, monkeypatch):
     monkeypatch.setattr(graph.store, "snapshot", lambda: snapshots.append(1) or real_snapshot())
     load(graph, [E("P2", "Project"), E("PG", "Programme")], [R("P2", "PART_OF", "PG"), R("PG", "CONTRIBUTES_TO", "OBJ")])
     assert graph.index is index and index.updates == 2
-    assert ids(graph.what_delivers("OBJ")) == ["P1", "PG", "P2"]
+    assert ids(Questions(graph).what_delivers("OBJ").hits) == ["P1", "PG", "P2"]
     load(graph, [E("PG", "Programme", status="cancelled")], [])
-    assert ids(graph.what_delivers("OBJ")) == ["P1"]
+    assert ids(Questions(graph).what_delivers("OBJ").hits) == ["P1"]
     load(graph, [E("OBJ", "Objective"), E("P1", "Project")], [], mode=SyncMode.FULL)
-    assert ids(graph.what_delivers("OBJ")) == []
+    assert ids(Questions(graph).what_delivers("OBJ").hits) == []
     assert graph.index is index and index.updates == 4
     assert snapshots == []  # never rebuilt from the store
     fresh = TraversalIndex.build(real_snapshot())
@@ -54,11 +55,11 @@ def test_overlay_is_compacted_from_memory(mem_graph):
     assert mem_graph.index.updates == index.updates + 1
     index = mem_graph.index
     assert index.value.compactions >= 1
-    assert len(mem_graph.what_delivers("OBJ")) == batch
+    assert len(Questions(mem_graph).what_delivers("OBJ").hits) == batch
     # remove half again, with a full sync
     keep = [E("OBJ", "Objective")] + [E(f"P{i}", "Project") for i in range(0, batch, 2)]
     load(mem_graph, keep, [R(f"P{i}", "CONTRIBUTES_TO", "OBJ") for i in range(0, batch, 2)], mode=SyncMode.FULL)
-    assert len(mem_graph.what_delivers("OBJ")) == batch // 2
+    assert len(Questions(mem_graph).what_delivers("OBJ").hits) == batch // 2
     same_index(index, TraversalIndex.build(mem_graph.store.snapshot()))
 
 
@@ -104,7 +105,7 @@ def test_the_index_is_kept_beside_the_store_for_the_next_process(tmp_path):
     with ValueGraph(open_store(url)) as graph:
         assert graph.store.calls == 1  # built from the store's snapshot
         assert graph.index.kind_of("P3") == "Project"
-        assert [h.entity.id for h in graph.what_delivers("OBJ")] == ["P1", "P3"]
+        assert [h.entity.id for h in Questions(graph).what_delivers("OBJ").hits] == ["P1", "P3"]
 
     # another store in the same folder (same number of syncs) never takes the old store's index
     shutil.rmtree(tmp_path / "store")

@@ -16,6 +16,7 @@ from valuegraph.graph import ValueGraph
 from valuegraph.loaders import loader_for
 from tests.conftest import EXAMPLES, NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
 from tests.utils.server import free_port, serve_in_thread, wait_until_up
+from valuegraph.graph.questions import Questions
 
 SCRIPT = ROOT / "deploy" / "neo4j" / "neo4j.sh"
 
@@ -204,12 +205,12 @@ def test_readme_cypher_examples_match_valuegraph(neo4j_sample):
     answers = [[tuple(r) for r in neo4j_sample.store.cypher(b, max_rows=10_000)[1]] for b in blocks]
     delivers, why, orphans, unsupported, dependents, provenance = answers
     g = neo4j_sample
-    assert [(i, d) for i, _, d in delivers] == [(h.entity.id, h.distance) for h in g.what_delivers("OBJ-1")]
-    assert [(i, d) for i, _, d in why] == [(h.entity.id, h.distance) for h in g.why_exists("PRJ-05")]
-    alignment = g.alignment()
+    assert [(i, d) for i, _, d in delivers] == [(h.entity.id, h.distance) for h in Questions(g).what_delivers("OBJ-1").hits]
+    assert [(i, d) for i, _, d in why] == [(h.entity.id, h.distance) for h in Questions(g).why_exists("PRJ-05")]
+    alignment = Questions(g).alignment()
     assert [r[0] for r in orphans] == [e.id for e in alignment.orphans]
     assert [r[0] for r in unsupported] == [e.id for e in alignment.unsupported]
-    assert dependents == [(h.entity.id, h.distance) for h in g.impact("PRJ-35").dependents]
+    assert dependents == [(h.entity.id, h.distance) for h in Questions(g).impact("PRJ-35").dependents]
     assert provenance == [("PMO Director", ["ppm-tool", "strategy-office"])]
 
 

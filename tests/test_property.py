@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.schema import vocabulary
 from tests.utils.factories import E, R, load
+from valuegraph.graph.questions import Questions
+from tests.utils.answers import traced
 
 VOCAB = vocabulary()
 KINDS = list(VOCAB.kinds)
@@ -109,16 +111,16 @@ def check(graph: ValueGraph, ref: Reference):
     all_kinds = set(KINDS)
     for x in ref.kind:
         for include in (False, True):
-            got = [(h.entity.id, h.distance) for h in graph.what_delivers(x, KINDS, include)]
+            got = [(h.entity.id, h.distance) for h in Questions(graph).what_delivers(x, KINDS, include).hits]
             want = ref.ranked(ref.bfs([x], ref.inn, include), all_kinds) if ref.ok(x, include) else []
             assert got == want, ("what_delivers", x, include)
-        got = [(h.entity.id, h.distance) for h in graph.why_exists(x, KINDS)]
+        got = [(h.entity.id, h.distance) for h in Questions(graph).why_exists(x, KINDS)]
         want = ref.ranked(ref.bfs([x], ref.out), all_kinds) if ref.ok(x, False) else []
         assert got == want, ("why_exists", x)
 
         dependents = ref.bfs([x], ref.dep_in, include=True)
         dependents.pop(x, None)
-        impact = graph.impact(x)
+        impact = Questions(graph).impact(x)
         assert [(h.entity.id, h.distance) for h in impact.dependents] == ref.ranked(dependents, all_kinds)
         affected = ref.bfs([x, *dependents], ref.out)
         assert {h.entity.id for h in impact.affected} == set(affected), ("impact", x)
@@ -127,7 +129,7 @@ def check(graph: ValueGraph, ref: Reference):
     reaches = ref.bfs(strategic, ref.inn)
     open_projects = [x for x, k in ref.kind.items() if k == "Project" and ref.status[x] not in ("completed", "cancelled")]
     delivered = ref.bfs([x for x, k in ref.kind.items() if k in ("Project", "Programme")], ref.out)
-    a = graph.alignment()
+    a = Questions(graph).alignment()
     assert {e.id for e in a.orphans} == {p for p in open_projects if p not in reaches}
     assert {e.id for e in a.unsupported} == {x for x, k in ref.kind.items() if k in ("Objective", "Goal") and x not in delivered}
     total = sum(ref.budget[p] for p in open_projects)
@@ -137,7 +139,7 @@ def check(graph: ValueGraph, ref: Reference):
     for src in ref.kind:
         for dst in ref.kind:
             want = ref.all_path_lengths(src, dst)
-            got = graph.paths(src, dst, limit=5)
+            got = traced(graph, src, dst, limit=5)
             assert [p.length for p in got] == want[:5], ("paths", src, dst)
             for p in got:
                 assert p.nodes[0].id == src and p.nodes[-1].id == dst

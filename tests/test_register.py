@@ -13,6 +13,7 @@ from valuegraph.cli.main import app
 from valuegraph.graph import DocumentRejected, ValueGraph, open_store
 from valuegraph.loaders import loader_for
 from tests.conftest import SHARED_DATA
+from valuegraph.graph.questions import Questions
 
 GMPP = SHARED_DATA / "gmpp-2022.csv"
 runner = CliRunner()
@@ -65,7 +66,7 @@ def test_gmpp_loads_every_row_and_reloading_changes_nothing(tmp_path):
                 assert props["budget"] == pytest.approx(float(raw) * 1_000_000)
             else:
                 assert "budget" not in props
-        mod = [h.entity.id for h in graph.what_delivers("MOD", kinds=["Project"])]
+        mod = [h.entity.id for h in Questions(graph).what_delivers("MOD", kinds=["Project"]).hits]
         assert sorted(mod) == sorted(r["GMPP ID Number"] for r in rows if r["Department"] == "MOD")
 
 

@@ -8,6 +8,8 @@ from valuegraph.graph import SyncMode
 from valuegraph.loaders import parse_json, parse_yaml
 from tests.utils.factories import E, R, document, load
 from tests.utils.fingerprint import fingerprint
+from valuegraph.graph.questions import Questions
+from tests.utils.answers import traced
 
 ENTITIES = [E("OBJ", "Objective"), E("P1", "Project", budget=100, status="active"), E("P2", "Project")]
 RELATIONS = [R("P1", "CONTRIBUTES_TO", "OBJ", weight=0.5), R("P2", "DEPENDS_ON", "P1")]
@@ -30,7 +32,7 @@ def test_merge_updates_and_removes_nothing(graph):
     p1 = graph.entity("P1").properties
     assert p1 == {"name": "P1", "budget": 120, "status": "active"}  # status kept: merge removes nothing
     assert graph.entity("P2") is not None
-    (path,) = graph.paths("P1", "OBJ")
+    (path,) = traced(graph, "P1", "OBJ")
     assert path.relations[0].properties == {"weight": 0.7}
 
 
@@ -50,9 +52,9 @@ def test_full_retracts_only_what_the_source_no_longer_asserts(graph):
     assert report.by_kind["Project"].updated == 1
     assert graph.entity("P2") is None
     assert graph.entity("P1").properties == {"name": "P1", "budget": 100}
-    assert graph.paths("P1", "OBJ") == []
+    assert traced(graph, "P1", "OBJ") == []
     # the other source's facts are untouched
-    assert [h.entity.id for h in graph.what_delivers("OBJ")] == ["OTHER"]
+    assert [h.entity.id for h in Questions(graph).what_delivers("OBJ").hits] == ["OTHER"]
     assert graph.entity("OBJ").properties["period"] == "2026"
 
 
@@ -65,10 +67,10 @@ def test_entity_asserted_by_two_sources_survives_retraction_of_one(graph):
     record = graph.entity("OBJ")
     assert record is not None and record.sources == ["a"]
     # the relation is still asserted by a
-    assert [h.entity.id for h in graph.what_delivers("OBJ")] == ["P"]
+    assert [h.entity.id for h in Questions(graph).what_delivers("OBJ").hits] == ["P"]
     load(graph, [], [], source="a", mode=SyncMode.FULL)
     assert graph.entity("OBJ") is None
-    assert [h.entity.id for h in graph.what_delivers("P", kinds=["Project"])] == []
+    assert [h.entity.id for h in Questions(graph).what_delivers("P", kinds=["Project"]).hits] == []
 
 
 def test_most_recent_sync_wins_and_each_source_keeps_its_value(graph):
@@ -122,7 +124,7 @@ def test_custom_properties_round_trip_with_their_types(graph):
 
 def test_relation_properties_round_trip(graph):
     load(graph, [E("O", "Objective"), E("P", "Project")], [R("P", "CONTRIBUTES_TO", "O", weight=1, note="direct")])
-    (path,) = graph.paths("P", "O")
+    (path,) = traced(graph, "P", "O")
     assert path.relations[0].properties == {"weight": 1, "note": "direct"}
 
 
@@ -170,6 +172,6 @@ def test_a_fact_given_in_two_parts_of_one_sync_is_written_once(graph):
     first = document([E("OBJ", "Objective"), E("P", "Project")], [R("P", "CONTRIBUTES_TO", "OBJ", weight=0.25)])
     second = document([], [R("P", "CONTRIBUTES_TO", "OBJ", weight=0.5)])
     graph.sync_parts([first, second])
-    assert graph.stats()["relations"]["CONTRIBUTES_TO"] == 1
-    (path,) = graph.paths("P", "OBJ")
+    assert Questions(graph).stats().as_dict()["relations"]["CONTRIBUTES_TO"] == 1
+    (path,) = traced(graph, "P", "OBJ")
     assert path.relations[0].properties["weight"] == 0.5

@@ -1,11 +1,10 @@
-"""`analytics { … }`: the graph analytics of graph/analytics.py in GraphQL."""
+"""`analytics { … }`: the graph analytics (graph/analytics.py, asked through graph/questions.py) in GraphQL."""
 
 
 import strawberry
-from starlette.concurrency import run_in_threadpool
 
-from valuegraph.api.graphql.core import Entity, Info, load_entities, load_entity
-from valuegraph.graph import analytics
+from valuegraph.api.graphql.core import Entity, Info, ask
+from valuegraph.api.graphql.objects import load_entities, load_entity
 
 
 @strawberry.type(description="A project and the strategy it serves.")
@@ -42,8 +41,7 @@ class Analytics:
     @strawberry.field(description="Open projects ranked by the objectives and goals they serve, weighted by "
                                   "relation weights.")
     async def strategic_reach(self, info: Info, top: int | None = 10) -> list[StrategicReach]:
-        graph = info.context.graph
-        found = await run_in_threadpool(analytics.strategic_reach, graph.index, graph.store, top or 10)
+        found = await ask(info.context.questions.strategic_reach, top or 10)
         projects = await load_entities(info, [r.project for r in found])
         return [StrategicReach(project=p, objectives=r.objectives, goals=r.goals, weighted_reach=r.weighted)
                 for p, r in zip(projects, found, strict=True)]
@@ -51,25 +49,25 @@ class Analytics:
     @strawberry.field(description="Work items whose slip affects the most objectives and goals through "
                                   "DEPENDS_ON (the strategic part of their impact).")
     async def critical_dependencies(self, info: Info, top: int | None = 10) -> list[CriticalDependency]:
-        found = analytics.critical_dependencies(info.context.graph.index, top or 10)
+        found = await ask(info.context.questions.critical_dependencies, top or 10)
         items = await load_entities(info, [c.item for c in found])
         return [CriticalDependency(item=i, dependents=c.dependents, affected_objectives_and_goals=c.affected_strategy)
                 for i, c in zip(items, found, strict=True)]
 
     @strawberry.field(description="DEPENDS_ON cycles, each as the list of its entities.")
     async def dependency_cycles(self, info: Info) -> list[list[Entity]]:
-        return [await load_entities(info, cycle) for cycle in analytics.dependency_cycles(info.context.graph.index)]
+        return [await load_entities(info, cycle) for cycle in await ask(info.context.questions.dependency_cycles)]
 
     @strawberry.field(description="Objectives and goals that become unsupported if a single project stops.")
     async def concentration(self, info: Info) -> list[ConcentrationRisk]:
-        found = analytics.concentration(info.context.graph.index)
+        found = await ask(info.context.questions.concentration)
         return [ConcentrationRisk(target=await load_entity(info, c.target), project=await load_entity(info, c.project))
                 for c in found]
 
     @strawberry.field(description="Budget of the open projects delivering each objective and goal, without "
                                   "counting a project twice for one objective.")
     async def budget_by_objective(self, info: Info) -> list[ObjectiveBudget]:
-        found = analytics.budget_by_objective(info.context.graph.index)
+        found = await ask(info.context.questions.budget_by_objective)
         targets = await load_entities(info, [b.objective for b in found])
         return [ObjectiveBudget(objective=t, budget=b.budget, projects=b.projects)
                 for t, b in zip(targets, found, strict=True)]

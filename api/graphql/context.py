@@ -1,15 +1,17 @@
-"""Per-request context: the graph, the caller, and DataLoaders that batch every store read."""
+"""Per-request context: the graph and its questions, the caller, and DataLoaders that batch every store read."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
+import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
 from valuegraph.api.auth import Principal
-from valuegraph.graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph, traversal
+from valuegraph.graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph
+from valuegraph.graph.questions import Questions
 
 
 @dataclass
@@ -22,6 +24,7 @@ class GraphContext(BaseContext):
     def __init__(self, graph: ValueGraph, principal: Principal, limits: Limits) -> None:
         super().__init__()
         self.graph = graph
+        self.questions = Questions(graph)  # every question a resolver asks, asked here
         self.principal = principal
         self.limits = limits
         self.entities: DataLoader[str, EntityRecord | None] = DataLoader(self._load_entities)
@@ -57,5 +60,5 @@ class GraphContext(BaseContext):
             return inn
         return out + [r for r in inn if r.key.from_id != r.key.to_id]
 
-    def paths(self, source: str, target: str, limit: int, include_cancelled: bool = False) -> list[list[RelationKey]]:
-        return traversal.paths(self.graph.index, source, target, limit, include_cancelled)
+
+Info = strawberry.Info[GraphContext, None]

@@ -1,40 +1,27 @@
 """The core GraphQL contract types (shared/contract/core.graphql), and their resolvers."""
 
 import base64
-import enum
 
 import strawberry
 from strawberry.scalars import JSON
 
+from valuegraph.api.answers import answer
 from valuegraph.api.errors import UserError
-from valuegraph.api.graphql.context import GraphContext
+from valuegraph.api.graphql.context import Info
+from valuegraph.api.graphql.enums import Direction, Kind, RelationType
+from valuegraph.api.graphql.objects import load_entities, load_entity
 from valuegraph.graph import Direction as StoreDirection
 from valuegraph.graph import EntityRecord, NotFound, RelationKey, RelationRecord
 from valuegraph.graph.model import SyncReport as GraphSyncReport
-from valuegraph.schema import vocabulary
-
-_VOCAB = vocabulary()
-
-Kind = strawberry.enum(enum.Enum("Kind", {k.enum: k.name for k in _VOCAB.kinds.values()}),
-                       description="The kinds of entity.")
-RelationType = strawberry.enum(enum.Enum("RelationType", {r: r for r in _VOCAB.relations}),
-                               description="The relation types; PART_OF … SERVES form the value chain.")
 
 
-@strawberry.enum
-class Direction(enum.Enum):
-    OUT = "out"
-    IN = "in"
-    BOTH = "both"
-
-
-@strawberry.enum
-class SyncMode(enum.Enum):
-    MERGE = "merge"
-    FULL = "full"
-
-
-Info = strawberry.Info[GraphContext, None]
+async def ask(question, /, *args, **kwargs):
+    """A question of graph/questions.py, answered off the event loop (see api/answers.py); an id the graph
+    does not hold is the caller's to fix."""
+    try:
+        return await answer(question, *args, **kwargs)
+    except NotFound as exc:
+        raise UserError(str(exc)) from exc
 
 
 def kind_names(kinds: list[Kind] | None) -> tuple[str, ...] | None:
@@ -67,13 +54,6 @@ def decode_cursor(cursor: str) -> list[str]:
         return base64.urlsafe_b64decode(cursor.encode()).decode().split("\x1f")
     except (ValueError, UnicodeDecodeError) as exc:
         raise UserError(f"'{cursor}' is not a cursor this server gave out") from exc
-
-
-def require(info: Info, entity_id: str) -> None:
-    try:
-        info.context.graph.require(entity_id)
-    except NotFound as exc:
-        raise UserError(str(exc)) from exc
 
 
 @strawberry.interface(description="Anything valuegraph knows about.")
@@ -110,26 +90,6 @@ class Entity:
 
 def _json_value(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-_KIND_ENUMS = {name: Kind[spec.enum] for name, spec in _VOCAB.kinds.items()}
-
-
-def entity_object(record: EntityRecord) -> Entity:
-    from valuegraph.api.graphql.kinds import KIND_TYPES
-
-    return KIND_TYPES[record.kind](record=record, id=record.id, kind=_KIND_ENUMS[record.kind], name=record.name,
-                                   sources=record.sources)
-
-
-async def load_entity(info: Info, entity_id: str) -> Entity | None:
-    record = await info.context.entities.load(entity_id)
-    return entity_object(record) if record is not None else None
-
-
-async def load_entities(info: Info, ids: list[str]) -> list[Entity]:
-    records = await info.context.entities.load_many(ids)
-    return [entity_object(r) for r in records if r is not None]
 
 
 @strawberry.type
@@ -204,9 +164,10 @@ class Delivery:
     item: Entity
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
-    def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
-        found = info.context.paths(self.item.record.id, self.target, check_limit(info, limit), self.include_cancelled)
-        return [Path.of(p) for p in found]
+    async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
+        found = await ask(info.context.questions.trace, self.item.record.id, self.target, check_limit(info, limit),
+                          self.include_cancelled)
+        return [Path.of(list(route.keys)) for route in found]
 
 
 @strawberry.type
@@ -228,8 +189,9 @@ class Contribution:
     target: Entity
 
     @strawberry.field
-    def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
-        return [Path.of(p) for p in info.context.paths(self.item, self.target.record.id, check_limit(info, limit))]
+    async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
+        found = await ask(info.context.questions.trace, self.item, self.target.record.id, check_limit(info, limit))
+        return [Path.of(list(route.keys)) for route in found]
 
 
 @strawberry.type

@@ -11,7 +11,9 @@ import enum
 
 import strawberry
 
-from valuegraph.api.graphql.core import Entity, Info, load_entities
+from valuegraph.api.graphql import rollups
+from valuegraph.api.graphql.core import Entity, Info
+from valuegraph.api.graphql.objects import KIND_TYPES, load_entities
 from valuegraph.graph import Direction as StoreDirection
 from valuegraph.schema import ValueType, vocabulary
 
@@ -137,9 +139,10 @@ def _navigation_field(name: str, rel_type: str, direction: StoreDirection, kinds
 
     async def ends(root, info) -> list:
         records = await info.context.relations_of(root.record.id, direction)
-        index = info.context.graph.index
         ids = [r.key.to_id if direction is OUT else r.key.from_id for r in records if r.key.type == rel_type]
-        return await load_entities(info, [i for i in ids if wanted is None or index.kind_of(i) in wanted])
+        if wanted is not None:
+            ids = [i for i, kind in zip(ids, info.context.questions.kinds_of(ids), strict=True) if kind in wanted]
+        return await load_entities(info, ids)
 
     if many:
         async def resolve(root, info: Info) -> list[target]:
@@ -169,14 +172,12 @@ def _build() -> dict[str, type]:
     return KIND_TYPES
 
 
-KIND_TYPES: dict[str, type] = {}
 EXTRA_FIELDS: dict[str, dict] = {}
 
 
 def build() -> dict[str, type]:
+    """Make the per-kind types (once) and register them in ``KIND_TYPES``."""
     if not KIND_TYPES:
-        from valuegraph.api.graphql import rollups
-
         EXTRA_FIELDS.update(rollups.extra_fields())
         _build()
     return KIND_TYPES

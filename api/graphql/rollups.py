@@ -3,18 +3,10 @@
 
 import strawberry
 
-from valuegraph.api.graphql.core import DeliveryConnection, Info, Kind
+from valuegraph.api.graphql.core import DeliveryConnection, Info, ask
+from valuegraph.api.graphql.enums import Kind
 from valuegraph.api.graphql.queries import delivery_connection
-from valuegraph.graph import Direction, traversal
-
-
-def key_result_progress(properties: dict) -> float | None:
-    """(current - baseline) / (target - baseline), or None when a figure is missing or target = baseline."""
-    try:
-        current, baseline, target = (float(properties[k]) for k in ("current", "baseline", "target"))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return None if target == baseline else (current - baseline) / (target - baseline)
+from valuegraph.graph.questions import key_result_progress
 
 
 @strawberry.type
@@ -38,35 +30,17 @@ class DeliverySummary:
 
 
 async def _summary(root, info: Info) -> DeliverySummary:
-    graph = info.context.graph
-    target = root.record.id
-    delivering = traversal.what_delivers(graph.index, target, traversal.DELIVERY_KINDS).ids
-    records = [r for r in await info.context.entities.load_many(delivering) if r is not None]
-    projects = [r for r in records if r.kind == "Project"]
-    health = {"green": 0, "amber": 0, "red": 0, "unknown": 0}
-    budget = cost = 0.0
-    for r in projects:
-        props = r.properties
-        health[props.get("health", "unknown")] += 1
-        budget += _number(props.get("budget"))
-        cost += _number(props.get("actualCost"))
-    measures = [rel.key.from_id for rel in await info.context.relations_of(target, Direction.IN)
-                if rel.key.type == "MEASURES"]
-    krs = [r for r in await info.context.entities.load_many(measures) if r is not None]
-    progress = [p for p in (key_result_progress(r.properties) for r in krs) if p is not None]
+    rollup = await ask(info.context.questions.delivery_rollup, root.record.id)
+    health = rollup.by_health
     return DeliverySummary(
-        projects=len(projects),
-        programmes=len(records) - len(projects),
-        by_health=HealthCounts(**health),
-        budget=budget,
-        actual_cost=cost,
-        key_results=len(krs),
-        key_result_progress=sum(progress) / len(progress) if progress else None,
+        projects=rollup.projects,
+        programmes=rollup.programmes,
+        by_health=HealthCounts(green=health.green, amber=health.amber, red=health.red, unknown=health.unknown),
+        budget=rollup.budget,
+        actual_cost=rollup.actual_cost,
+        key_results=rollup.key_results,
+        key_result_progress=rollup.key_result_progress,
     )
-
-
-def _number(value) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 async def _delivered_by(root, info: Info, kinds: list[Kind] | None = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006

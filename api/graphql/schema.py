@@ -29,19 +29,16 @@ from valuegraph.api.graphql.core import (
     EntityConnection,
     Impact,
     Info,
-    Kind,
     Path,
-    SyncMode,
     SyncReport,
+    ask,
     check_limit,
-    entity_object,
     kind_names,
-    load_entities,
-    load_entity,
-    require,
 )
+from valuegraph.api.graphql.enums import Kind, SyncMode
+from valuegraph.api.graphql.objects import entity_object, load_entity
 from valuegraph.api.graphql.queries import delivery_connection, entity_connection
-from valuegraph.graph import DocumentRejected, StoreUnavailable, traversal
+from valuegraph.graph import DocumentRejected, StoreUnavailable
 from valuegraph.graph import SyncMode as GraphSyncMode
 from valuegraph.loaders import validate_mapping
 
@@ -53,7 +50,7 @@ Status, Health = kinds.Status, kinds.Health
 class Query:
     @strawberry.field
     async def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
-        if id not in info.context.graph.index:
+        if info.context.questions.kind_of(id) is None:
             return None
         return await load_entity(info, id)
 
@@ -74,24 +71,20 @@ class Query:
     async def why_exists(self, info: Info, item: strawberry.ID,
                          kinds: list[Kind] | None = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
                                                         Kind.BENEFIT, Kind.CUSTOMER_SEGMENT]) -> list[Contribution]:
-        require(info, item)
-        wanted = kind_names(kinds) if kinds is not None else tuple(info.context.graph.index.kind_names)
-        ranked = traversal.why_exists(info.context.graph.index, item, wanted)
-        targets = await load_entities(info, ranked.ids)
-        return [Contribution(item=item, target=t) for t in targets]
+        found = await ask(info.context.questions.why_exists, item, kind_names(kinds))  # no kinds: every kind
+        return [Contribution(item=item, target=entity_object(hit.entity)) for hit in found]
 
     @strawberry.field(description="Value paths from one entity to another, shortest first.")
-    def trace(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
-              to: strawberry.ID, limit: int | None = 10) -> list[Path]:
-        require(info, from_)
-        require(info, to)
-        return [Path.of(p) for p in info.context.paths(from_, to, check_limit(info, limit, default=10))]
+    async def trace(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+                    to: strawberry.ID, limit: int | None = 10) -> list[Path]:
+        found = await ask(info.context.questions.trace, from_, to, check_limit(info, limit, default=10))
+        return [Path.of(list(route.keys)) for route in found]
 
     @strawberry.field
     async def alignment(self, info: Info) -> AlignmentReport:
-        a = traversal.alignment(info.context.graph.index)
-        return AlignmentReport(orphans=await load_entities(info, a.orphans),
-                               unsupported=await load_entities(info, a.unsupported),
+        a = await ask(info.context.questions.alignment)
+        return AlignmentReport(orphans=[entity_object(r) for r in a.orphans],
+                               unsupported=[entity_object(r) for r in a.unsupported],
                                aligned_budget_share=a.aligned_budget_share)
 
     @strawberry.field(description="Graph analytics: strategic reach, critical dependencies, dependency cycles, "
@@ -101,10 +94,9 @@ class Query:
 
     @strawberry.field
     async def impact(self, info: Info, item: strawberry.ID) -> Impact:
-        require(info, item)
-        found = traversal.impact(info.context.graph.index, item)
-        return Impact(dependents=await load_entities(info, found.dependents.ids),
-                      affected=await load_entities(info, found.affected.ids))
+        found = await ask(info.context.questions.impact, item)
+        return Impact(dependents=[entity_object(h.entity) for h in found.dependents],
+                      affected=[entity_object(h.entity) for h in found.affected])
 
 
 @strawberry.type

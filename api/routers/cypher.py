@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
-from starlette.concurrency import run_in_threadpool
 
+from valuegraph.api.answers import answer
 from valuegraph.api.auth import Scope
 from valuegraph.api.deps import GraphDep, SettingsDep, require_scope
-from valuegraph.graph.cypher_guard import write_clauses
+from valuegraph.graph import cypher as cypher_queries
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
 
@@ -18,29 +18,13 @@ class CypherQuery(BaseModel):
     parameters: dict = Field(default_factory=dict)
 
 
-def run_cypher(graph, query: str, parameters: dict, timeout: float, max_rows: int) -> dict:
-    """Shared by the endpoint and `valuegraph cypher`: refuse writes, run in a READ transaction."""
-    from valuegraph.graph.neo4j import CypherError
-
-    refused = write_clauses(query)
-    if refused:
-        raise ValueError(f"only reading queries are allowed; this one uses {', '.join(refused)}")
-    try:
-        columns, rows, truncated = graph.store.cypher(query, parameters, timeout=timeout, max_rows=max_rows)
-    except CypherError as exc:
-        raise ValueError(str(exc)) from exc
-    return {"columns": columns, "rows": rows, "truncated": truncated}
-
-
 @router.post("/cypher", dependencies=[Depends(require_scope(Scope.ANALYST))])
 async def cypher(body: CypherQuery, graph: GraphDep, settings: SettingsDep) -> dict:
     """Run a read-only Cypher query: rows as JSON, at most `VALUEGRAPH_CYPHER_MAX_ROWS` of them."""
     try:
-        return await run_in_threadpool(run_cypher, graph, body.query, body.parameters,
+        return await answer(cypher_queries.query, graph.store, body.query, body.parameters,
                                        settings.cypher_timeout_seconds, settings.cypher_max_rows)
     except NotImplementedError as exc:
         raise HTTPException(501, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from exc
-
-

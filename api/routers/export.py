@@ -8,7 +8,7 @@ from starlette.concurrency import iterate_in_threadpool
 
 from valuegraph.api.auth import Scope
 from valuegraph.api.deps import GraphDep, require_scope
-from valuegraph.api.exports import MEDIA_TYPES, stream_export
+from valuegraph.loaders.exports import MEDIA_TYPES, stream_export
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
 

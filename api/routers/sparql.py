@@ -7,25 +7,13 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
-from starlette.concurrency import run_in_threadpool
 
+from valuegraph.api.answers import answer
 from valuegraph.api.auth import Scope
 from valuegraph.api.deps import GraphDep, SettingsDep, require_scope
 from valuegraph.graph import sparql
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
-
-
-def run_sparql(graph, query: str, timeout: float, max_rows: int) -> sparql.Answer:
-    """Shared by the endpoint and `valuegraph sparql`: refuse updates, run within the limits."""
-    refused = sparql.update_operations(query)
-    if refused:
-        raise ValueError(f"only queries are allowed; this is an update ({', '.join(refused)})")
-    try:
-        result = graph.store.sparql(query)
-    except SyntaxError as exc:
-        raise ValueError(f"the query does not parse: {exc}") from exc
-    return sparql.run(result, timeout, max_rows)
 
 
 async def _query_of(request: Request) -> str:
@@ -57,14 +45,14 @@ async def sparql_endpoint(request: Request, graph: GraphDep, settings: SettingsD
     query = await _query_of(request)
     timeout = settings.sparql_timeout_seconds
     try:
-        answer = await asyncio.wait_for(
-            run_in_threadpool(run_sparql, graph, query, timeout, settings.sparql_max_rows), timeout + 1)
+        found = await asyncio.wait_for(
+            answer(sparql.query, graph.store, query, timeout, settings.sparql_max_rows), timeout + 1)
     except (TimeoutError, sparql.QueryTimeout) as exc:
         raise HTTPException(400, f"the query ran longer than {timeout:g} s and was cut") from exc
     except NotImplementedError as exc:
         raise HTTPException(501, str(exc)) from exc
     except ValueError as exc:
         raise HTTPException(400, str(exc)) from exc
-    media_type = sparql.negotiate(answer, request.headers.get("accept", ""))
-    headers = {"X-Valuegraph-Truncated": "true"} if answer.truncated else {}
-    return Response(sparql.serialize(answer, media_type), media_type=media_type, headers=headers)
+    media_type = sparql.negotiate(found, request.headers.get("accept", ""))
+    headers = {"X-Valuegraph-Truncated": "true"} if found.truncated else {}
+    return Response(sparql.serialize(found, media_type), media_type=media_type, headers=headers)

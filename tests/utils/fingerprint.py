@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from valuegraph.graph import ValueGraph
+from valuegraph.graph.questions import Questions
 
 
 def fingerprint(graph: ValueGraph) -> tuple:
@@ -15,7 +16,7 @@ def fingerprint(graph: ValueGraph) -> tuple:
             sorted((i, k, sorted(map(repr, p.items()))) for i, (k, p) in state.entities.items()),
             sorted((tuple(k), sorted(map(repr, p.items()))) for k, p in state.relations.items()),
         ))
-    a = graph.alignment()
+    a = Questions(graph).alignment()
     answers = (
         sorted(e.id for e in a.orphans),
         sorted(e.id for e in a.unsupported),

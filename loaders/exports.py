@@ -1,6 +1,10 @@
-"""Every export format by name, for the CLI and GET /api/v1/export/{format}."""
+"""Every export format by name, for the CLI and GET /api/v1/export/{format}.
+
+It lives beside the loaders because the ArchiMate model is written by the ArchiMate loader's module."""
 
 from __future__ import annotations
+
+import io
 
 from valuegraph.graph import export
 from valuegraph.graph.rdf import FORMATS as RDF_FORMATS
@@ -35,8 +39,6 @@ def stream_export(store, format: str):
     elif format in ("graphml", "nodelink"):
         yield from (export.graphml if format == "graphml" else export.nodelink)(store)
     else:
-        import io
-
         buffer = io.BytesIO()
         write_export(store, format, buffer)
         yield buffer.getvalue()

@@ -1,0 +1,325 @@
+"""The questions valuegraph answers, in one place: GraphQL, REST and the command line all ask them here.
+
+Every question takes the graph's traversal index once (``snapshot = self.graph.index``) and answers
+entirely from it, with entity records read from the store in one batched call. Answers are plain frozen
+dataclasses: records, distances, figures and page information, nothing that needs the index to read.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from valuegraph.graph import analytics, traversal
+from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES, TraversalIndex
+from valuegraph.graph.model import EntityRecord, NotFound, RelationKey, RelationRecord
+from valuegraph.graph.service import ValueGraph
+from valuegraph.graph.store import Direction
+
+DELIVERY_KINDS = traversal.DELIVERY_KINDS
+DEFAULT_WHY_KINDS = traversal.DEFAULT_WHY_KINDS
+MAX_PATHS = traversal.MAX_PATHS
+
+# the figures of graph/analytics.py are answers as they are (ids and numbers)
+Reach = analytics.Reach
+Critical = analytics.Critical
+Concentration = analytics.Concentration
+ObjectiveBudget = analytics.ObjectiveBudget
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """An entity reached by a traversal, with the length of its shortest value path."""
+
+    entity: EntityRecord
+    distance: int
+
+
+@dataclass(frozen=True, slots=True)
+class Deliveries:
+    """A page of what delivers a target, closest first (ties in id order)."""
+
+    hits: list[Hit]
+    total: int  # answers on every page
+    has_next_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """A value path as the relations it follows, from its first entity to its last."""
+
+    keys: tuple[RelationKey, ...]
+
+    @property
+    def length(self) -> int:
+        return len(self.keys)
+
+
+@dataclass(frozen=True, slots=True)
+class PathAnswer:
+    """A value path with the records of its entities and relations."""
+
+    nodes: list[EntityRecord]
+    relations: list[RelationRecord]
+
+    @property
+    def length(self) -> int:
+        return len(self.relations)
+
+
+@dataclass(frozen=True, slots=True)
+class AlignmentAnswer:
+    orphans: list[EntityRecord]
+    unsupported: list[EntityRecord]
+    aligned_budget_share: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactAnswer:
+    dependents: list[Hit]
+    affected: list[Hit]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityPage:
+    """A page of entities in id order."""
+
+    records: list[EntityRecord]
+    total: int
+    has_next_page: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCounts:
+    green: int
+    amber: int
+    red: int
+    unknown: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRollup:
+    """The open and completed (not cancelled) projects and programmes that deliver an objective or goal,
+    and the key results that measure it directly."""
+
+    projects: int
+    programmes: int
+    by_health: HealthCounts
+    budget: float  # of the delivering projects, a missing budget counting 0
+    actual_cost: float
+    key_results: int
+    key_result_progress: float | None  # the mean over the key results that have one
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    backend: str
+    entities: dict[str, int]  # by kind
+    relations: dict[str, int]  # by type
+    sources: dict[str, dict]
+    index_bytes: int
+
+    def as_dict(self) -> dict:
+        return {"backend": self.backend, "entities": self.entities, "relations": self.relations,
+                "sources": self.sources, "indexBytes": self.index_bytes}
+
+
+def key_result_progress(properties: dict) -> float | None:
+    """(current - baseline) / (target - baseline), or None when a figure is missing or target = baseline."""
+    try:
+        current, baseline, target = (float(properties[k]) for k in ("current", "baseline", "target"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None if target == baseline else (current - baseline) / (target - baseline)
+
+
+class Questions:
+    """Every question valuegraph answers, on one graph."""
+
+    def __init__(self, graph: ValueGraph) -> None:
+        self.graph = graph
+
+    # ------------------------------------------------------------ traceability
+    def what_delivers(self, target: str, kinds: Iterable[str] = DELIVERY_KINDS, include_cancelled: bool = False,
+                      *, first: int | None = None, after: tuple[int, str] | None = None) -> Deliveries:
+        """Entities of ``kinds`` with a value path to ``target``, closest first; ``first`` of them (all when
+        None) after the answer at (distance, id) ``after`` (which may no longer be in the answer)."""
+        snapshot = self.graph.index
+        ranked, order = _ordered_deliveries(snapshot, target, tuple(kinds), include_cancelled)
+        start = 0 if after is None else _position_after(snapshot, order, *after)
+        stop = len(order) if first is None else start + first
+        page = traversal.Ranked(snapshot, ranked.numbers[start:stop], ranked.distances[start:stop])
+        return Deliveries(self._hits(page), total=len(order), has_next_page=stop < len(order))
+
+    def why_exists(self, item: str, kinds: Iterable[str] | None = DEFAULT_WHY_KINDS,
+                   include_cancelled: bool = False) -> list[Hit]:
+        """Entities of ``kinds`` (every kind when None) that ``item`` reaches by a value path, closest first."""
+        snapshot = self.graph.index
+        wanted = tuple(snapshot.kind_names) if kinds is None else tuple(kinds)
+        return self._hits(traversal.why_exists(snapshot, item, wanted, include_cancelled))
+
+    def trace(self, source: str, target: str, limit: int = 10, include_cancelled: bool = False) -> list[Route]:
+        """Value paths from ``source`` to ``target``, shortest first (ties in id order); see ``path_records``."""
+        found = traversal.paths(self.graph.index, source, target, limit, include_cancelled)
+        return [Route(tuple(p)) for p in found]
+
+    def path_records(self, routes: list[Route]) -> list[PathAnswer]:
+        """The entity and relation records along ``routes``, in two batched reads."""
+        if not routes:
+            return []
+        ids = {k.from_id for r in routes for k in r.keys} | {k.to_id for r in routes for k in r.keys}
+        keys = {k for r in routes for k in r.keys}
+        records = self.graph.entities(ids)
+        relations = {r.key: r for r in self.graph.store.relation_records(keys)}
+        return [PathAnswer([records[r.keys[0].from_id]] + [records[k.to_id] for k in r.keys],
+                           [relations[k] for k in r.keys])
+                for r in routes]
+
+    def alignment(self) -> AlignmentAnswer:
+        """Open projects that serve no objective or goal, objectives and goals nothing delivers, and the
+        share of open projects' budget that is aligned."""
+        a = traversal.alignment(self.graph.index)
+        records = self.graph.entities(a.orphans + a.unsupported)
+        return AlignmentAnswer([records[i] for i in a.orphans if i in records],
+                               [records[i] for i in a.unsupported if i in records], a.aligned_budget_share)
+
+    def impact(self, item: str) -> ImpactAnswer:
+        """What depends on ``item`` (through DEPENDS_ON) and what it or they reach by value paths."""
+        found = traversal.impact(self.graph.index, item)
+        records = self.graph.entities(found.dependents.ids + found.affected.ids)
+        return ImpactAnswer(
+            [Hit(records[r.id], r.distance) for r in found.dependents if r.id in records],
+            [Hit(records[r.id], r.distance) for r in found.affected if r.id in records],
+        )
+
+    def delivery_rollup(self, target: str) -> DeliveryRollup:
+        """Who delivers an objective or goal, in what health, at what cost, and how its key results stand."""
+        snapshot = self.graph.index
+        delivering = traversal.what_delivers(snapshot, target, DELIVERY_KINDS).ids
+        found = self.graph.entities(delivering)
+        records = [found[i] for i in delivering if i in found]
+        projects = [r for r in records if r.kind == "Project"]
+        health = {"green": 0, "amber": 0, "red": 0, "unknown": 0}
+        budget = cost = 0.0
+        for r in projects:
+            props = r.properties
+            health[props.get("health", "unknown")] += 1
+            budget += _number(props.get("budget"))
+            cost += _number(props.get("actualCost"))
+        measures = [rel.key.from_id for rel in self.graph.store.relation_records(touching=[target],
+                                                                                 direction=Direction.IN)
+                    if rel.key.type == "MEASURES" and rel.key.to_id == target]
+        measures = sorted(dict.fromkeys(measures))
+        found = self.graph.entities(measures)
+        krs = [found[i] for i in measures if i in found]
+        progress = [p for p in (key_result_progress(r.properties) for r in krs) if p is not None]
+        return DeliveryRollup(
+            projects=len(projects),
+            programmes=len(records) - len(projects),
+            by_health=HealthCounts(**health),
+            budget=budget,
+            actual_cost=cost,
+            key_results=len(krs),
+            key_result_progress=sum(progress) / len(progress) if progress else None,
+        )
+
+    # ------------------------------------------------------------ analytics (defined in graph/analytics.py)
+    def strategic_reach(self, top: int = 10) -> list[Reach]:
+        return analytics.strategic_reach(self.graph.index, self.graph.store, top)
+
+    def critical_dependencies(self, top: int = 10) -> list[Critical]:
+        return analytics.critical_dependencies(self.graph.index, top)
+
+    def dependency_cycles(self, limit: int = 100) -> list[list[str]]:
+        return analytics.dependency_cycles(self.graph.index, limit)
+
+    def concentration(self) -> list[Concentration]:
+        return analytics.concentration(self.graph.index)
+
+    def budget_by_objective(self) -> list[ObjectiveBudget]:
+        return analytics.budget_by_objective(self.graph.index)
+
+    # ------------------------------------------------------------ entities
+    def entities(self, kind: str | None = None, statuses: Iterable[str] = (), healths: Iterable[str] = (),
+                 search: str | None = None, *, first: int | None = None, after: str | None = None) -> EntityPage:
+        """Entities in id order, optionally of one kind, of some statuses and healths, with ``search`` in
+        their name; ``first`` of them (all when None) after the id ``after``."""
+        snapshot = self.graph.index
+        n = snapshot.size
+        mask = snapshot.kind[:n] != ABSENT
+        if kind is not None:
+            mask &= snapshot.kind[:n] == snapshot.kind_code[kind]
+        statuses, healths = list(statuses), list(healths)
+        if statuses:
+            mask &= np.isin(snapshot.status[:n], [STATUSES.index(s) for s in statuses])
+        if healths:
+            mask &= np.isin(snapshot.health[:n], [HEALTHS.index(h) for h in healths])
+        numbers = np.flatnonzero(mask)
+        if search:
+            found = self.graph.store.search(search)
+            numbers = np.array([i for i in numbers.tolist() if snapshot.ids[i] in found], dtype=np.int64)
+        numbers = numbers[np.argsort(snapshot.id_rank()[numbers], kind="stable")]
+        ids = [snapshot.ids[i] for i in numbers.tolist()]
+        start = bisect_right(ids, after) if after is not None else 0
+        stop = len(ids) if first is None else start + first
+        page = ids[start:stop]
+        records = self.graph.entities(page)
+        return EntityPage([records[i] for i in page if i in records], total=len(ids), has_next_page=stop < len(ids))
+
+    def kind_of(self, entity_id: str) -> str | None:
+        """The kind of an entity the graph holds, None for any other id."""
+        return self.graph.index.kind_of(entity_id)
+
+    def kinds_of(self, entity_ids: list[str]) -> list[str | None]:
+        """``kind_of`` for many ids, from one snapshot."""
+        return self.graph.index.kinds_of(entity_ids)
+
+    def require(self, entity_id: str) -> None:
+        """Raise NotFound unless the graph holds ``entity_id``."""
+        if entity_id not in self.graph.index:
+            raise NotFound(entity_id)
+
+    def stats(self) -> Stats:
+        snapshot = self.graph.index
+        store = self.graph.store
+        return Stats(backend=store.backend, entities=snapshot.counts_by_kind(), relations=store.relation_counts(),
+                     sources=store.sources(), index_bytes=snapshot.nbytes)
+
+    # ------------------------------------------------------------ records
+    def _hits(self, reached: traversal.Ranked) -> list[Hit]:
+        records = self.graph.entities(reached.ids) if len(reached) else {}
+        return [Hit(records[r.id], r.distance) for r in reached if r.id in records]
+
+
+def _number(value) -> float:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
+
+
+def _ordered_deliveries(index: TraversalIndex, target: str, kinds: tuple[str, ...], include_cancelled: bool):
+    """What delivers the target, and each answer's place in (distance, id) order. Kept until the next
+    write: a client paging through a connection, or a dashboard asking again, finds it made."""
+    key = (index.updates, target, kinds, include_cancelled)  # an update makes every older entry unreachable
+    found = index.recall("deliveries", key)
+    if found is None:
+        ranked = traversal.what_delivers(index, target, kinds, include_cancelled)
+        # answers are ordered by (distance, id): one sortable number each, so a page is found by
+        # bisection and only its own ids are looked up
+        order = ranked.distances.astype(np.int64) * index.size + index.id_rank()[ranked.numbers]
+        found = (ranked, order)
+        index.remember("deliveries", key, found, capacity=1_000)
+    return found
+
+
+def _position_after(index: TraversalIndex, order: np.ndarray, distance: int, after_id: str) -> int:
+    """Where the answers after (distance, id) start, for an id that may no longer be in the answer."""
+    number = index.number.get(after_id)
+    if number is not None:
+        return int(np.searchsorted(order, distance * index.size + index.id_rank()[number], side="right"))
+    # an id the graph no longer holds: compare by id among the answers at that distance
+    lo = int(np.searchsorted(order, distance * index.size, side="left"))
+    hi = int(np.searchsorted(order, (distance + 1) * index.size, side="left"))
+    ranks = order[lo:hi] - distance * index.size
+    by_rank = np.argsort(index.id_rank())
+    return lo + bisect_right([index.ids[int(by_rank[r])] for r in ranks.tolist()], after_id)
