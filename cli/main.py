@@ -358,7 +358,7 @@ def serve(
     logs.configure(config.log_level, config.log_json)
     with _graph(config.store, lazy=True) as graph:
         try:
-            graph.index  # noqa: B018 - build the index now when the store answers
+            Questions(graph).ready()  # build the index now when the store answers
         except StoreUnavailable as exc:
             render.errors.print(f"[yellow]valuegraph: {exc}; serving anyway: /readyz answers 503 and requests "
                                 "get 503 until the store answers[/]")

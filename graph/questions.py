@@ -276,6 +276,11 @@ class Questions:
         """``kind_of`` for many ids, from one snapshot."""
         return self.graph.index.kinds_of(entity_ids)
 
+    def ready(self) -> None:
+        """Build the traversal index now if it is not built yet (a server does, before its first request;
+        StoreUnavailable when the store does not answer)."""
+        self.graph.index  # noqa: B018 - the property builds it
+
     def require(self, entity_id: str) -> None:
         """Raise NotFound unless the graph holds ``entity_id``."""
         if entity_id not in self.graph.index:
