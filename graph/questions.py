@@ -14,13 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 from valuegraph.graph import analytics, traversal
 from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES, TraversalIndex
-from valuegraph.graph.model import EntityRecord, NotFound, RelationKey, RelationRecord
+from valuegraph.graph.model import EntityRecord, RelationKey, RelationRecord
 from valuegraph.graph.service import ValueGraph
 from valuegraph.graph.store import Direction
 
 DELIVERY_KINDS = traversal.DELIVERY_KINDS
 DEFAULT_WHY_KINDS = traversal.DEFAULT_WHY_KINDS
-MAX_PATHS = traversal.MAX_PATHS
 
 # the figures of graph/analytics.py are answers as they are (ids and numbers)
 Reach = analytics.Reach
@@ -280,11 +279,6 @@ class Questions:
         """Build the traversal index now if it is not built yet (a server does, before its first request;
         StoreUnavailable when the store does not answer)."""
         self.graph.index  # noqa: B018 - the property builds it
-
-    def require(self, entity_id: str) -> None:
-        """Raise NotFound unless the graph holds ``entity_id``."""
-        if entity_id not in self.graph.index:
-            raise NotFound(entity_id)
 
     def stats(self) -> Stats:
         snapshot = self.graph.index
