@@ -7,6 +7,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from valuegraph.schema.values import number_or
+
 Value = str | int | float | bool | dt.date | dt.datetime
 
 
@@ -160,8 +162,7 @@ class RelationRecord(_Asserted):
 
 def budget_of(properties: dict[str, Value]) -> float | None:
     """The budget as a number for sums, or None where it is missing."""
-    budget = properties.get("budget")
-    return float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
+    return number_or(properties.get("budget"), None)
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from valuegraph.graph import Direction as StoreDirection
 from valuegraph.graph import EntityRecord, NotFound, RelationKey, RelationRecord
 from valuegraph.graph.model import SyncReport as GraphSyncReport
 from valuegraph.schema import vocabulary
+from valuegraph.schema.values import number_or
 
 _VOCAB = vocabulary()
 
@@ -150,8 +151,7 @@ class Relation:
 
     @strawberry.field
     def weight(self) -> float | None:
-        weight = self.record.properties.get("weight")
-        return float(weight) if isinstance(weight, (int, float)) and not isinstance(weight, bool) else None
+        return number_or(self.record.properties.get("weight"), None)
 
     @strawberry.field
     def sources(self) -> list[str]:

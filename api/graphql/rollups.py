@@ -6,13 +6,13 @@ import strawberry
 from valuegraph.api.graphql.core import DeliveryConnection, Info, Kind
 from valuegraph.api.graphql.queries import delivery_connection
 from valuegraph.graph import Direction, traversal
+from valuegraph.schema.values import number_or
 
 
 def key_result_progress(properties: dict) -> float | None:
     """(current - baseline) / (target - baseline), or None when a figure is missing or target = baseline."""
-    try:
-        current, baseline, target = (float(properties[k]) for k in ("current", "baseline", "target"))
-    except (KeyError, TypeError, ValueError):
+    current, baseline, target = (number_or(properties.get(k), None) for k in ("current", "baseline", "target"))
+    if current is None or baseline is None or target is None:
         return None
     return None if target == baseline else (current - baseline) / (target - baseline)
 
@@ -48,8 +48,8 @@ async def _summary(root, info: Info) -> DeliverySummary:
     for r in projects:
         props = r.properties
         health[props.get("health", "unknown")] += 1
-        budget += _number(props.get("budget"))
-        cost += _number(props.get("actualCost"))
+        budget += number_or(props.get("budget"), 0.0)
+        cost += number_or(props.get("actualCost"), 0.0)
     measures = [rel.key.from_id for rel in await info.context.relations_of(target, Direction.IN)
                 if rel.key.type == "MEASURES"]
     krs = [r for r in await info.context.entities.load_many(measures) if r is not None]
@@ -63,10 +63,6 @@ async def _summary(root, info: Info) -> DeliverySummary:
         key_results=len(krs),
         key_result_progress=sum(progress) / len(progress) if progress else None,
     )
-
-
-def _number(value) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 async def _delivered_by(root, info: Info, kinds: list[Kind] | None = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
