@@ -34,6 +34,9 @@ RDF_PREDICATE = ox.NamedNode(RDF + "predicate")
 RDF_OBJECT = ox.NamedNode(RDF + "object")
 RDF_STATEMENT = ox.NamedNode(RDF + "Statement")
 SEQ = ox.NamedNode(META + "seq")  # the sync that last changed a source's assertion
+#: predicates of an entity's or a statement's node that are no property: its type, what the statement
+#: reifies, and the sync bookkeeping
+STATEMENT_PREDICATES = frozenset(p.value for p in (RDF_TYPE, RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT, SEQ))
 META_GRAPH = ox.NamedNode(BASE + "meta")
 STORE_NODE = ox.NamedNode(BASE + "store")
 SOURCE_NAME = ox.NamedNode(META + "sourceName")
