@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 import pyoxigraph as ox
 
 from valuegraph.graph.model import RelationKey, Value
-from valuegraph.schema import VG, vocabulary
+from valuegraph.schema import VG, KindSpec, RelationSpec, vocabulary
 
 BASE = "https://valuegraph.dev/"
 ID_NS = BASE + "id/"
@@ -97,8 +97,7 @@ def kind_iri(kind: str) -> ox.NamedNode:
 
 
 def kind_of_iri(iri: str) -> str | None:
-    spec = vocabulary().kind_by_iri.get(iri)
-    return spec.name if spec else None
+    return _name_of(vocabulary().kind_by_iri.get(iri))
 
 
 @lru_cache(maxsize=64)
@@ -107,7 +106,10 @@ def relation_iri(relation_type: str) -> ox.NamedNode:
 
 
 def relation_of_iri(iri: str) -> str | None:
-    spec = vocabulary().relation_by_iri.get(iri)
+    return _name_of(vocabulary().relation_by_iri.get(iri))
+
+
+def _name_of(spec: KindSpec | RelationSpec | None) -> str | None:
     return spec.name if spec else None
 
 
