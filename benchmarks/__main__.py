@@ -25,7 +25,6 @@ with graphql-core executing the query (printed as its ceiling).
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import sys
@@ -33,10 +32,9 @@ import tempfile
 import time
 
 import networkx as nx
-import orjson
 import pyoxigraph as ox
 
-from benchmarks import neo4j_ingest
+from benchmarks import command, neo4j_ingest
 from benchmarks.generate import generate
 from benchmarks.serving import http_ratios
 from benchmarks.traversal import best_time, networkx_graph, pick_targets, sparql_query
@@ -154,12 +152,11 @@ def run(scale: str, backend: str, neo4j_url: str | None) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command.parser(__doc__)
     parser.add_argument("--scale", choices=SCALES, default="M")
     parser.add_argument("--backend", choices=["oxigraph", "neo4j"], default="oxigraph",
                         help="neo4j adds the Neo4j ingest ratio (a server must run: make neo4j)")
     parser.add_argument("--neo4j-url", default=None)
-    parser.add_argument("--json", type=argparse.FileType("wb"))
     args = parser.parse_args()
     result = run(args.scale, args.backend, args.neo4j_url)
     print(f"scale {result['scale']} ({result['raw']['projects']:,} projects, {result['raw']['facts']:,} entities and "
@@ -174,8 +171,7 @@ def main() -> None:
           f"{raw['bulk_load_by_source_s'] / raw['ingest_s']:.3g})")
     print(f"  (graphql_vs_bare_http with graphql-core alone over the same answer: "
           f"{raw['bare_s'] / raw['graphql_engine_only_s']:.3g})")
-    if args.json:
-        args.json.write(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    command.write_json(args, result)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,11 @@ process against the same (emptied) database.
 
 from __future__ import annotations
 
-import argparse
 import os
 import time
 
-import orjson
 
+from benchmarks import command
 from benchmarks.generate import generate
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.pause import collector_paused
@@ -67,18 +66,16 @@ def run(projects: int, url: str, user: str, password: str) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command.parser(__doc__)
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--url", default=os.environ.get("VALUEGRAPH_TEST_NEO4J_URL", "bolt://127.0.0.1:7687"))
-    parser.add_argument("--json", type=argparse.FileType("wb"))
     args = parser.parse_args()
     result = run(args.projects, args.url, os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
                  os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev"))
     print(f"{result['facts']} entities and relations: UNWIND batches {result['bare_unwind_s']:.1f} s, "
           f"valuegraph sync {result['valuegraph_sync_s']:.1f} s; "
           f"neo4j_ingest_vs_unwind = {result['neo4j_ingest_vs_unwind']:.2f} (target >= 0.7)")
-    if args.json:
-        args.json.write(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    command.write_json(args, result)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ same data:
 
 from __future__ import annotations
 
-import argparse
 import platform
 import statistics
 import tempfile
@@ -19,8 +18,8 @@ import time
 from collections.abc import Callable
 
 import networkx as nx
-import orjson
 
+from benchmarks import command
 from benchmarks.generate import generate
 from valuegraph.graph import ValueGraph, open_store, traversal
 from valuegraph.graph.terms import entity_iri
@@ -106,10 +105,9 @@ def run(projects: int, repeat: int, store_url: str | None = None) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = command.parser(__doc__)
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=40)
-    parser.add_argument("--json", type=argparse.FileType("wb"), help="also write the results as JSON here")
     args = parser.parse_args()
     result = run(args.projects, args.repeat)
     print(f"{result['projects']} projects, {result['entities']} entities, {result['relations']} relations "
@@ -121,8 +119,7 @@ def main() -> None:
               f"{r['sparql_path_s'] * 1e3:>10.1f}ms {r['vs_networkx']:>14.2f} {r['sparql_vs_ours']:>12.0f}")
     print(f"worst ours/networkx: {result['vs_networkx']:.2f} (target <= 0.3); "
           f"worst sparql/ours: {result['sparql_vs_ours']:.0f} (target >= 20)")
-    if args.json:
-        args.json.write(orjson.dumps(result, option=orjson.OPT_INDENT_2))
+    command.write_json(args, result)
 
 
 if __name__ == "__main__":

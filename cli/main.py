@@ -23,7 +23,7 @@ from valuegraph.graph import DocumentRejected, NotFound, StoreError, StoreUnavai
 from valuegraph.graph import cypher as cypher_queries
 from valuegraph.graph import sparql as sparql_queries
 from valuegraph.graph.export import csv_files
-from valuegraph.graph.model import Document
+from valuegraph.graph.model import Document, join_documents
 from valuegraph.graph.pause import collector_paused
 from valuegraph.graph.questions import DEFAULT_WHY_KINDS, DELIVERY_KINDS, Questions
 from valuegraph.graph.service import resolve_source
@@ -73,7 +73,7 @@ def _kinds(given: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]
 
 def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Document]:
     """Documents of the same source become one, so each source is written in one transaction."""
-    by_source: OrderedDict[str, Document] = OrderedDict()
+    by_source: OrderedDict[str, list[Document]] = OrderedDict()
     problems = []
     for doc in docs:
         try:
@@ -81,21 +81,10 @@ def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Docum
         except DocumentRejected as exc:
             problems += exc.errors + doc.errors
             continue
-        if name in by_source:
-            combined = by_source[name]
-            combined.entities += doc.entities
-            combined.relations += doc.relations
-            combined.errors += doc.errors
-            combined.warnings += doc.warnings
-            combined.unresolved |= doc.unresolved
-            combined.origin += f", {doc.origin}"
-        else:
-            by_source[name] = Document(source=name, entities=list(doc.entities), relations=list(doc.relations),
-                                       origin=doc.origin, errors=list(doc.errors), unresolved=set(doc.unresolved),
-                                       warnings=list(doc.warnings))
+        by_source.setdefault(name, []).append(doc)
     if problems:
         raise DocumentRejected(problems)
-    return by_source
+    return OrderedDict((name, join_documents(parts, name)) for name, parts in by_source.items())
 
 
 def _show_hits(hits, title: str, json: bool) -> None:

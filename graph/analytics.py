@@ -14,6 +14,7 @@ from valuegraph.graph import traversal
 from valuegraph.graph.index import CANCELLED, COMPLETED, TraversalIndex
 from valuegraph.graph.model import RelationKey
 from valuegraph.graph.store import Store
+from valuegraph.schema.values import number_or
 
 STRATEGY = ("Objective", "Goal")
 
@@ -91,8 +92,7 @@ def strategic_reach(index: TraversalIndex, store: Store, top: int = 10) -> list[
     for (a, b), key in zip(zip(src.tolist(), dst.tolist(), strict=True), keys, strict=True):
         if cancelled[a] or cancelled[b]:
             continue
-        w = weights.get(key)
-        successors.setdefault(a, []).append((b, float(w) if isinstance(w, (int, float)) and not isinstance(w, bool) else 1.0))
+        successors.setdefault(a, []).append((b, number_or(weights.get(key), 1.0)))
     strategic = index.kind_table(STRATEGY)
     goal = index.kind_code["Goal"]
     found = []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import NamedTuple
+
+from valuegraph.schema.values import number_or
 
 Value = str | int | float | bool | dt.date | dt.datetime
 
@@ -65,21 +67,34 @@ class Document:
         return self
 
 
-def join_documents(parts: list[Document]) -> Document:
-    """The parts of one document (as a loader read them) as one document."""
+def join_documents(parts: list[Document], source: str | None = None) -> Document:
+    """Documents as one: the parts of one document as a loader read them, or documents of one source.
+
+    The joined document has ``source`` where given, else the first part's, and names each part's origin
+    once; the parts are left as they are."""
     if not parts:
-        return Document(None)
-    first = parts[0]
-    joined = Document(first.source, origin=first.origin)
+        return Document(source)
+    origins = ", ".join(dict.fromkeys(part.origin for part in parts if part.origin))
+    joined = Document(source or parts[0].source, origin=origins)
     for part in parts:
-        joined.entities += part.entities
-        joined.relations += part.relations
-        joined.errors += part.errors
-        joined.unresolved |= part.unresolved
-        joined.warnings += part.warnings
-        for what, n in part.left_out.items():
-            joined.left_out[what] = joined.left_out.get(what, 0) + n
+        add_fields(joined, part)
     return joined
+
+
+def add_fields(into: object, other: object) -> None:
+    """Add, field by field, the collections of ``other`` to those of ``into`` (a dataclass of the same kind):
+    lists are extended, sets united and counts (dicts of numbers) added; other fields are left as they are.
+
+    Going by the fields means a collection added to a dataclass later cannot be forgotten here."""
+    for spec in fields(into):
+        mine, theirs = getattr(into, spec.name), getattr(other, spec.name)
+        if isinstance(mine, list):
+            mine += theirs
+        elif isinstance(mine, set):
+            mine |= theirs
+        elif isinstance(mine, dict):
+            for key, n in theirs.items():
+                mine[key] = mine.get(key, 0) + n
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +175,7 @@ class RelationRecord(_Asserted):
 
 def budget_of(properties: dict[str, Value]) -> float | None:
     """The budget as a number for sums, or None where it is missing."""
-    budget = properties.get("budget")
-    return float(budget) if isinstance(budget, (int, float)) and not isinstance(budget, bool) else None
+    return number_or(properties.get("budget"), None)
 
 
 @dataclass(slots=True)
@@ -193,12 +207,7 @@ class ChangeSet:
 
     def merge(self, other: ChangeSet) -> None:
         """Add another change set of the same source (for different facts) to this one."""
-        self.put_entities += other.put_entities
-        self.drop_entities += other.drop_entities
-        self.put_relations += other.put_relations
-        self.drop_relations += other.drop_relations
-        self.fresh_entities |= other.fresh_entities
-        self.fresh_relations |= other.fresh_relations
+        add_fields(self, other)
 
     def split_fresh(self) -> tuple[ChangeSet, ChangeSet]:
         """(what only adds facts no source asserted before, everything else)."""

@@ -39,8 +39,6 @@ from valuegraph.graph.model import (
 from valuegraph.graph.store import Batch, Capability, Direction, Store, StoreError
 from valuegraph.schema import vocabulary
 
-_STATEMENT_PREDICATES = {t.RDF_TYPE.value, t.RDF_SUBJECT.value, t.RDF_PREDICATE.value, t.RDF_OBJECT.value, t.SEQ.value}
-
 
 class OxigraphStore(Store):
     backend = "oxigraph"
@@ -97,7 +95,7 @@ class OxigraphStore(Store):
                 kind = t.kind_of_iri(q.object.value) or kind
             elif p == t.SEQ.value:
                 seq = int(q.object.value)
-            elif p not in _STATEMENT_PREDICATES:
+            elif p not in t.STATEMENT_PREDICATES:
                 props[t.property_name(p)] = t.from_literal(q.object)
         return kind, seq, props
 

@@ -17,6 +17,7 @@ from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES, TraversalIndex
 from valuegraph.graph.model import EntityRecord, RelationKey, RelationRecord
 from valuegraph.graph.service import ValueGraph
 from valuegraph.graph.store import Direction
+from valuegraph.schema.values import number_or
 
 DELIVERY_KINDS = traversal.DELIVERY_KINDS
 DEFAULT_WHY_KINDS = traversal.DEFAULT_WHY_KINDS
@@ -127,9 +128,8 @@ class Stats:
 
 def key_result_progress(properties: dict) -> float | None:
     """(current - baseline) / (target - baseline), or None when a figure is missing or target = baseline."""
-    try:
-        current, baseline, target = (float(properties[k]) for k in ("current", "baseline", "target"))
-    except (KeyError, TypeError, ValueError):
+    current, baseline, target = (number_or(properties.get(k), None) for k in ("current", "baseline", "target"))
+    if current is None or baseline is None or target is None:
         return None
     return None if target == baseline else (current - baseline) / (target - baseline)
 
@@ -205,8 +205,8 @@ class Questions:
         for r in projects:
             props = r.properties
             health[props.get("health", "unknown")] += 1
-            budget += _number(props.get("budget"))
-            cost += _number(props.get("actualCost"))
+            budget += number_or(props.get("budget"), 0.0)
+            cost += number_or(props.get("actualCost"), 0.0)
         measures = [rel.key.from_id for rel in self.graph.store.relation_records(touching=[target],
                                                                                  direction=Direction.IN)
                     if rel.key.type == "MEASURES" and rel.key.to_id == target]
@@ -290,10 +290,6 @@ class Questions:
     def _hits(self, reached: traversal.Ranked) -> list[Hit]:
         records = self.graph.entities(reached.ids) if len(reached) else {}
         return [Hit(records[r.id], r.distance) for r in reached if r.id in records]
-
-
-def _number(value) -> float:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0.0
 
 
 def _ordered_deliveries(index: TraversalIndex, target: str, kinds: tuple[str, ...], include_cancelled: bool):

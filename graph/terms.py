@@ -15,7 +15,7 @@ from urllib.parse import quote, unquote
 import pyoxigraph as ox
 
 from valuegraph.graph.model import RelationKey, Value
-from valuegraph.schema import VG, vocabulary
+from valuegraph.schema import VG, KindSpec, RelationSpec, vocabulary
 
 BASE = "https://valuegraph.dev/"
 ID_NS = BASE + "id/"
@@ -34,6 +34,9 @@ RDF_PREDICATE = ox.NamedNode(RDF + "predicate")
 RDF_OBJECT = ox.NamedNode(RDF + "object")
 RDF_STATEMENT = ox.NamedNode(RDF + "Statement")
 SEQ = ox.NamedNode(META + "seq")  # the sync that last changed a source's assertion
+#: predicates of an entity's or a statement's node that are no property: its type, what the statement
+#: reifies, and the sync bookkeeping
+STATEMENT_PREDICATES = frozenset(p.value for p in (RDF_TYPE, RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT, SEQ))
 META_GRAPH = ox.NamedNode(BASE + "meta")
 STORE_NODE = ox.NamedNode(BASE + "store")
 SOURCE_NAME = ox.NamedNode(META + "sourceName")
@@ -94,8 +97,7 @@ def kind_iri(kind: str) -> ox.NamedNode:
 
 
 def kind_of_iri(iri: str) -> str | None:
-    spec = vocabulary().kind_by_iri.get(iri)
-    return spec.name if spec else None
+    return _name_of(vocabulary().kind_by_iri.get(iri))
 
 
 @lru_cache(maxsize=64)
@@ -104,7 +106,10 @@ def relation_iri(relation_type: str) -> ox.NamedNode:
 
 
 def relation_of_iri(iri: str) -> str | None:
-    spec = vocabulary().relation_by_iri.get(iri)
+    return _name_of(vocabulary().relation_by_iri.get(iri))
+
+
+def _name_of(spec: KindSpec | RelationSpec | None) -> str | None:
     return spec.name if spec else None
 
 

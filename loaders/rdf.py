@@ -23,7 +23,6 @@ from valuegraph.loaders.validate import RawItem, Where, validate
 
 SUFFIXES = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".nq": ox.RdfFormat.N_QUADS,
             ".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD}
-_SKIP = {t.RDF_TYPE.value, t.RDF_SUBJECT.value, t.RDF_PREDICATE.value, t.RDF_OBJECT.value, t.SEQ.value}
 
 
 def _id(term) -> str:
@@ -49,7 +48,7 @@ def _documents(quads, origin: str) -> list[Document]:
                 data = {"id": _id(subject), "kind": kinds[0]}
                 for q in found:
                     p = q.predicate.value
-                    if p in _SKIP:
+                    if p in t.STATEMENT_PREDICATES:
                         continue
                     if t.relation_of_iri(p) and isinstance(q.object, ox.NamedNode):
                         relations.append(RawItem({"from": data["id"], "type": t.relation_of_iri(p),
@@ -66,7 +65,7 @@ def _documents(quads, origin: str) -> list[Document]:
             key = (_id(parts[t.RDF_SUBJECT.value]), t.relation_of_iri(parts[t.RDF_PREDICATE.value].value),
                    _id(parts[t.RDF_OBJECT.value]))
             props = {t.property_name(q.predicate.value): t.from_literal(q.object) for q in found
-                     if q.predicate.value not in _SKIP and isinstance(q.object, ox.Literal)
+                     if q.predicate.value not in t.STATEMENT_PREDICATES and isinstance(q.object, ox.Literal)
                      and t.property_name(q.predicate.value)}
             for item in relations:
                 if (item.data["from"], item.data["type"], item.data["to"]) == key:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from valuegraph.graph.model import DocumentRejected, SyncError
+from valuegraph.schema import values
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 _SPACES = re.compile(r"\s+")
@@ -153,6 +154,8 @@ def render(template: str, values: dict[str, str | None]) -> str | None:
 
 
 def parse_number(text: str, decimal: str) -> int | float:
+    """A number as spreadsheets write it: currency signs, spaces and % left out, thousands separators,
+    ``decimal`` as the decimal mark, accounting negatives in brackets."""
     cleaned = re.sub(r"[£$€¥\s\u00a0\u202f%]", "", text)
     if decimal == ",":
         cleaned = cleaned.replace(".", "").replace(",", ".")
@@ -160,17 +163,28 @@ def parse_number(text: str, decimal: str) -> int | float:
         cleaned = cleaned.replace(",", "")
     if cleaned.startswith("(") and cleaned.endswith(")"):  # accounting negatives
         cleaned = "-" + cleaned[1:-1]
-    number = float(cleaned)
-    return int(number) if number.is_integer() and "." not in cleaned and "e" not in cleaned.lower() else number
+    return values.parse_number(cleaned)
+
+
+#: day-first forms tried after ISO-8601 (registers are kept in day-first locales); %Y-%m-%d also reads 2026-3-1
+_DATE_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d %b %Y", "%d %B %Y", "%Y-%m-%d")
 
 
 def parse_date(text: str, fmt: str | None) -> dt.date:
+    """A date in the recipe's ``fmt`` (strptime), else in ISO-8601 (a date and time gives its date) or
+    one of the common day-first forms."""
     text = text.strip()
     if fmt:
         return dt.datetime.strptime(text, fmt).date()
-    for candidate in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d %b %Y", "%d %B %Y"):
+    try:
+        value = values.parse_date(text)
+    except ValueError:
+        pass
+    else:
+        return value.date() if isinstance(value, dt.datetime) else value
+    for candidate in _DATE_FORMATS:
         try:
-            return dt.datetime.strptime(text[:10] if candidate == "%Y-%m-%d" else text, candidate).date()
+            return dt.datetime.strptime(text, candidate).date()
         except ValueError:
             continue
     raise ValueError(text)

@@ -40,14 +40,18 @@ class _Plan:
                 continue
             for name in template_columns(rule.id) + template_columns(rule.name):
                 self._resolve(name, optional=False)
-            for prop in rule.properties.values():
-                if prop.column is not None:
-                    self._resolve(prop.column, optional=prop.optional)
+            self._resolve_properties(rule.properties)
         for n, rule in enumerate(recipe.relations):
             if rule.type not in vocab.relations:
                 self.errors.append(SyncError(f"{where}: relations[{n}].type", f"unknown relation type '{rule.type}'"))
             for name in template_columns(rule.from_) + template_columns(rule.to):
                 self._resolve(name, optional=False)
+            self._resolve_properties(rule.properties)
+
+    def _resolve_properties(self, rules: dict[str, ColumnRule]) -> None:
+        for prop in rules.values():
+            if prop.column is not None:
+                self._resolve(prop.column, optional=prop.optional)
 
     def _resolve(self, name: str, optional: bool) -> bool:
         if name in self.index:
@@ -180,6 +184,17 @@ class RegisterLoader(Loader):
             return None, None
         return value, None
 
+    def _properties(self, plan: _Plan, rules: dict[str, ColumnRule], row, where: str, header, errors) -> dict:
+        """The properties the rules give for a row; a raw text kept where a rule says ``raw_as``."""
+        properties = {}
+        for prop, column_rule in rules.items():
+            value, raw = self._value(plan, column_rule, row, where, header, errors)
+            if value is not None:
+                properties[prop] = value
+            elif raw and column_rule.raw_as:
+                properties[column_rule.raw_as] = raw
+        return properties
+
     def _row(self, plan, row, where, header, made, entities, relations, held, seen_relations, errors) -> None:
         in_row: set[str] = set()
         values = {name: self._cell(plan, row, name)[0] for name in plan.index}
@@ -195,13 +210,8 @@ class RegisterLoader(Loader):
             if entity_id in made:
                 continue  # e.g. a department named on many rows: the first row makes it
             made.add(entity_id)
-            data = {"id": entity_id, "kind": rule.kind, "name": name}
-            for prop, column_rule in rule.properties.items():
-                value, raw = self._value(plan, column_rule, row, where, header, errors)
-                if value is not None:
-                    data[prop] = value
-                elif raw and column_rule.raw_as:
-                    data[column_rule.raw_as] = raw
+            data = {"id": entity_id, "kind": rule.kind, "name": name,
+                    **self._properties(plan, rule.properties, row, where, header, errors)}
             entities.append(RawItem(data, Where(where, csv=True)))
         for rule in plan.recipe.relations:
             froms, tos = render(rule.from_, values), render(rule.to, values)
@@ -215,11 +225,8 @@ class RegisterLoader(Loader):
                     if key in seen_relations:
                         continue
                     seen_relations.add(key)
-                    data = {"from": a, "type": rule.type, "to": b}
-                    for prop, column_rule in rule.properties.items():
-                        value, _ = self._value(plan, column_rule, row, where, header, errors)
-                        if value is not None:
-                            data[prop] = value
+                    data = {"from": a, "type": rule.type, "to": b,
+                            **self._properties(plan, rule.properties, row, where, header, errors)}
                     # a relation to any entity may point at a later row: held back to the last part
                     (held if rule.external else relations).append(RawItem(data, Where(where, csv=True)))
 

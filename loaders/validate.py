@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from valuegraph.graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
 from valuegraph.graph.pause import collector_paused
 from valuegraph.schema import ValueType, vocabulary
+from valuegraph.schema.values import is_number, parse_date, parse_number
 
 _ENTITY_FIELDS = ("id", "kind", "name")
 _RELATION_FIELDS = ("from", "type", "to")
@@ -67,22 +68,6 @@ def _describe(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _parse_number(text: str) -> int | float:
-    try:
-        return int(text)
-    except ValueError:
-        number = float(text)
-        if number.is_integer() and "e" not in text.lower() and "." not in text:
-            return int(number)
-        return number
-
-
-def _parse_date(text: str) -> dt.date | dt.datetime:
-    if len(text) == 10:
-        return dt.date.fromisoformat(text)
-    return dt.datetime.fromisoformat(text)
-
-
 class _Invalid(ValueError):
     """Why a property value is invalid (its location is added by the caller, only when needed)."""
 
@@ -99,13 +84,11 @@ def check_value(name: str, value: object, from_text: bool) -> Value:
     if spec.type is ValueType.NUMBER:
         if from_text and isinstance(value, str):
             try:
-                value = _parse_number(value.strip())
+                value = parse_number(value.strip())
             except ValueError:
                 raise _Invalid(f"'{name}' must be a number, not {_describe(value)}") from None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if not is_number(value):  # (non-finite floats were refused above)
             raise _Invalid(f"'{name}' must be a number, not {_describe(value)}")
-        if not math.isfinite(value):
-            raise _Invalid(f"'{name}' must be a finite number, not {value}")
         if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
             raise _Invalid(f"'{name}' must be between {spec.minimum:g} and {spec.maximum:g}, not {value}")
         return value
@@ -114,7 +97,7 @@ def check_value(name: str, value: object, from_text: bool) -> Value:
             return value
         if isinstance(value, str):
             try:
-                return _parse_date(value.strip())
+                return parse_date(value.strip())
             except ValueError:
                 pass
         raise _Invalid(f"'{name}' must be an ISO-8601 date such as 2026-03-31, not {_describe(value)}")

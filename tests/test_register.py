@@ -189,3 +189,23 @@ def test_xlsx_registers(tmp_path):
     with pytest.raises(DocumentRejected) as info:
         list(loader_for(not_a_book, recipe=str(recipe)).documents())
     assert info.value.errors[0].location == str(not_a_book) and "not a readable XLSX workbook" in info.value.errors[0].message
+
+
+def test_relation_properties_follow_the_same_column_rules_as_entity_properties(tmp_path):
+    recipe = write(tmp_path, "r.yaml", """name: weights
+entities:
+  - {kind: Project, id: "{Ref}", name: "{Ref}"}
+relations:
+  - from: "{Ref}"
+    type: DEPENDS_ON
+    to: "{Needs}"
+    external: true
+    properties:
+      weight: {column: "Weight", type: number, decimal: ",", raw_as: weightAsGiven}
+""")
+    data = write(tmp_path, "reg.csv", "Ref,Needs,Weight\nA,B,\"0,25\"\nB,C,unknown\nC,A,N/A\n")
+    (doc,) = loader_for(data, recipe=str(recipe)).documents()
+    weights = {r.key.from_id: r.properties for r in doc.relations}
+    assert weights["A"] == {"weight": 0.25}
+    assert weights["C"] == {"weightAsGiven": "N/A"}  # missing: the raw text is kept where the rule says so
+    assert [(e.location, e.message) for e in doc.errors] == [(f"{data}:3, column Weight", "'unknown' is not a number")]

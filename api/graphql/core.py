@@ -13,6 +13,7 @@ from valuegraph.api.graphql.objects import load_entities, load_entity
 from valuegraph.graph import Direction as StoreDirection
 from valuegraph.graph import EntityRecord, NotFound, RelationKey, RelationRecord
 from valuegraph.graph.model import SyncReport as GraphSyncReport
+from valuegraph.schema.values import number_or
 
 
 async def ask(question, /, *args, **kwargs):
@@ -30,19 +31,18 @@ def kind_names(kinds: list[Kind] | None) -> tuple[str, ...] | None:
 
 def check_first(info: Info, first: int | None, default: int = 50) -> int:
     """``first`` within the configured cap (null means the default)."""
-    cap = info.context.limits.max_first
-    first = default if first is None else first
-    if first < 0 or first > cap:
-        raise UserError(f"first must be between 0 and {cap}, not {first}")
-    return first
+    return _within_cap("first", first, default, info.context.limits.max_first)
 
 
 def check_limit(info: Info, limit: int | None, default: int = 1) -> int:
-    cap = info.context.limits.max_paths
-    limit = default if limit is None else limit
-    if limit < 0 or limit > cap:
-        raise UserError(f"limit must be between 0 and {cap}, not {limit}")
-    return limit
+    return _within_cap("limit", limit, default, info.context.limits.max_paths)
+
+
+def _within_cap(name: str, given: int | None, default: int, cap: int) -> int:
+    value = default if given is None else given
+    if value < 0 or value > cap:
+        raise UserError(f"{name} must be between 0 and {cap}, not {value}")
+    return value
 
 
 def encode_cursor(*parts: object) -> str:
@@ -110,8 +110,7 @@ class Relation:
 
     @strawberry.field
     def weight(self) -> float | None:
-        weight = self.record.properties.get("weight")
-        return float(weight) if isinstance(weight, (int, float)) and not isinstance(weight, bool) else None
+        return number_or(self.record.properties.get("weight"), None)
 
     @strawberry.field
     def sources(self) -> list[str]:

@@ -16,6 +16,7 @@ from valuegraph.api.graphql.core import Entity, Info
 from valuegraph.api.graphql.objects import KIND_TYPES, load_entities
 from valuegraph.graph import Direction as StoreDirection
 from valuegraph.schema import ValueType, vocabulary
+from valuegraph.schema.values import number_or
 
 _VOCAB = vocabulary()
 
@@ -120,8 +121,7 @@ def _property_field(name: str, value_type: ValueType):
             return Health(value) if value is not None else None
     elif value_type is ValueType.NUMBER:
         def resolve(root) -> float | None:
-            value = root.record.properties.get(name)
-            return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+            return number_or(root.record.properties.get(name), None)
     elif value_type is ValueType.DATE:
         def resolve(root) -> dt.date | None:
             value = root.record.properties.get(name)
