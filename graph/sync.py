@@ -222,7 +222,7 @@ def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[Relation
         return errors
 
     # entities the index does not hold yet are numbered after it (the index's own tables stay as they are)
-    known = len(index.ids)
+    known = index.size
     added: dict[str, int] = {}
 
     def numbered(entity_id: str) -> int:
@@ -251,7 +251,7 @@ def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[Relation
     cyclic = np.flatnonzero(sizes > 1).tolist()
     if not cyclic:
         return errors
-    ids = index.ids + list(added)
+    ids = index.ids[: index.size] + list(added)
     by_key = {r.key: r for r in new}
     for component in cyclic:
         members = set(np.flatnonzero(labels == component).tolist())
