@@ -2,17 +2,22 @@
 
 Entities are numbered densely; edges live in CSR arrays (int32 neighbour ids,
 an int8 relation type per edge and, once an edge was removed, alive flags) in both directions, plus a
-small overlay of edges added since the arrays were built. A committed sync is
-applied to the index in place (``apply``): removals clear alive flags, additions
-go to the overlay, and the arrays are compacted from memory once the overlay
-grows large. Breadth-first search runs level by level with numpy over whole
-frontiers, so a traversal costs a handful of vectorised steps per level.
+small overlay of edges added since the arrays were built. Breadth-first search runs in compiled code
+over those arrays, in time proportional to what it reaches.
+
+An index is a snapshot. Once published (``publish``) it never changes, so any number of readers may
+hold it, for as long as they like, while writes go on. A write takes the ``successor`` of the published
+index, which shares everything with it and copies what it changes before changing it (the kind, status,
+budget and health arrays, alive flags, the overlay), applies the committed changes to it (``apply``:
+removals clear alive flags, additions go to the overlay, the arrays are compacted from memory once the
+overlay grows large) and publishes it. The id table only grows, so snapshots share it: each holds the
+ids numbered below its own ``size`` and treats any other number as unknown.
 """
 
 from __future__ import annotations
 
-import copy
 import os
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,11 +36,15 @@ COMPLETED = _STATUS_CODE["completed"]
 ABSENT = -1  # kind code of an id that no source asserts any more
 
 
-_ALL_ALIVE = np.zeros(0, bool)  # read-only in use: ``kill`` replaces it before writing
+_ALL_ALIVE = np.zeros(0, bool)  # shared and never written: an edge set allocates its own flags on a removal
 
 
 class EdgeSet:
-    """A directed multigraph with typed edges over dense node numbers, in both directions."""
+    """A directed multigraph with typed edges over dense node numbers, in both directions.
+
+    An edge set in a published index never changes. ``successor`` gives the next one, sharing every
+    array and overlay list; the successor copies what it changes first (alive flags on a removal, the
+    overlay's dicts and the lists it appends to), so readers of the published one never see a change."""
 
     def __init__(self) -> None:
         self._fwd = _Csr.empty()
@@ -44,7 +53,23 @@ class EdgeSet:
         self._overlay_rev: dict[int, list[tuple[int, int]]] = {}
         self._overlay_size = 0
         self._overlay_csr: dict[bool, tuple[np.ndarray, np.ndarray]] = {}
+        self._overlay_lock = threading.Lock()
+        #: what this edge set may change in place (it made it): "fwd", "rev" (alive flags), "overlay" (the
+        #: dicts), and the overlay lists it made, by (reverse, node)
+        self._owned: set = {"fwd", "rev", "overlay"}
         self.compactions = 0
+
+    def successor(self) -> EdgeSet:
+        """The next edge set: the same edges, sharing every array with this one until it changes them."""
+        nxt = EdgeSet.__new__(EdgeSet)
+        nxt._fwd, nxt._rev = self._fwd, self._rev
+        nxt._overlay_fwd, nxt._overlay_rev = self._overlay_fwd, self._overlay_rev
+        nxt._overlay_size = self._overlay_size
+        nxt._overlay_csr = dict(self._overlay_csr)  # the same overlay has the same arrays
+        nxt._overlay_lock = threading.Lock()
+        nxt._owned = set()
+        nxt.compactions = self.compactions
+        return nxt
 
     @classmethod
     def from_arrays(cls, src: np.ndarray, dst: np.ndarray, types: np.ndarray, n_nodes: int) -> EdgeSet:
@@ -63,13 +88,38 @@ class EdgeSet:
     def has(self, u: int, v: int, rel: int) -> bool:
         return self._fwd.find(u, v, rel) is not None or (v, rel) in self._overlay_fwd.get(u, ())
 
+    # ------------------------------------------------------------ changing (an unpublished edge set only)
+    def _overlay_list(self, reverse: bool, u: int) -> list[tuple[int, int]]:
+        """The overlay list at ``u``, this edge set's own (copied from the shared one on first change)."""
+        if "overlay" not in self._owned:
+            self._overlay_fwd, self._overlay_rev = dict(self._overlay_fwd), dict(self._overlay_rev)
+            self._owned.add("overlay")
+        overlay = self._overlay_rev if reverse else self._overlay_fwd
+        if (reverse, u) not in self._owned:
+            overlay[u] = list(overlay.get(u, ()))
+            self._owned.add((reverse, u))
+        self._overlay_csr = {}
+        return overlay[u]
+
+    def _own_csr(self, reverse: bool) -> _Csr:
+        """This edge set's CSR of one direction with alive flags of its own (the arrays stay shared)."""
+        name = "rev" if reverse else "fwd"
+        csr = self._rev if reverse else self._fwd
+        if name not in self._owned:
+            alive = csr.alive.copy() if len(csr.alive) else np.ones(len(csr.indices), bool)
+            csr = _Csr(csr.indptr, csr.indices, csr.types, alive)
+            setattr(self, "_" + name, csr)
+            self._owned.add(name)
+        elif not len(csr.alive):
+            csr.alive = np.ones(len(csr.indices), bool)
+        return csr
+
     def add(self, u: int, v: int, rel: int) -> None:
         if self.has(u, v, rel):
             return
-        self._overlay_fwd.setdefault(u, []).append((v, rel))
-        self._overlay_rev.setdefault(v, []).append((u, rel))
+        self._overlay_list(False, u).append((v, rel))
+        self._overlay_list(True, v).append((u, rel))
         self._overlay_size += 1
-        self._overlay_csr = {}
 
     def add_many(self, edges: list[tuple[int, int, int]], n_nodes: int) -> None:
         """Add edges (present ones are skipped); many at once are merged into the arrays in one pass."""
@@ -86,14 +136,14 @@ class EdgeSet:
     def remove(self, u: int, v: int, rel: int) -> None:
         pos = self._fwd.find(u, v, rel)
         if pos is not None:
-            self._fwd.kill(pos)
-            self._rev.kill(self._rev.find(v, u, rel))
+            rev_pos = self._rev.find(v, u, rel)
+            self._own_csr(False).alive[pos] = False
+            self._own_csr(True).alive[rev_pos] = False
             return
         if (v, rel) in self._overlay_fwd.get(u, ()):
-            self._overlay_fwd[u].remove((v, rel))
-            self._overlay_rev[v].remove((u, rel))
+            self._overlay_list(False, u).remove((v, rel))
+            self._overlay_list(True, v).remove((u, rel))
             self._overlay_size -= 1
-            self._overlay_csr = {}
 
     def compact_if_needed(self, n_nodes: int) -> None:
         """Fold the overlay into the arrays once it is a sizeable share of the edges."""
@@ -110,8 +160,10 @@ class EdgeSet:
         self._rev = _Csr.build(dst, src, types, n_nodes)
         self._overlay_fwd, self._overlay_rev, self._overlay_size = {}, {}, 0
         self._overlay_csr = {}
+        self._owned = {"fwd", "rev", "overlay"}
         self.compactions += 1
 
+    # ------------------------------------------------------------ reading
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every live edge as (source, target, type) arrays."""
         src, dst, types = self._fwd.edges()
@@ -134,20 +186,38 @@ class EdgeSet:
         return out + list(overlay.get(u, ()))
 
     def kernel_arrays(self, reverse: bool = False) -> tuple[np.ndarray, ...]:
-        """(indptr, indices, alive (empty: all), overlay indptr, overlay indices) for the compiled BFS."""
+        """(indptr, indices, alive (empty: all), overlay indptr, overlay indices) for the compiled BFS.
+
+        The overlay's CSR is made once per edge set (``publish`` makes it before readers come; the lock
+        keeps two first readers from both making it)."""
         csr = self._rev if reverse else self._fwd
         cached = self._overlay_csr.get(reverse)
         if cached is None:
-            overlay = self._overlay_rev if reverse else self._overlay_fwd
-            size = max(overlay, default=-1) + 1
-            counts = np.zeros(size, np.int64)
-            for u, lst in overlay.items():
-                counts[u] = len(lst)
-            indptr = np.zeros(size + 1, np.int64)
-            np.cumsum(counts, out=indptr[1:])
-            indices = np.fromiter((v for u in range(size) for v, _ in overlay.get(u, ())), np.int32, int(indptr[-1]))
-            cached = self._overlay_csr[reverse] = (indptr, indices)
+            with self._overlay_lock:
+                cached = self._overlay_csr.get(reverse)
+                if cached is None:
+                    cached = _overlay_arrays(self._overlay_rev if reverse else self._overlay_fwd)
+                    self._overlay_csr[reverse] = cached
         return csr.indptr, csr.indices, csr.alive, cached[0], cached[1]
+
+    def saved_csrs(self, n_nodes: int) -> tuple[_Csr, _Csr]:
+        """Both directions with the overlay folded in, for saving (this edge set stays as it is)."""
+        if not self._overlay_size:
+            return self._fwd, self._rev
+        src, dst, types = self.arrays()
+        return _Csr.build(src, dst, types, n_nodes), _Csr.build(dst, src, types, n_nodes)
+
+
+def _overlay_arrays(overlay: dict[int, list[tuple[int, int]]]) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, indices) of an overlay, in time proportional to its size."""
+    nodes = sorted(u for u, lst in overlay.items() if lst)
+    size = nodes[-1] + 1 if nodes else 0
+    counts = np.zeros(size, np.int64)
+    counts[nodes] = [len(overlay[u]) for u in nodes]
+    indptr = np.zeros(size + 1, np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    indices = np.fromiter((v for u in nodes for v, _ in overlay[u]), np.int32, int(indptr[-1]))
+    return indptr, indices
 
 
 _CSR_FIELDS = ("indptr", "indices", "types", "alive")  # as saved, and in the constructor's order
@@ -184,11 +254,6 @@ class _Csr:
     def nbytes(self) -> int:
         return self.indptr.nbytes + self.indices.nbytes + self.types.nbytes + self.alive.nbytes
 
-    def kill(self, pos: int) -> None:
-        if not len(self.alive):
-            self.alive = np.ones(len(self.indices), bool)
-        self.alive[pos] = False
-
     def live_count(self) -> int:
         return int(self.alive.sum()) if len(self.alive) else len(self.indices)
 
@@ -207,6 +272,37 @@ class _Csr:
         return src[keep], self.indices[keep].astype(np.int64), self.types[keep]
 
 
+class IdNumbers:
+    """An index's view of the shared id table: the number of each id it holds (below its size)."""
+
+    __slots__ = ("_ids", "_size", "_table")
+
+    def __init__(self, table: dict[str, int], ids: list[str], size: int) -> None:
+        self._table, self._ids, self._size = table, ids, size
+
+    def get(self, entity_id: str, default: int | None = None) -> int | None:
+        i = self._table.get(entity_id)
+        return default if i is None or i >= self._size else i
+
+    def __getitem__(self, entity_id: str) -> int:
+        i = self.get(entity_id)
+        if i is None:
+            raise KeyError(entity_id)
+        return i
+
+    def __contains__(self, entity_id: str) -> bool:
+        return self.get(entity_id) is not None
+
+    def __len__(self) -> int:
+        return self._size
+
+    def __iter__(self):
+        return iter(self._ids[: self._size])
+
+
+_ENTITY_ARRAYS = ("kind", "status", "budget", "health")
+
+
 class TraversalIndex:
     """Kinds, statuses, budgets and traversable edges of every entity, by dense number."""
 
@@ -218,39 +314,40 @@ class TraversalIndex:
         self.relation_code = {r: i for i, r in enumerate(self.relation_names)}
         self.value_chain = {self.relation_code[r] for r in vocab.value_chain_relations}
         self.depends_code = self.relation_code["DEPENDS_ON"]
+        #: the id table, shared with the snapshots before and after this one: ``ids[:size]`` are this
+        #: index's, and ``_table`` maps ids to numbers (an id numbered ``size`` or more is unknown here)
         self.ids: list[str] = []
-        self.number: dict[str, int] = {}
+        self._table: dict[str, int] = {}
+        self._size = 0
         self.kind = np.zeros(0, np.int8)
         self.status = np.zeros(0, np.int8)
         self.budget = np.zeros(0, np.float64)
         self.health = np.zeros(0, np.int8)
         self.value = EdgeSet()
         self.depends = EdgeSet()
-        self.updates = 0  # incremental updates applied since the index was built
+        self.updates = 0  # successors taken since the index was built (one per write)
+        self.published = False
+        self._owned = set(_ENTITY_ARRAYS)  # arrays this index made, which it may change until published
         self._cancelled: np.ndarray | None = None
         self._rank: np.ndarray | None = None
-        #: answers worth keeping between requests (distance maps, paths), on shelves by what they are and
-        #: keyed with ``updates`` by their makers; every update starts afresh
+        #: answers worth keeping between requests (distance maps, paths, ranked answers), on shelves by
+        #: what they are; they belong to this snapshot, and the next one starts afresh
         self.memo: dict[str, dict] = {}
 
     # ------------------------------------------------------------ building
-    def copy(self) -> TraversalIndex:
-        """An independent copy (a batch of writes updates it while readers keep using this one)."""
-        # kept answers are not copied (the copy is about to change, which starts them afresh)
-        return copy.deepcopy(self, {id(self.memo): {}})
-
     @classmethod
     def build(cls, snapshot: Snapshot) -> TraversalIndex:
         index = cls()
         n = len(snapshot.nodes)
         index.ids = [node.id for node in snapshot.nodes]
-        index.number = {entity_id: i for i, entity_id in enumerate(index.ids)}
+        index._table = {entity_id: i for i, entity_id in enumerate(index.ids)}
+        index._size = n
         index.kind = np.fromiter((index.kind_code[x.kind] for x in snapshot.nodes), np.int8, n)
         index.status = np.fromiter((_STATUS_CODE.get(x.status, 1) for x in snapshot.nodes), np.int8, n)
         index.budget = np.fromiter((np.nan if x.budget is None else x.budget for x in snapshot.nodes), np.float64, n)
         index.health = np.fromiter((_HEALTH_CODE.get(x.health, -1) for x in snapshot.nodes), np.int8, n)
         value, depends = [], []
-        number, codes = index.number, index.relation_code
+        number, codes = index._table, index.relation_code
         for e in snapshot.edges:
             u, v = number.get(e.from_id), number.get(e.to_id)
             if u is None or v is None:
@@ -261,16 +358,47 @@ class TraversalIndex:
         index.depends = _edge_set(depends, n)
         return index
 
+    def publish(self) -> TraversalIndex:
+        """Hand the index to readers: from now on it never changes (its answer memos aside)."""
+        for edges in (self.value, self.depends):
+            edges.kernel_arrays(False)  # made now, by the writer, not by the first readers
+            edges.kernel_arrays(True)
+        self.published = True
+        return self
+
+    def successor(self) -> TraversalIndex:
+        """The next index, to be changed by one write and published: equal to this one, sharing its
+        arrays and id table until it changes them."""
+        nxt = TraversalIndex.__new__(TraversalIndex)
+        nxt.__dict__.update(self.__dict__)
+        if len(self.ids) > self._size:  # a later index holds the shared table's tail: this one branches off
+            nxt.ids = self.ids[: self._size]
+            nxt._table = dict(zip(nxt.ids, range(self._size), strict=True))
+        nxt.value, nxt.depends = self.value.successor(), self.depends.successor()
+        nxt.updates = self.updates + 1
+        nxt.published = False
+        nxt._owned = set()
+        nxt.memo = {}
+        return nxt
+
+    def forget_later_ids(self) -> None:
+        """Drop ids beyond this index's size from the shared table: what an unpublished successor
+        numbered. Only for the newest published index, while no successor of it is being used."""
+        ids, table, n = self.ids, self._table, self._size
+        for entity_id in ids[n:]:
+            if table.get(entity_id, n) >= n:
+                table.pop(entity_id, None)
+        del ids[n:]
+
     # ------------------------------------------------------------ keeping between processes
     def save(self, path: Path, token: str) -> None:
         """Write the index to ``path`` (atomically), marked with the store state it reflects."""
         n = self.size
-        arrays = {"token": np.frombuffer(token.encode(), np.uint8), "ids": np.frombuffer(orjson.dumps(self.ids), np.uint8),
+        arrays = {"token": np.frombuffer(token.encode(), np.uint8),
+                  "ids": np.frombuffer(orjson.dumps(self.ids[:n]), np.uint8),
                   "kind": self.kind[:n], "status": self.status[:n], "budget": self.budget[:n], "health": self.health[:n]}
         for name, edges in (("value", self.value), ("depends", self.depends)):
-            if edges._overlay_size:
-                edges.compact(n)
-            for direction, csr in (("fwd", edges._fwd), ("rev", edges._rev)):
+            for direction, csr in zip(("fwd", "rev"), edges.saved_csrs(n), strict=True):
                 for field in _CSR_FIELDS:
                     arrays[f"{name}.{direction}.{field}"] = getattr(csr, field)
         partial = path.with_name(path.name + ".partial")
@@ -287,7 +415,7 @@ class TraversalIndex:
                     return None
                 index = cls()
                 index.ids = orjson.loads(data["ids"].tobytes())
-                for name in ("kind", "status", "budget", "health"):
+                for name in _ENTITY_ARRAYS:
                     setattr(index, name, data[name])
                 for name in ("value", "depends"):
                     edges = EdgeSet()
@@ -298,30 +426,37 @@ class TraversalIndex:
             return None
         n = len(index.ids)
         csrs = [c for e in (index.value, index.depends) for c in (e._fwd, e._rev)]
-        if any(len(getattr(index, a)) != n for a in ("kind", "status", "budget", "health")) or not all(
+        if any(len(getattr(index, a)) != n for a in _ENTITY_ARRAYS) or not all(
             len(c.indptr) == n + 1 and len(c.indices) == len(c.types) == c.indptr[-1]
             and len(c.alive) in (0, len(c.indices)) for c in csrs
         ):
             return None  # not what ``save`` writes: built again from the store
-        index.number = dict(zip(index.ids, range(n), strict=True))
+        index._table = dict(zip(index.ids, range(n), strict=True))
+        index._size = n
         return index
 
+    # ------------------------------------------------------------ changing (an unpublished index only)
     def apply(self, nodes: Iterable[NodeState], removed: Iterable[str], edges_added: Iterable[RelationKey],
               edges_removed: Iterable[RelationKey]) -> None:
-        """Bring the index up to date after a committed write, without rebuilding it."""
-        nodes, edges_added = list(nodes), list(edges_added)
-        number = self.number
-        new = {n.id for n in nodes if n.id not in number}
-        new.update(i for k in edges_added for i in (k.from_id, k.to_id) if i not in number)
-        self._reserve(len(self.ids) + len(new))
+        """Bring an unpublished index up to date after a committed write, without rebuilding it."""
+        if self.published:
+            raise RuntimeError("a published traversal index never changes: apply changes to its successor()")
+        nodes, edges_added, removed = list(nodes), list(edges_added), list(removed)
+        number = self._table
+        size = self._size
+        new = {n.id for n in nodes if number.get(n.id, size) >= size}
+        new.update(i for k in edges_added for i in (k.from_id, k.to_id) if number.get(i, size) >= size)
+        self._reserve(self._size + len(new))
         if nodes:  # one vectorised assignment per array (a large load brings hundreds of thousands)
             at = np.fromiter((self._ensure(node.id) for node in nodes), np.int64, len(nodes))
             kind_code = self.kind_code
-            self.kind[at] = np.fromiter((kind_code[x.kind] for x in nodes), np.int8, len(nodes))
-            self.status[at] = np.fromiter((_STATUS_CODE.get(x.status, 1) for x in nodes), np.int8, len(nodes))
-            self.budget[at] = np.fromiter((np.nan if x.budget is None else x.budget for x in nodes), np.float64,
-                                          len(nodes))
-            self.health[at] = np.fromiter((_HEALTH_CODE.get(x.health, -1) for x in nodes), np.int8, len(nodes))
+            self._writable("kind")[at] = np.fromiter((kind_code[x.kind] for x in nodes), np.int8, len(nodes))
+            self._writable("status")[at] = np.fromiter((_STATUS_CODE.get(x.status, 1) for x in nodes), np.int8,
+                                                       len(nodes))
+            self._writable("budget")[at] = np.fromiter((np.nan if x.budget is None else x.budget for x in nodes),
+                                                       np.float64, len(nodes))
+            self._writable("health")[at] = np.fromiter((_HEALTH_CODE.get(x.health, -1) for x in nodes), np.int8,
+                                                       len(nodes))
         for key in edges_removed:
             u, v = self.number.get(key.from_id), self.number.get(key.to_id)
             if u is not None and v is not None:
@@ -330,26 +465,41 @@ class TraversalIndex:
         for key in edges_added:
             code = self.relation_code[key.type]
             added[code == self.depends_code].append((self._ensure(key.from_id), self._ensure(key.to_id), code))
-        self.value.add_many(added[False], len(self.ids))
-        self.depends.add_many(added[True], len(self.ids))
-        for entity_id in removed:
-            if (i := self.number.get(entity_id)) is not None:
-                self.kind[i] = ABSENT
-        self.value.compact_if_needed(len(self.ids))
-        self.depends.compact_if_needed(len(self.ids))
-        self._cancelled = None
-        self.updates += 1
+        self.value.add_many(added[False], self._size)
+        self.depends.add_many(added[True], self._size)
+        gone = [i for i in (self.number.get(entity_id) for entity_id in removed) if i is not None]
+        if gone:
+            self._writable("kind")[gone] = ABSENT
+        self.value.compact_if_needed(self._size)
+        self.depends.compact_if_needed(self._size)
+        if nodes:
+            self._cancelled = None
         self.memo = {}
+
+    def _writable(self, name: str) -> np.ndarray:
+        """One of the entity arrays, this index's own: copied from the shared one on first change."""
+        arr = getattr(self, name)
+        if name not in self._owned:
+            arr = arr.copy()
+            setattr(self, name, arr)
+            self._owned.add(name)
+        return arr
 
     def _edges_for(self, relation_type: str) -> EdgeSet:
         return self.depends if relation_type == "DEPENDS_ON" else self.value
 
     def _ensure(self, entity_id: str) -> int:
-        i = self.number.get(entity_id)
-        if i is None:
-            i = len(self.ids)
+        i = self._table.get(entity_id)
+        if i is None or i >= self._size:
+            i = self._size
+            if len(self.ids) > i:  # another index numbered ids after this one's: this one branches off
+                self.ids = self.ids[:i]
+                self._table = dict(zip(self.ids, range(i), strict=True))
+            # the id goes in the list before the table (both atomic steps): a reader that finds it in
+            # the table finds its number beyond its own size, and ignores it
             self.ids.append(entity_id)
-            self.number[entity_id] = i
+            self._table[entity_id] = i
+            self._size = i + 1
             if i >= len(self.kind):
                 self._reserve(max(16, 2 * len(self.kind)))
         return i
@@ -363,35 +513,45 @@ class TraversalIndex:
             self.status = _grown(self.status, size, 1)
             self.budget = _grown(self.budget, size, np.nan)
             self.health = _grown(self.health, size, -1)
+            self._owned.update(_ENTITY_ARRAYS)
 
     # ------------------------------------------------------------ reading
+    @property
+    def number(self) -> IdNumbers:
+        """The number of each id this index holds (``get``, ``[]``, ``in``)."""
+        return IdNumbers(self._table, self.ids, self._size)
+
+    def _number_of(self, entity_id: str) -> int | None:
+        i = self._table.get(entity_id)
+        return None if i is None or i >= self._size else i
+
     def __contains__(self, entity_id: str) -> bool:
-        i = self.number.get(entity_id)
+        i = self._number_of(entity_id)
         return i is not None and self.kind[i] != ABSENT
 
     def kind_of(self, entity_id: str) -> str | None:
-        i = self.number.get(entity_id)
+        i = self._number_of(entity_id)
         if i is None or self.kind[i] == ABSENT:
             return None
         return self.kind_names[self.kind[i]]
 
     def kinds_of(self, entity_ids: list[str]) -> list[str | None]:
         """``kind_of`` for many ids at once (a document's worth: one array lookup, not one per id)."""
-        get = self.number.get
+        get = self._table.get
         numbers = np.fromiter((get(i, -1) for i in entity_ids), np.int64, len(entity_ids))
         codes = np.full(len(numbers), ABSENT, np.int64)
-        known = numbers >= 0
+        known = (numbers >= 0) & (numbers < self._size)
         codes[known] = self.kind[numbers[known]]
         names = np.array([*self.kind_names, None], dtype=object)  # code -1, ABSENT, is the last
         return names[codes].tolist()
 
     def status_of(self, entity_id: str) -> str | None:
-        i = self.number.get(entity_id)
+        i = self._number_of(entity_id)
         return None if i is None or self.kind[i] == ABSENT else STATUSES[self.status[i]]
 
     @property
     def size(self) -> int:
-        return len(self.ids)
+        return self._size
 
     def live(self) -> np.ndarray:
         return self.kind[: self.size] != ABSENT
@@ -406,18 +566,21 @@ class TraversalIndex:
         entries[key] = value
 
     def cancelled(self) -> np.ndarray:
-        """Whether each entity is cancelled (cached until the next update)."""
-        if self._cancelled is None or len(self._cancelled) != self.size:
-            self._cancelled = self.status[: self.size] == CANCELLED
-        return self._cancelled
+        """Whether each entity is cancelled (kept while statuses and size stay as they are)."""
+        cancelled = self._cancelled  # read once: another reader may set it meanwhile (to an equal array)
+        if cancelled is None or len(cancelled) != self.size:
+            cancelled = self._cancelled = self.status[: self.size] == CANCELLED
+        return cancelled
 
     def id_rank(self) -> np.ndarray:
         """Each entity's position in id order, for sorting answers (cached until ids are added)."""
-        if self._rank is None or len(self._rank) != self.size:
+        rank = self._rank  # read once, set whole: readers of one snapshot may race to make it
+        if rank is None or len(rank) != self.size:
             order = sorted(range(self.size), key=self.ids.__getitem__)
-            self._rank = np.empty(self.size, np.int32)
-            self._rank[order] = np.arange(self.size)
-        return self._rank
+            rank = np.empty(self.size, np.int32)
+            rank[order] = np.arange(self.size)
+            self._rank = rank
+        return rank
 
     def kind_table(self, kinds: Iterable[str]) -> np.ndarray:
         """A lookup table: ``table[kind code]`` is True for the given kinds (ABSENT maps to False)."""

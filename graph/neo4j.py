@@ -35,7 +35,7 @@ from valuegraph.schema import neo4j_statements, vocabulary
 _RESERVED = {"id", "kind", "sources", ASSERTIONS}
 # relationships by (from, type, to) keys: seek the start node first, then expand (the planner otherwise may
 # scan the whole id index once per key)
-_KEYED = ("UNWIND $keys AS k MATCH (a:Entity {id: k[0]}) WITH a, k MATCH (a)-[r]->(b:Entity) "
+_KEYED = ("UNWIND $keys AS k MATCH (a:Entity {id: k[0]}) USING INDEX a:Entity(id) WITH a, k MATCH (a)-[r]->(b:Entity) "
           "WHERE b.id = k[2] AND type(r) = k[1]")
 
 

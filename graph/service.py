@@ -1,7 +1,10 @@
 """ValueGraph: a store and its traversal index, kept in step by one writer (graph/questions.py asks them).
 
-One writer at a time (a lock around sync); readers see the index between
-syncs, and entity records through a cache that every write empties.
+One writer at a time (a lock around every write). Readers take the published index snapshot
+(``index``) once per question and answer from it: a write builds the next snapshot beside it and
+publishes it by swapping one reference once the store has committed, so a reader never sees half a
+write. Answers carry entity records fetched from the store in one batched read per question, kept in
+a record cache that belongs to the published snapshot.
 """
 
 from __future__ import annotations
@@ -32,16 +35,18 @@ from valuegraph.graph.sync import plan_sync
 
 
 class RecordCache:
-    """Entity records read recently, forgotten whenever anything is written.
+    """Entity records read while one index snapshot is published, for the readers of that snapshot.
 
-    Answers and GraphQL pages read the same records again and again between syncs. A read that
-    started before a write may finish after it: its records are not kept (the version changed),
-    so the cache never holds a record older than the last write."""
+    Answers and GraphQL pages read the same records again and again between writes. Each published
+    snapshot has a cache of its own, so a write starts afresh by publishing. Once a write starts on
+    the store the cache is sealed: what is read from then on (or was being read) may already show the
+    write, and is not kept."""
 
     def __init__(self, capacity: int = 100_000) -> None:
         self.capacity = capacity
         self._records: dict[str, EntityRecord | None] = {}
         self._version = 0
+        self._sealed = False
         self._lock = threading.Lock()
 
     def get(self, ids: Iterable[str], read) -> dict[str, EntityRecord]:
@@ -58,25 +63,18 @@ class RecordCache:
             fetched = read(missing)
             found.update(fetched)
             with self._lock:
-                if version == self._version:
+                if version == self._version and not self._sealed:
                     if len(records) + len(missing) > self.capacity:
                         records.clear()
                     for entity_id in missing:
                         records[entity_id] = fetched.get(entity_id)
         return found
 
-    @contextlib.contextmanager
-    def writing(self):
-        """Around a store write: what is read during it or before it is not kept."""
-        try:
-            yield
-        finally:
-            self.forget()
-
-    def forget(self) -> None:
+    def seal(self) -> None:
+        """The store is about to change: keep what is kept, take nothing more."""
         with self._lock:
             self._version += 1
-            self._records.clear()
+            self._sealed = True
 
 
 _MISSING = object()
@@ -94,6 +92,14 @@ def _node_state(record: EntityRecord) -> NodeState:
     return NodeState.of(record.id, record.kind, record.properties)
 
 
+@dataclass(frozen=True, slots=True)
+class _Published:
+    """What readers take: an index snapshot and the records read for it, swapped as one reference."""
+
+    index: TraversalIndex
+    records: RecordCache
+
+
 class ValueGraph:
     #: a sync adding at least this many new entities and relations is written through the store's batch
     #: writer (for Oxigraph, a bulk load from a journal), not one transaction
@@ -102,20 +108,32 @@ class ValueGraph:
     def __init__(self, store: Store, *, lazy: bool = False) -> None:
         """``lazy``: build the traversal index on first use (a server may start before its store answers)."""
         self.store = store
-        self._lock = threading.RLock()
-        self._index: TraversalIndex | None = None
+        self._lock = threading.RLock()  # one writer at a time
+        self._published: _Published | None = None
         self._saved_at: int | None = None  # the index's update count when it was last saved or loaded
-        self._records = RecordCache()
         if not lazy:
-            self._index = self._open_index()
+            self._publish(self._open_index())
 
     @property
     def index(self) -> TraversalIndex:
-        if self._index is None:
+        """The published index snapshot: it never changes, so a request takes it once and answers from it."""
+        return self._current().index
+
+    @property
+    def _records(self) -> RecordCache:
+        return self._current().records
+
+    def _current(self) -> _Published:
+        published = self._published
+        if published is None:
             with self._lock:
-                if self._index is None:
-                    self._index = self._open_index()
-        return self._index
+                if self._published is None:
+                    self._publish(self._open_index())
+                published = self._published
+        return published
+
+    def _publish(self, index: TraversalIndex) -> None:
+        self._published = _Published(index.publish(), RecordCache())
 
     def _open_index(self) -> TraversalIndex:
         """The index kept beside the store if it is current, else one built from the store (and kept)."""
@@ -144,7 +162,8 @@ class ValueGraph:
     def close(self) -> None:
         """Keep the index for the next process (when it changed), then close the store."""
         with self._lock:
-            index = self._index
+            published = self._published
+            index = published.index if published is not None else None
             if index is not None and index.updates != self._saved_at:
                 cache = self.store.index_cache()
                 if cache is not None:
@@ -158,35 +177,70 @@ class ValueGraph:
         self.close()
 
     # ------------------------------------------------------------ writing
+    @contextlib.contextmanager
+    def _writing(self):
+        """One write at a time, from the published index (yielded). A write publishes the successor it
+        built; a write that publishes nothing leaves the shared id table as the published index has it."""
+        with self._lock, collector_paused():
+            base = self._current()
+            try:
+                yield base.index
+            finally:
+                published = self._published
+                if published is None or published.index is base.index:
+                    base.index.forget_later_ids()
+
+    @contextlib.contextmanager
+    def _committing(self):
+        """Around a store write: the published snapshot's records take no more reads (they may show the
+        write); if the write fails, the store is as it was and the snapshot gets a fresh record cache."""
+        published = self._current()
+        published.records.seal()
+        try:
+            yield
+        except BaseException:
+            self._published = _Published(published.index, RecordCache())
+            raise
+
+    def _publish_written(self, work: TraversalIndex, c: _IndexChanges) -> None:
+        """Complete ``work`` with what the committed write changed (read back) and publish it."""
+        try:
+            self._index_written(work, c)
+        except BaseException:
+            # the store holds the write but the index could not follow it: built again on next use
+            self._published = None
+            raise
+        self._publish(work)
+
     def sync(self, doc: Document, source: str | None = None, mode: SyncMode = SyncMode.MERGE,
              dry_run: bool = False) -> SyncReport:
         """Validate and write one document for one source, all or nothing."""
         started = time.perf_counter()
         source = resolve_source(doc, source)
-        with self._lock, collector_paused():
-            plan = plan_sync(self.store, self.index, doc, source, mode)
+        with self._writing() as base:
+            plan = plan_sync(self.store, base, doc, source, mode)
             changes = plan.changes
             if not dry_run and changes:
                 fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
                 if fresh_facts >= self.bulk_threshold:
-                    self._bulk_write(changes, source, plan.touched_relations)
+                    self._bulk_write(base, changes, source, plan.touched_relations)
                 else:
-                    index_changes = self._index_changes(self.index, changes, plan.touched_relations)
-                    with self._records.writing():
+                    index_changes = self._index_changes(base, changes, plan.touched_relations)
+                    with self._committing():
                         self.store.commit(changes)
-                    self._index_written(self.index, index_changes)
+                    self._publish_written(base.successor(), index_changes)
         plan.report.dry_run = dry_run
         plan.report.seconds = time.perf_counter() - started
         return plan.report
 
-    def _bulk_write(self, changes, source: str, touched: list[RelationKey]) -> None:
-        """A large write through the store's batch writer. A copy of the index takes what needs no
+    def _bulk_write(self, base: TraversalIndex, changes, source: str, touched: list[RelationKey]) -> None:
+        """A large write through the store's batch writer. The successor of the index takes what needs no
         read-back on a thread of its own meanwhile (the writer spends much of its time waiting for the
-        store to load, and the store's loading can start sooner), and replaces the index once the
-        write is committed."""
+        store to load, and the store's loading can start sooner), and is published once the write is
+        committed."""
         with ThreadPoolExecutor(1, thread_name_prefix="valuegraph-index") as pool:
-            ahead = pool.submit(self._index_ahead, changes, touched)
-            with self._records.writing():
+            ahead = pool.submit(self._index_ahead, base, changes, touched)
+            with self._committing():
                 batch = self.store.batch(source)
                 try:
                     batch.add(changes)
@@ -194,14 +248,17 @@ class ValueGraph:
                     batch.discard()  # ``commit`` cleans up after itself; ``add`` does not
                     raise
                 batch.commit()
-            work, c = ahead.result()
-        if c.known or c.dropped:
-            self._index_written(work, _IndexChanges([], [], c.known, c.dropped))
-        self._index = work
+            try:
+                work, c = ahead.result()
+            except BaseException:
+                self._published = None  # committed, but the index could not follow: built again on next use
+                raise
+        self._publish_written(work, _IndexChanges([], [], c.known, c.dropped))
 
-    def _index_ahead(self, changes, touched: list[RelationKey]) -> tuple[TraversalIndex, _IndexChanges]:
-        c = self._index_changes(self.index, changes, touched)
-        work = self.index.copy()
+    def _index_ahead(self, base: TraversalIndex, changes,
+                     touched: list[RelationKey]) -> tuple[TraversalIndex, _IndexChanges]:
+        c = self._index_changes(base, changes, touched)
+        work = base.successor()
         work.apply(nodes=c.fresh, removed=(), edges_added=c.added, edges_removed=())
         return work, c
 
@@ -219,8 +276,8 @@ class ValueGraph:
         report: SyncReport | None = None
         errors: list[SyncError] = []
         seen: set[str] = set()
-        with self._lock, collector_paused():
-            work = self.index.copy()  # readers keep the committed index until the batch commits
+        with self._writing() as base:
+            work = base.successor()  # readers keep the published index until the batch commits
             batch = None
             to_read = _IndexChanges([], [], [], [])  # read back once written
             try:
@@ -252,11 +309,10 @@ class ValueGraph:
                 if errors:
                     raise DocumentRejected(errors)
                 if batch is not None:
-                    with self._records.writing():
+                    with self._committing():
                         batch.commit()
                     batch = None
-                    self._index_written(work, to_read)
-                    self._index = work
+                    self._publish_written(work, to_read)
             finally:
                 if batch is not None:
                     batch.discard()
@@ -294,9 +350,8 @@ class ValueGraph:
 
     def rebuild_index(self) -> None:
         with self._lock:
-            self._index = TraversalIndex.build(self.store.snapshot())
+            self._publish(TraversalIndex.build(self.store.snapshot()))
             self._saved_at = None
-            self._records.forget()
 
     # ------------------------------------------------------------ reading
     def entity(self, entity_id: str) -> EntityRecord | None:

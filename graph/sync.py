@@ -17,6 +17,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from valuegraph.graph import traversal
 from valuegraph.graph.index import TraversalIndex
 from valuegraph.graph.model import (
     ChangeSet,
@@ -222,7 +223,7 @@ def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[Relation
         return errors
 
     # entities the index does not hold yet are numbered after it (the index's own tables stay as they are)
-    known = len(index.ids)
+    known = index.size
     added: dict[str, int] = {}
 
     def numbered(entity_id: str) -> int:
@@ -236,7 +237,10 @@ def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[Relation
     new_src = np.fromiter((numbered(r.key.from_id) for r in new), np.int64, len(new))
     new_dst = np.fromiter((numbered(r.key.to_id) for r in new), np.int64, len(new))
     n = known + len(added)
-    src, dst, _ = index.value.arrays()
+    if len(new) <= _FEW_NEW_EDGES:
+        src, dst = _edges_within(index, _reach_of_new_edges(index, new_src, new_dst, known))
+    else:
+        src, dst, _ = index.value.arrays()
     gone = [k for k in retracted if k.type in value_types]
     if gone:  # an edge leaves the graph only when no other source asserts it
         still = {rec.key for rec in store.relation_records(gone) if set(rec.sources) - {source}}
@@ -251,7 +255,7 @@ def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[Relation
     cyclic = np.flatnonzero(sizes > 1).tolist()
     if not cyclic:
         return errors
-    ids = index.ids + list(added)
+    ids = index.ids[: index.size] + list(added)
     by_key = {r.key: r for r in new}
     for component in cyclic:
         members = set(np.flatnonzero(labels == component).tolist())
@@ -268,6 +272,35 @@ def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[Relation
             + (f" (relations at {', '.join(involved)})" if len(involved) > 1 else ""),
         ))
     return errors
+
+
+#: up to this many new value-chain relations, the cycle check looks only at what their targets reach
+_FEW_NEW_EDGES = 1_000
+
+
+def _reach_of_new_edges(index: TraversalIndex, new_src: np.ndarray, new_dst: np.ndarray, known: int) -> np.ndarray:
+    """Every entity reachable from a new relation's target (the targets included), over the graph's value
+    edges and the new ones. The graph before the sync has no cycle, so a cycle after it goes through a new
+    relation u -> v and back from v to u: all of it lies within what v reaches. Value paths run up the chain
+    (projects to objectives to goals), so for a few new relations this is a small part of the graph."""
+    reached = set(new_dst.tolist())
+    frontier = reached
+    pending = list(zip(new_src.tolist(), new_dst.tolist(), strict=True))
+    while frontier:
+        seeds = np.fromiter((u for u in frontier if u < known), np.int64)
+        if len(seeds):
+            reached |= set(traversal.bfs(index.value, seeds, known)[0].tolist())
+        frontier = {v for u, v in pending if u in reached and v not in reached}  # new relations lead further
+        reached |= frontier
+    return np.fromiter(sorted(reached), np.int64, len(reached))
+
+
+def _edges_within(index: TraversalIndex, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(source, target) of the graph's value edges between the given entities."""
+    inside = set(nodes.tolist())
+    pairs = [(u, v) for u in nodes.tolist() if u < index.size for v, _ in index.value.neighbours(u) if v in inside]
+    arr = np.array(pairs, dtype=np.int64).reshape(-1, 2)
+    return arr[:, 0], arr[:, 1]
 
 
 def _one_cycle(members: set[int], src: np.ndarray, dst: np.ndarray) -> list[int]:

@@ -122,7 +122,7 @@ def why_exists(index: TraversalIndex, item: str, kinds: Iterable[str] = DEFAULT_
 def distances_to(index: TraversalIndex, target: str, include_cancelled: bool = False) -> dict[int, int]:
     """Length of the shortest value path from every entity that has one to ``target`` (itself at 0)."""
     t = _number(index, target)
-    key = (index.updates, t, include_cancelled)  # an update makes every older entry unreachable
+    key = (t, include_cancelled)  # kept by the snapshot: a write publishes another, with memos of its own
     found = index.recall("distances_to", key)
     if found is None:
         cancelled = index.cancelled()
@@ -145,7 +145,7 @@ def paths(index: TraversalIndex, source: str, target: str, limit: int = 10,
     cancelled = index.cancelled()
     if limit == 0 or s == t or (not include_cancelled and (cancelled[s] or cancelled[t])):
         return []
-    key = (index.updates, s, t, limit, include_cancelled)
+    key = (s, t, limit, include_cancelled)
     found = index.recall("paths", key)
     if found is None:
         found = _best_first_paths(index, s, t, limit, distances_to(index, target, include_cancelled))
