@@ -7,6 +7,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+# the errors a document and a look-up raise, kept importable from here where they used to live
+from valuegraph.graph.errors import DocumentRejected, NotFound, SyncError  # noqa: F401 - NotFound kept importable
+
 Value = str | int | float | bool | dt.date | dt.datetime
 
 
@@ -80,34 +83,6 @@ def join_documents(parts: list[Document]) -> Document:
         for what, n in part.left_out.items():
             joined.left_out[what] = joined.left_out.get(what, 0) + n
     return joined
-
-
-@dataclass(frozen=True, slots=True)
-class SyncError:
-    location: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
-
-
-class DocumentRejected(Exception):
-    """A document with any invalid part; nothing of it was written."""
-
-    def __init__(self, errors: list[SyncError]):
-        self.errors = errors
-        shown = "\n".join(f"  {e}" for e in errors[:20])
-        more = f"\n  … and {len(errors) - 20} more" if len(errors) > 20 else ""
-        super().__init__(f"document rejected with {len(errors)} error(s):\n{shown}{more}")
-
-
-class NotFound(KeyError):
-    def __init__(self, entity_id: str):
-        self.entity_id = entity_id
-        super().__init__(entity_id)
-
-    def __str__(self) -> str:
-        return f"no entity with id {self.entity_id!r}"
 
 
 @dataclass(frozen=True, slots=True)

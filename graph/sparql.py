@@ -17,6 +17,7 @@ import orjson
 import pyoxigraph as ox
 
 from valuegraph.graph import terms as t
+from valuegraph.graph.errors import QueryTimeout  # raised here; kept importable from here
 
 PREFIXES = {
     "vg": t.VG_NS, "id": t.ID_NS, "source": t.SOURCE_NS,
@@ -26,10 +27,6 @@ PREFIXES = {
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 _NOISE = re.compile(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|<[^>\s]*>|#[^\n]*')
 _WORD = re.compile(r"(?<![?$:\w])([A-Za-z]+)(?![:\w])")
-
-
-class QueryTimeout(Exception):
-    pass
 
 
 def update_operations(query: str) -> list[str]:
@@ -66,7 +63,7 @@ def _take(items, timeout: float, max_rows: int) -> tuple[list, bool]:
     taken = []
     for item in items:
         if time.monotonic() > deadline:
-            raise QueryTimeout(f"the query ran longer than {timeout:g} s")
+            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was cut")
         if len(taken) == max_rows:
             return taken, True
         taken.append(item)

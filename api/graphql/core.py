@@ -9,7 +9,7 @@ from strawberry.scalars import JSON
 from valuegraph.api.errors import UserError
 from valuegraph.api.graphql.context import GraphContext
 from valuegraph.graph import Direction as StoreDirection
-from valuegraph.graph import EntityRecord, NotFound, RelationKey, RelationRecord
+from valuegraph.graph import EntityRecord, RelationKey, RelationRecord
 from valuegraph.graph.model import SyncReport as GraphSyncReport
 from valuegraph.schema import vocabulary
 
@@ -70,10 +70,7 @@ def decode_cursor(cursor: str) -> list[str]:
 
 
 def require(info: Info, entity_id: str) -> None:
-    try:
-        info.context.graph.require(entity_id)
-    except NotFound as exc:
-        raise UserError(str(exc)) from exc
+    info.context.graph.require(entity_id)  # NotFound: a GraphQL error with code NOT_FOUND (api/errors.py)
 
 
 @strawberry.interface(description="Anything valuegraph knows about.")

@@ -6,11 +6,10 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from valuegraph.api.deps import GraphDep, PrincipalDep, SettingsDep
-from valuegraph.graph import DocumentRejected, SyncMode
+from valuegraph.graph import SyncMode
 from valuegraph.loaders import validate_mapping
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
@@ -40,12 +39,6 @@ async def sync(source: str, request: Request, graph: GraphDep, principal: Princi
     except orjson.JSONDecodeError as exc:
         raise HTTPException(400, f"the body is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
     doc = validate_mapping(data, "body")
-    try:
-        report = await run_in_threadpool(graph.sync, doc, source, mode)
-    except DocumentRejected as exc:
-        return JSONResponse(
-            {"detail": f"document rejected with {len(exc.errors)} error(s); nothing was written",
-             "errors": [{"location": e.location, "message": e.message} for e in exc.errors]},
-            status_code=422,
-        )
+    # a rejected document (DocumentRejected) is a 422 listing every error: see api/errors.py
+    report = await run_in_threadpool(graph.sync, doc, source, mode)
     return report.as_dict()
