@@ -154,3 +154,16 @@ def test_no_module_imports_itself_through_others():
     cycles = [sorted(c) for c in nx.strongly_connected_components(imports) if len(c) > 1]
     cycles += [[m] for m in imports if imports.has_edge(m, m)]
     assert not cycles, "modules that import each other: " + "; ".join(" <-> ".join(c) for c in sorted(cycles))
+
+
+def test_importing_the_domain_model_loads_no_index_and_no_backend():
+    """A loader imports ``valuegraph.graph.model``: that must not bring in the traversal index's numeric
+    libraries nor the backends' drivers (``ValueGraph`` and ``open_store`` load them on first use)."""
+    heavy = ("numpy", "numba", "scipy", "networkx", "pyoxigraph", "neo4j")
+    code = ("import sys, valuegraph.graph.model, valuegraph.graph.errors, valuegraph.graph.store; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+    lazy_code = "from valuegraph.graph import ValueGraph, open_store; print(ValueGraph.__module__, open_store.__module__)"
+    lazy = subprocess.run([sys.executable, "-c", lazy_code], capture_output=True, text=True, check=True)
+    assert lazy.stdout.split() == ["valuegraph.graph.service", "valuegraph.graph.backends"]
