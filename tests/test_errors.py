@@ -145,6 +145,13 @@ def test_a_rejected_query_is_a_400_with_its_reason(served):
     assert cypher.status_code == 501 and cypher.json()["code"] == "NOT_SUPPORTED"
 
 
+def test_a_body_that_is_not_json_is_a_bad_request(served):
+    url, _ = served
+    response = httpx.post(f"{url}/api/v1/sync/s", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 400 and response.json()["code"] == "BAD_REQUEST"
+    assert response.json()["detail"].startswith("the body is not JSON")
+
+
 def test_a_rejected_document_is_a_422_listing_its_errors(served):
     url, _ = served
     response = httpx.post(f"{url}/api/v1/sync/s", json={"entities": [{"id": "X", "kind": "Widget", "name": "x"}]})
