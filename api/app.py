@@ -6,17 +6,17 @@ from contextlib import asynccontextmanager
 
 import orjson
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
 from strawberry.fastapi import GraphQLRouter
 
 from valuegraph.api.auth import KeyRing
 from valuegraph.api.deps import get_principal
+from valuegraph.api.errors import install_handlers
 from valuegraph.api.graphql.context import GraphContext, Limits
 from valuegraph.api.graphql.schema import create_schema
 from valuegraph.api.middleware import RequestIdMiddleware
 from valuegraph.api.routers import cypher, export, health, sparql, sync
 from valuegraph.api.settings import Settings
-from valuegraph.graph import StoreConflict, StoreUnavailable, ValueGraph
+from valuegraph.graph import ValueGraph
 
 
 class JsonGraphQLRouter(GraphQLRouter):
@@ -70,14 +70,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     app.include_router(sparql.router)
     app.include_router(health.router)
 
-    @app.exception_handler(StoreUnavailable)
-    async def store_unavailable(request: Request, exc: StoreUnavailable):
-        return JSONResponse({"detail": str(exc)}, status_code=503)
-
-    @app.exception_handler(StoreConflict)
-    async def store_conflict(request: Request, exc: StoreConflict):
-        return JSONResponse({"detail": str(exc)}, status_code=409)
-
+    install_handlers(app)
     app.add_middleware(RequestIdMiddleware)
 
     return app

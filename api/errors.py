@@ -1,11 +1,137 @@
-"""Errors meant for the user: their messages are shown; every other error is masked."""
+"""How errors reach API callers: one table from error class to HTTP status and code, used by REST (FastAPI
+exception handlers) and GraphQL (an extension that formats every error).
+
+A ``ValueGraphError`` (graph/errors.py) is meant for the caller: its message is shown, with its status
+and code. Any other exception is a fault of valuegraph: REST answers 500 with the request id and no text
+of the error (see middleware.py), GraphQL answers "Unexpected error." with code INTERNAL_SERVER_ERROR and
+the request id; the log line of the request has the details.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 
-class UserError(Exception):
-    """A problem with the request that the caller can fix; the message is shown as is."""
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from graphql import GraphQLError, GraphQLSyntaxError
+from strawberry.extensions import SchemaExtension
+
+from valuegraph.api import logs
+
+# the API layer's names for these errors, kept importable from here
+from valuegraph.graph.errors import (
+    DocumentRejected,
+    InvalidRequest,
+    NotFound,
+    NotSupported,
+    PermissionDenied,
+    QueryRejected,
+    QueryTimeout,
+    StoreConflict,
+    StoreError,
+    StoreUnavailable,
+    UserError,
+    ValueGraphError,
+)
+
+#: error class -> (HTTP status, code); an error takes the entry of its nearest class in this table
+STATUS: dict[type[ValueGraphError], tuple[int, str]] = {
+    ValueGraphError: (400, "BAD_REQUEST"),
+    InvalidRequest: (400, "BAD_REQUEST"),
+    QueryRejected: (400, "QUERY_REJECTED"),
+    QueryTimeout: (400, "QUERY_TIMEOUT"),
+    PermissionDenied: (403, "FORBIDDEN"),
+    NotFound: (404, "NOT_FOUND"),
+    StoreConflict: (409, "STORE_CONFLICT"),
+    DocumentRejected: (422, "DOCUMENT_REJECTED"),
+    StoreError: (500, "STORE_ERROR"),
+    NotSupported: (501, "NOT_SUPPORTED"),
+    StoreUnavailable: (503, "STORE_UNAVAILABLE"),
+}
+INTERNAL = (500, "INTERNAL_SERVER_ERROR")
+#: what a caller is told of an error that is not a ValueGraphError
+INTERNAL_MESSAGE = "Unexpected error."
+#: codes of GraphQL errors that no resolver raised: the query itself is wrong
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 
 
-class PermissionDenied(UserError):
-    pass
+def status_of(exc: BaseException) -> tuple[int, str]:
+    """(HTTP status, code) of an error: its nearest class in STATUS, or INTERNAL."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return INTERNAL
+
+
+def error_body(exc: ValueGraphError) -> dict:
+    """The JSON body of a REST error response."""
+    _, code = status_of(exc)
+    if isinstance(exc, DocumentRejected):
+        return {"detail": f"document rejected with {len(exc.errors)} error(s); nothing was written", "code": code,
+                "errors": [{"location": e.location, "message": e.message} for e in exc.errors],
+                "requestId": logs.request_id.get()}
+    return {"detail": str(exc), "code": code, "requestId": logs.request_id.get()}
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    status, _ = status_of(exc)
+    return JSONResponse(error_body(exc), status_code=status)  # type: ignore[arg-type]
+
+
+def install_handlers(app: FastAPI) -> None:
+    """Every ValueGraphError a route raises becomes its status and message. Other exceptions reach
+    RequestIdMiddleware, which logs them and answers 500 with the request id only."""
+    app.add_exception_handler(ValueGraphError, _domain_error)
+
+
+def format_graphql_error(error: GraphQLError) -> None:
+    """Give an error of a GraphQL response its ``extensions.code``; mask one that no ValueGraphError caused.
+    In place: strawberry formats the very error objects it collected (parse and validation errors too)."""
+    original = error.original_error
+    if original is None and error.path is None:  # the query does not parse or validate: shown as it is
+        code = GRAPHQL_PARSE_FAILED if isinstance(error, GraphQLSyntaxError) else GRAPHQL_VALIDATION_FAILED
+        error.extensions = {**(error.extensions or {}), "code": code}
+    elif isinstance(original, ValueGraphError):
+        extensions = {"code": status_of(original)[1]}
+        if isinstance(original, DocumentRejected):
+            extensions["errors"] = [{"location": e.location, "message": e.message} for e in original.errors]
+        error.extensions = extensions
+    elif error.extensions is None or "code" not in error.extensions:  # not already formatted: masked
+        error.message = INTERNAL_MESSAGE
+        error.original_error = None
+        error.extensions = {"code": INTERNAL[1], "requestId": logs.request_id.get()}
+
+
+class GraphQLErrors(SchemaExtension):
+    """Every error of a response through ``format_graphql_error``: a code for each, internal ones masked."""
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        except GraphQLError as error:  # raised through the operation (ParserCache parses on entering its hook)
+            format_graphql_error(error)
+            raise
+        except ValueGraphError as exc:  # raised by another extension's hook (the read-scope check), not a resolver
+            error = GraphQLError(str(exc), original_error=exc)
+            format_graphql_error(error)
+            raise error from exc
+        # anything else passes as it is: strawberry answers its own exceptions (a query missing, a mutation
+        # sent with GET) with an HTTP status
+        context = self.execution_context
+        found = [*(context.pre_execution_errors or ()), *(getattr(context.result, "errors", None) or ())]
+        for error in {id(e): e for e in found}.values():
+            format_graphql_error(error)
+
+
+__all__ = [
+    "INTERNAL",
+    "STATUS",
+    "GraphQLErrors",
+    "PermissionDenied",
+    "UserError",
+    "error_body",
+    "format_graphql_error",
+    "install_handlers",
+    "status_of",
+]

@@ -22,6 +22,7 @@ from valuegraph.cli import render
 from valuegraph.graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
 from valuegraph.graph import cypher as cypher_queries
 from valuegraph.graph import sparql as sparql_queries
+from valuegraph.graph.errors import NO_LOADER, NO_SOURCE, UNKNOWN_FORMAT, UNKNOWN_RECIPE, NotSupported, QueryRejected
 from valuegraph.graph.export import csv_files
 from valuegraph.graph.model import Document, join_documents
 from valuegraph.graph.pause import collector_paused
@@ -202,10 +203,27 @@ def _load_parts(loader, source: str | None, dry_run: bool, store: str | None, js
         render.console.print(render.report_table(report, str(path)))
 
 
+#: this command's advice for problems the graph and the loaders report without naming its options
+HINTS = {
+    NO_SOURCE: "name the source with --source NAME (or as \"source\" in the document)",
+    UNKNOWN_FORMAT: "`valuegraph formats` lists the formats --format takes",
+    NO_LOADER: "name the format with --format (`valuegraph formats` lists them)",
+    UNKNOWN_RECIPE: "give --recipe a built-in recipe's name or a recipe file's path",
+}
+
+
+def _hints(problems: list) -> list[str]:
+    return list(dict.fromkeys(HINTS[e.code] for e in problems if getattr(e, "code", "") in HINTS))
+
+
 def _reject(title: str, problems: list, json: bool) -> None:
     render.print_errors(title, problems)
+    hints = _hints(problems)
+    for hint in hints:
+        render.errors.print(f"[yellow]hint:[/] {hint}")
     if json:
-        render.emit_json({"errors": [{"location": e.location, "message": e.message} for e in problems]})
+        shown = {"errors": [{"location": e.location, "message": e.message} for e in problems]}
+        render.emit_json(shown | ({"hints": hints} if hints else {}))
     raise typer.Exit(1)
 
 
@@ -390,7 +408,7 @@ def sparql(
     with _graph(store, lazy=True) as graph:
         try:
             answer = sparql_queries.query(graph.store, query, config.sparql_timeout_seconds, config.sparql_max_rows)
-        except (ValueError, NotImplementedError, sparql_queries.QueryTimeout) as exc:
+        except (QueryRejected, NotSupported) as exc:
             render.errors.print(f"[red]{exc}[/]")
             raise typer.Exit(1) from exc
     if json or answer.form != "select":
@@ -425,7 +443,7 @@ def cypher(
         try:
             answer = cypher_queries.query(graph.store, query, parameters, config.cypher_timeout_seconds,
                                           config.cypher_max_rows)
-        except (ValueError, NotImplementedError) as exc:
+        except (QueryRejected, NotSupported) as exc:
             render.errors.print(f"[red]{exc}[/]")
             raise typer.Exit(1) from exc
     if json:

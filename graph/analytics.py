@@ -5,12 +5,16 @@ Cancelled entities take part in none of them (as in every value path).
 
 from __future__ import annotations
 
+import urllib.request
 from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+import orjson
 
 from valuegraph.graph import traversal
+from valuegraph.graph.backends import open_store
+from valuegraph.graph.export import to_networkx as from_store
 from valuegraph.graph.index import CANCELLED, COMPLETED, TraversalIndex
 from valuegraph.graph.model import RelationKey
 from valuegraph.graph.store import Store
@@ -23,17 +27,9 @@ def to_networkx(source) -> nx.MultiDiGraph:
     """The whole graph as a networkx MultiDiGraph, for notebooks: from a Store, a ValueGraph, a store URL
     (``oxigraph:…``, ``bolt://…``) or a valuegraph server's base URL (``http://…``; pass an API key as
     ``(url, key)``)."""
-    from valuegraph.graph.export import to_networkx as from_store
-    from valuegraph.graph.store import open_store
-
     if isinstance(source, tuple) or (isinstance(source, str) and source.startswith(("http://", "https://"))):
-        import httpx
-
         url, key = source if isinstance(source, tuple) else (source, None)
-        headers = {"Authorization": f"Bearer {key}"} if key else {}
-        response = httpx.get(url.rstrip("/") + "/api/v1/export/nodelink", headers=headers, timeout=120)
-        response.raise_for_status()
-        return nx.node_link_graph(response.json(), edges="links")
+        return nx.node_link_graph(_nodelink_of_server(url, key), edges="links")
     if isinstance(source, str):
         store = open_store(source)
         try:
@@ -41,6 +37,15 @@ def to_networkx(source) -> nx.MultiDiGraph:
         finally:
             store.close()
     return from_store(getattr(source, "store", source))
+
+
+def _nodelink_of_server(url: str, key: str | None) -> dict:
+    """A valuegraph server's node-link export (the standard library's HTTP client: notebooks need no extra
+    package; an error status raises ``urllib.error.HTTPError``)."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    request = urllib.request.Request(url.rstrip("/") + "/api/v1/export/nodelink", headers=headers)
+    with urllib.request.urlopen(request, timeout=120) as response:
+        return orjson.loads(response.read())
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
 from valuegraph.schema.values import number_or
+# the errors a document and a look-up raise, kept importable from here where they used to live
+from valuegraph.graph.errors import DocumentRejected, NotFound, SyncError  # noqa: F401 - NotFound kept importable
 
 Value = str | int | float | bool | dt.date | dt.datetime
 
@@ -95,34 +97,6 @@ def add_fields(into: object, other: object) -> None:
         elif isinstance(mine, dict):
             for key, n in theirs.items():
                 mine[key] = mine.get(key, 0) + n
-
-
-@dataclass(frozen=True, slots=True)
-class SyncError:
-    location: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
-
-
-class DocumentRejected(Exception):
-    """A document with any invalid part; nothing of it was written."""
-
-    def __init__(self, errors: list[SyncError]):
-        self.errors = errors
-        shown = "\n".join(f"  {e}" for e in errors[:20])
-        more = f"\n  … and {len(errors) - 20} more" if len(errors) > 20 else ""
-        super().__init__(f"document rejected with {len(errors)} error(s):\n{shown}{more}")
-
-
-class NotFound(KeyError):
-    def __init__(self, entity_id: str):
-        self.entity_id = entity_id
-        super().__init__(entity_id)
-
-    def __str__(self) -> str:
-        return f"no entity with id {self.entity_id!r}"
 
 
 @dataclass(frozen=True, slots=True)

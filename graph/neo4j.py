@@ -17,6 +17,8 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import neo4j
 from neo4j.exceptions import AuthError, ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired
 
+# CypherError is kept importable from here, where it used to live
+from valuegraph.graph.errors import CypherError, StoreConflict, StoreError, StoreUnavailable
 from valuegraph.graph.model import (
     Assertion,
     ChangeSet,
@@ -29,7 +31,7 @@ from valuegraph.graph.model import (
     resolve,
 )
 from valuegraph.graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
-from valuegraph.graph.store import Capability, Direction, Store, StoreConflict, StoreError, StoreUnavailable
+from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.schema import neo4j_statements, vocabulary
 
 _RESERVED = {"id", "kind", "sources", ASSERTIONS}
@@ -210,10 +212,6 @@ class Neo4jStore(Store):
         """Delete everything valuegraph stored in this database (tests and re-imports)."""
         self._call(lambda tx: tx.run("MATCH (n) WHERE n:Entity OR n:ValuegraphSource OR n:ValuegraphMeta "
                                      "DETACH DELETE n").consume(), write=True)
-
-
-class CypherError(StoreError):
-    """The database refused a Cypher query (syntax, a write in a read transaction, a timeout)."""
 
 
 def _plain(value):

@@ -24,6 +24,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from valuegraph.graph import terms as t
+from valuegraph.graph.errors import SparqlError, StoreError
 from valuegraph.graph.model import (
     Assertion,
     ChangeSet,
@@ -36,7 +37,8 @@ from valuegraph.graph.model import (
     Value,
     resolve,
 )
-from valuegraph.graph.store import Batch, Capability, Direction, Store, StoreError
+from valuegraph.graph.sparql import PREFIXES
+from valuegraph.graph.store import Batch, Capability, Direction, Store
 from valuegraph.schema import vocabulary
 
 
@@ -337,11 +339,12 @@ class OxigraphStore(Store):
 
     def sparql(self, query: str):
         """A SPARQL query over the union of the source graphs (each also available by name)."""
-        from valuegraph.graph.sparql import PREFIXES
-
         self.calls += 1
         graphs = [t.source_graph(s) for s in self.sources()] or [ox.NamedNode(t.BASE + "no-source")]
-        return self._store.query(query, default_graph=graphs, named_graphs=graphs, prefixes=PREFIXES)
+        try:
+            return self._store.query(query, default_graph=graphs, named_graphs=graphs, prefixes=PREFIXES)
+        except SyntaxError as exc:
+            raise SparqlError(f"the query does not parse: {exc}") from exc
 
 
 def _update_text(deletes: list[ox.Quad], inserts: list[ox.Quad]) -> str:

@@ -29,8 +29,10 @@ from valuegraph.graph.model import (
     SyncReport,
     join_documents,
 )
+from valuegraph.graph.backends import open_store
+from valuegraph.graph.errors import NO_SOURCE
 from valuegraph.graph.pause import collector_paused
-from valuegraph.graph.store import Store, open_store
+from valuegraph.graph.store import Store
 from valuegraph.graph.sync import plan_sync
 
 
@@ -373,6 +375,6 @@ def resolve_source(doc: Document, given: str | None) -> str:
     if not source:
         raise DocumentRejected([SyncError(
             f"{doc.origin or 'document'}: source",
-            "no source is named: give \"source\" in the document or --source on the command line",
+            "no source is named: name it in the document (\"source\") or when loading it", NO_SOURCE,
         )])
     return source

@@ -17,6 +17,7 @@ import orjson
 import pyoxigraph as ox
 
 from valuegraph.graph import terms as t
+from valuegraph.graph.errors import QueryTimeout, SparqlError  # raised here; kept importable from here
 
 PREFIXES = {
     "vg": t.VG_NS, "id": t.ID_NS, "source": t.SOURCE_NS,
@@ -26,10 +27,6 @@ PREFIXES = {
 UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH"})
 _NOISE = re.compile(r'"""(?:.|\n)*?"""|\'\'\'(?:.|\n)*?\'\'\'|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|<[^>\s]*>|#[^\n]*')
 _WORD = re.compile(r"(?<![?$:\w])([A-Za-z]+)(?![:\w])")
-
-
-class QueryTimeout(Exception):
-    pass
 
 
 def update_operations(query: str) -> list[str]:
@@ -48,16 +45,12 @@ class Answer:
 
 
 def query(store, text: str, timeout: float, max_rows: int) -> Answer:
-    """Run a SPARQL query on ``store`` within the limits; ValueError for an update or a query that does not
-    parse (NotImplementedError from a store without SPARQL, QueryTimeout past ``timeout``)."""
+    """Run a SPARQL query on ``store`` within the limits; SparqlError for an update or a query that does not
+    parse (NotSupported from a store without SPARQL, QueryTimeout past ``timeout``)."""
     refused = update_operations(text)
     if refused:
-        raise ValueError(f"only queries are allowed; this is an update ({', '.join(refused)})")
-    try:
-        result = store.sparql(text)
-    except SyntaxError as exc:
-        raise ValueError(f"the query does not parse: {exc}") from exc
-    return run(result, timeout, max_rows)
+        raise SparqlError(f"only queries are allowed; this is an update ({', '.join(refused)})")
+    return run(store.sparql(text), timeout, max_rows)
 
 
 def run(result, timeout: float, max_rows: int) -> Answer:
@@ -79,7 +72,7 @@ def _take(items, timeout: float, max_rows: int) -> tuple[list, bool]:
     taken = []
     for item in items:
         if time.monotonic() > deadline:
-            raise QueryTimeout(f"the query ran longer than {timeout:g} s")
+            raise QueryTimeout(f"the query ran longer than {timeout:g} s and was cut")
         if len(taken) == max_rows:
             return taken, True
         taken.append(item)

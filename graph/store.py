@@ -2,7 +2,8 @@
 
 Everything else (sync planning, property resolution across sources, the
 traversal index) is built on these in backend-independent code. A backend that
-cannot do something raises ``NotImplementedError`` naming itself.
+cannot do something raises ``NotSupported`` naming itself. The backends themselves, and
+``open_store``, are in graph/backends.py: this module imports none of them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,12 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
 
+# the store's errors, kept importable from here where they used to live
+from valuegraph.graph.errors import NotSupported, StoreConflict, StoreError, StoreUnavailable
 from valuegraph.graph.model import ChangeSet, EntityRecord, RelationKey, RelationRecord, Snapshot, SourceState
+
+__all__ = ["Batch", "Capability", "Direction", "NotSupported", "Store", "StoreConflict", "StoreError",
+           "StoreUnavailable"]
 
 
 class Capability(str, enum.Enum):
@@ -26,18 +32,6 @@ class Direction(str, enum.Enum):
     OUT = "out"
     IN = "in"
     BOTH = "both"
-
-
-class StoreError(Exception):
-    """The store could not be opened or refused an operation."""
-
-
-class StoreUnavailable(StoreError):
-    """The store does not answer now (a server that is down or unreachable); try again later."""
-
-
-class StoreConflict(StoreError):
-    """The store holds what this process did not expect (another process wrote to it); nothing was written."""
 
 
 class Batch:
@@ -126,38 +120,17 @@ class Store(abc.ABC):
 
     def search(self, text: str) -> set[str]:
         """Ids of the entities whose name contains ``text`` (case-insensitive)."""
-        raise NotImplementedError(f"the {self.backend} store does not search names")
+        raise NotSupported(f"the {self.backend} store does not search names")
 
     def sparql(self, query: str):
-        raise NotImplementedError(f"the {self.backend} store does not answer SPARQL")
+        raise NotSupported(f"the {self.backend} store does not answer SPARQL")
 
     def cypher(self, query: str, parameters: dict | None = None, timeout: float = 10.0, max_rows: int = 1000):
         """A read-only Cypher query: (columns, rows, truncated)."""
-        raise NotImplementedError(f"the {self.backend} store does not answer Cypher")
+        raise NotSupported(f"the {self.backend} store does not answer Cypher")
 
     def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-def open_store(url: str, *, user: str | None = None, password: str | None = None) -> Store:
-    """A store from its URL: ``memory:``, ``oxigraph:PATH``, ``neo4j://HOST[:PORT]`` or ``bolt://…``
-    (user and password from the URL, else from the arguments)."""
-    scheme, _, rest = url.partition(":")
-    if scheme == "memory":
-        from valuegraph.graph.oxigraph import OxigraphStore
-
-        return OxigraphStore(None)
-    if scheme == "oxigraph":
-        from valuegraph.graph.oxigraph import OxigraphStore
-
-        if not rest:
-            raise StoreError("oxigraph: needs a folder, as in oxigraph:./valuegraph-data")
-        return OxigraphStore(rest)
-    if scheme in {"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"}:
-        from valuegraph.graph.neo4j import Neo4jStore
-
-        return Neo4jStore(url, user, password)
-    raise StoreError(f"unknown store URL {url!r}: use memory:, oxigraph:PATH, neo4j://HOST or bolt://HOST")

@@ -2,8 +2,9 @@
 
 A loader is a small class: a pydantic config, ``accepts`` to claim a path and
 ``documents`` yielding validated exchange documents (its work units). Loaders
-are found through the ``valuegraph.loaders`` entry-point group, so other
-packages can add formats.
+are found through the ``valuegraph.loaders`` entry-point group only (valuegraph's own
+loaders too), so other packages can add formats and this module imports no loader;
+``loaders/lookup.py`` picks the loader for a path.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from valuegraph.graph.model import Document, DocumentRejected, SyncError
+from valuegraph.graph.model import Document
 
 ENTRY_POINT_GROUP = "valuegraph.loaders"
 
@@ -58,40 +59,13 @@ class Loader(abc.ABC):
 
 @cache
 def registry() -> dict[str, type[Loader]]:
-    """Every installed loader by name (built-ins first, then plugins)."""
-    from valuegraph.loaders.archimate import ArchimateLoader
-    from valuegraph.loaders.csvfolder import CsvFolderLoader
-    from valuegraph.loaders.exchange import JsonLoader, YamlLoader
-    from valuegraph.loaders.rdf import RdfLoader
-
-    found: dict[str, type[Loader]] = {
-        cls.name: cls for cls in (JsonLoader, YamlLoader, CsvFolderLoader, RdfLoader, ArchimateLoader)}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
+    """Every installed loader by name, from the ``valuegraph.loaders`` entry points: valuegraph's own first
+    (in the installed metadata's order), then other packages'. The built-in loaders claim disjoint kinds
+    of path, so the order in which ``loader_for`` asks them does not change which one reads a path."""
+    points = sorted(entry_points(group=ENTRY_POINT_GROUP),
+                    key=lambda ep: ep.dist is None or ep.dist.name != "valuegraph")  # stable: keeps the order
+    found: dict[str, type[Loader]] = {}
+    for ep in points:
         if ep.name not in found:
             found[ep.name] = ep.load()
     return found
-
-
-def loader_for(path: Path, format: str | None = None, recipe: str | None = None) -> Loader:
-    if recipe is not None:
-        from valuegraph.loaders.archimate import ArchimateConfig, ArchimateLoader
-
-        if format == "archimate" or (format is None and ArchimateLoader.accepts(path)):
-            return ArchimateLoader(ArchimateConfig(path=path, mapping=Path(recipe)))
-        from valuegraph.loaders.register import RegisterConfig, RegisterLoader
-
-        return RegisterLoader(RegisterConfig(path=path, recipe=recipe))
-    loaders = registry()
-    if format is not None:
-        if format not in loaders:
-            raise DocumentRejected([SyncError(str(path), f"unknown format '{format}'; the formats are {', '.join(loaders)}")])
-        cls = loaders[format]
-    else:
-        if not path.exists():
-            raise DocumentRejected([SyncError(str(path), "no such file or folder")])
-        cls = next((c for c in loaders.values() if c.accepts(path)), None)
-        if cls is None:
-            raise DocumentRejected([SyncError(
-                str(path), f"no loader reads this file; the formats are {', '.join(loaders)} (name one with --format)"
-            )])
-    return cls(cls.config_class(path=path))

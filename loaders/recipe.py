@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from valuegraph.graph.model import DocumentRejected, SyncError
+from valuegraph.graph.errors import UNKNOWN_RECIPE, DocumentRejected, SyncError
 from valuegraph.schema import values
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
@@ -90,8 +90,9 @@ def load_recipe(name_or_path: str) -> Recipe:
             raise DocumentRejected([SyncError(origin, f"cannot read the recipe: {exc.strerror or exc}")]) from exc
     else:
         if name_or_path not in builtin_recipes():
-            raise DocumentRejected([SyncError("--recipe", f"no built-in recipe '{name_or_path}'; the built-in "
-                                              f"recipes are {', '.join(builtin_recipes())} (or give a path)")])
+            raise DocumentRejected([SyncError(
+                "recipe", f"no built-in recipe '{name_or_path}'; the built-in recipes are "
+                          f"{', '.join(builtin_recipes())} (or give a recipe file's path)", UNKNOWN_RECIPE)])
         origin = f"recipe {name_or_path}"
         text = resources.files("valuegraph.loaders.recipes").joinpath(f"{name_or_path}.yaml").read_text(encoding="utf-8")
     return parse_yaml_model(text, Recipe, origin)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -249,9 +251,7 @@ def _csv_rows(handle, delimiter: str | None) -> Iterator[tuple[int, list[str]]]:
 
 def _xlsx_rows(path: Path, sheet: str | None, measured) -> Iterator[tuple[int, list[str]]]:
     """(row number, cells as text) of a worksheet, read in streaming mode."""
-    import datetime as dt
-    import zipfile
-
+    # openpyxl is imported on first use, for start-up cost: most loads never read a workbook
     from openpyxl import load_workbook
 
     try:

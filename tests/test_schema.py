@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
+import grimp
+import networkx as nx
 import pyoxigraph as ox
 import pytest
 import rdflib
@@ -125,19 +131,39 @@ def test_shapes_reject_what_the_loaders_reject(sample, prop, value):
     assert not conforms
 
 
-def test_schema_imports_nothing_of_the_other_layers():
-    import ast
-    from pathlib import Path
+LAYERS = ("valuegraph.schema", "valuegraph.graph", "valuegraph.loaders", "valuegraph.api", "valuegraph.cli")
 
+
+def test_imports_point_one_way_and_no_package_has_an_import_cycle():
+    """import-linter's contracts in pyproject.toml: the layers (cli > api > loaders > graph > schema) and no
+    cycle between the modules of any package."""
     root = Path(__file__).resolve().parent.parent
-    allowed = {"schema": set(), "graph": {"schema"}, "loaders": {"schema", "graph"}}
-    for layer, may_use in allowed.items():
-        for path in (root / layer).glob("*.py"):
-            tree = ast.parse(path.read_text())
-            for node in ast.walk(tree):
-                names = [a.name for a in node.names] if isinstance(node, ast.Import) else (
-                    [node.module] if isinstance(node, ast.ImportFrom) and node.module else [])
-                for name in names:
-                    top = name.split(".")[0]
-                    if top in {"schema", "graph", "loaders", "api"} and top != layer:
-                        assert top in may_use, f"{path.name} imports {name}"
+    done = subprocess.run([str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--no-logo"], cwd=root,
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_no_module_imports_itself_through_others():
+    """No import cycle between any two modules of valuegraph, package ``__init__`` modules and imports inside
+    functions included (grimp, import-linter's engine, reads every import statement)."""
+    graph = grimp.build_graph(*LAYERS, cache_dir=None)
+    imports = nx.DiGraph()
+    for module in graph.modules:
+        imports.add_node(module)
+        imports.add_edges_from((module, imported) for imported in graph.find_modules_directly_imported_by(module))
+    cycles = [sorted(c) for c in nx.strongly_connected_components(imports) if len(c) > 1]
+    cycles += [[m] for m in imports if imports.has_edge(m, m)]
+    assert not cycles, "modules that import each other: " + "; ".join(" <-> ".join(c) for c in sorted(cycles))
+
+
+def test_importing_the_domain_model_loads_no_index_and_no_backend():
+    """A loader imports ``valuegraph.graph.model``: that must not bring in the traversal index's numeric
+    libraries nor the backends' drivers (``ValueGraph`` and ``open_store`` load them on first use)."""
+    heavy = ("numpy", "numba", "scipy", "networkx", "pyoxigraph", "neo4j")
+    code = ("import sys, valuegraph.graph.model, valuegraph.graph.errors, valuegraph.graph.store; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
+    lazy_code = "from valuegraph.graph import ValueGraph, open_store; print(ValueGraph.__module__, open_store.__module__)"
+    lazy = subprocess.run([sys.executable, "-c", lazy_code], capture_output=True, text=True, check=True)
+    assert lazy.stdout.split() == ["valuegraph.graph.service", "valuegraph.graph.backends"]

@@ -11,18 +11,15 @@ from valuegraph.api.graphql.context import Info
 from valuegraph.api.graphql.enums import Direction, Kind, RelationType
 from valuegraph.api.graphql.objects import load_entities, load_entity
 from valuegraph.graph import Direction as StoreDirection
-from valuegraph.graph import EntityRecord, NotFound, RelationKey, RelationRecord
+from valuegraph.graph import EntityRecord, RelationKey, RelationRecord
 from valuegraph.graph.model import SyncReport as GraphSyncReport
 from valuegraph.schema.values import number_or
 
 
 async def ask(question, /, *args, **kwargs):
-    """A question of graph/questions.py, answered off the event loop (see api/answers.py); an id the graph
-    does not hold is the caller's to fix."""
-    try:
-        return await answer(question, *args, **kwargs)
-    except NotFound as exc:
-        raise UserError(str(exc)) from exc
+    """A question of graph/questions.py, answered off the event loop (see api/answers.py); a domain error it
+    raises (an unknown id: NotFound) reaches the client with its code (api/errors.py)."""
+    return await answer(question, *args, **kwargs)
 
 
 def kind_names(kinds: list[Kind] | None) -> tuple[str, ...] | None:

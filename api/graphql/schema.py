@@ -3,11 +3,9 @@
 from typing import Annotated
 
 import strawberry
-from graphql import GraphQLError
 from starlette.concurrency import run_in_threadpool
 from strawberry.extensions import (
     AddValidationRules,
-    MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -18,7 +16,7 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 
 from valuegraph.api.auth import Scope
-from valuegraph.api.errors import PermissionDenied, UserError
+from valuegraph.api.errors import GraphQLErrors, PermissionDenied
 from valuegraph.api.graphql import kinds
 from valuegraph.api.graphql.analytics import Analytics
 from valuegraph.api.graphql.core import (
@@ -140,10 +138,6 @@ class StoreAvailability(SchemaExtension):
             self.execution_context.context.response.status_code = 503
 
 
-def _should_mask(error: GraphQLError) -> bool:
-    return error.original_error is not None and not isinstance(error.original_error, (UserError, StoreUnavailable))
-
-
 def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
     # the limits' validation rules are made once: the same rules on the same query text are a hit in
     # the validation cache (rules made per request would never be)
@@ -161,7 +155,7 @@ def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             RequireReadScope,
             StoreAvailability,
-            lambda: MaskErrors(should_mask_error=_should_mask),
+            GraphQLErrors,  # a code for every error; internal ones masked (api/errors.py)
         ],
     )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from valuegraph.api.answers import answer
@@ -20,11 +20,7 @@ class CypherQuery(BaseModel):
 
 @router.post("/cypher", dependencies=[Depends(require_scope(Scope.ANALYST))])
 async def cypher(body: CypherQuery, graph: GraphDep, settings: SettingsDep) -> dict:
-    """Run a read-only Cypher query: rows as JSON, at most `VALUEGRAPH_CYPHER_MAX_ROWS` of them."""
-    try:
-        return await answer(cypher_queries.query, graph.store, body.query, body.parameters,
-                                       settings.cypher_timeout_seconds, settings.cypher_max_rows)
-    except NotImplementedError as exc:
-        raise HTTPException(501, str(exc)) from exc
-    except ValueError as exc:
-        raise HTTPException(400, str(exc)) from exc
+    """Run a read-only Cypher query: rows as JSON, at most `VALUEGRAPH_CYPHER_MAX_ROWS` of them. A refused
+    query is a 400 (CypherError), a store without Cypher a 501 (NotSupported): see api/errors.py."""
+    return await answer(cypher_queries.query, graph.store, body.query, body.parameters,
+                        settings.cypher_timeout_seconds, settings.cypher_max_rows)

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from valuegraph.api.deps import GraphDep, PrincipalDep, SettingsDep
-from valuegraph.graph import DocumentRejected, SyncMode
+from valuegraph.graph import SyncMode
+from valuegraph.graph.errors import InvalidRequest, PermissionDenied
 from valuegraph.loaders import validate_mapping
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
@@ -33,19 +33,13 @@ async def sync(source: str, request: Request, graph: GraphDep, principal: Princi
                mode: Annotated[SyncMode, Query(description="merge adds and updates; full also retracts")] = SyncMode.MERGE):
     """Sync one exchange document (JSON) as `source`: all of it is written, or nothing."""
     if not principal.may_sync(source):
-        raise HTTPException(403, f"this API key may not sync as source '{source}'")
+        raise PermissionDenied(f"this API key may not sync as source '{source}'")
     raw = await _body(request, settings.max_body_bytes)
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise HTTPException(400, f"the body is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
+        raise InvalidRequest(f"the body is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
     doc = validate_mapping(data, "body")
-    try:
-        report = await run_in_threadpool(graph.sync, doc, source, mode)
-    except DocumentRejected as exc:
-        return JSONResponse(
-            {"detail": f"document rejected with {len(exc.errors)} error(s); nothing was written",
-             "errors": [{"location": e.location, "message": e.message} for e in exc.errors]},
-            status_code=422,
-        )
+    # a rejected document (DocumentRejected) is a 422 listing every error: see api/errors.py
+    report = await run_in_threadpool(graph.sync, doc, source, mode)
     return report.as_dict()

@@ -1,0 +1,29 @@
+"""The store backends by URL scheme: the one module that knows every backend.
+
+``store.py`` defines the protocol and imports no backend; each backend imports ``store.py``; this module
+imports the backends. So the imports point one way, with no backend imported inside a function.
+"""
+
+from __future__ import annotations
+
+from valuegraph.graph.errors import StoreError
+from valuegraph.graph.neo4j import Neo4jStore
+from valuegraph.graph.oxigraph import OxigraphStore
+from valuegraph.graph.store import Store
+
+NEO4J_SCHEMES = frozenset({"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"})
+
+
+def open_store(url: str, *, user: str | None = None, password: str | None = None) -> Store:
+    """A store from its URL: ``memory:``, ``oxigraph:PATH``, ``neo4j://HOST[:PORT]`` or ``bolt://…``
+    (user and password from the URL, else from the arguments)."""
+    scheme, _, rest = url.partition(":")
+    if scheme == "memory":
+        return OxigraphStore(None)
+    if scheme == "oxigraph":
+        if not rest:
+            raise StoreError("oxigraph: needs a folder, as in oxigraph:./valuegraph-data")
+        return OxigraphStore(rest)
+    if scheme in NEO4J_SCHEMES:
+        return Neo4jStore(url, user, password)
+    raise StoreError(f"unknown store URL {url!r}: use memory:, oxigraph:PATH, neo4j://HOST or bolt://HOST")
