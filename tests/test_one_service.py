@@ -9,8 +9,6 @@ import functools
 import inspect
 import json
 import shutil
-import subprocess
-import sys
 import threading
 from dataclasses import dataclass
 
@@ -21,7 +19,6 @@ from typer.testing import CliRunner
 from valuegraph.cli.main import app
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.questions import Questions
-from tests.conftest import ROOT
 from tests.utils.server import serve_in_thread
 
 runner = CliRunner()
@@ -285,60 +282,3 @@ def test_what_delivers_pages_in_distance_then_id_order(sample):
     distance = keys[len(keys) // 2][0]
     rest = questions.what_delivers("G-1", ("Project", "Programme", "Deliverable"), after=(distance, "PRJ-0"))
     assert [(h.distance, h.entity.id) for h in rest.hits] == [k for k in keys if k > (distance, "PRJ-0")]
-
-
-IMPORT_CONTRACTS = """
-[importlinter]
-root_package = valuegraph
-
-[importlinter:contract:questions]
-name = the front ends ask graph/questions.py and never read the index
-type = forbidden
-source_modules =
-    valuegraph.api
-    valuegraph.cli
-forbidden_modules =
-    valuegraph.graph.traversal
-    valuegraph.graph.index
-    valuegraph.graph.kernels
-    valuegraph.graph.analytics
-allow_indirect_imports = True
-
-[importlinter:contract:routers]
-name = the command line uses no HTTP router
-type = forbidden
-source_modules =
-    valuegraph.cli
-forbidden_modules =
-    valuegraph.api.routers
-allow_indirect_imports = True
-
-[importlinter:contract:graphql]
-name = the GraphQL modules import one way
-type = layers
-layers =
-    valuegraph.api.graphql.schema
-    valuegraph.api.graphql.kinds
-    valuegraph.api.graphql.rollups
-    valuegraph.api.graphql.queries
-    valuegraph.api.graphql.core
-    valuegraph.api.graphql.objects
-    valuegraph.api.graphql.context
-"""
-
-
-def test_the_front_ends_import_no_index_internals_nor_routers_and_graphql_imports_one_way(tmp_path):
-    # import-linter reads source files: it is shown the layers under their installed name
-    package = tmp_path / "src" / "valuegraph"
-    package.mkdir(parents=True)
-    (package / "__init__.py").write_text("")
-    for layer in ("schema", "graph", "loaders", "api", "cli"):
-        (package / layer).symlink_to(ROOT / layer, target_is_directory=True)
-    config = tmp_path / "contracts.ini"
-    config.write_text(IMPORT_CONTRACTS)
-    done = subprocess.run([sys.executable, "-c", ("from importlinter.cli import lint_imports_command; "
-                           "lint_imports_command()"), str(config), "--no-cache"],
-                          cwd=tmp_path, env={"PYTHONPATH": str(tmp_path / "src")}, capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "3 kept, 0 broken" in done.stdout
