@@ -13,7 +13,6 @@ from tests.conftest import CONTRACT
 CORE = CONTRACT / "core.graphql"
 
 
-@pytest.fixture
 def core_contract() -> str:
     """The contract's SDL. It is not part of the repository: CI (.ci/run) sets VALUEGRAPH_REQUIRE_CONTRACT=1 so
     that a missing contract fails; a clone without the shared folder beside it skips the check."""
@@ -24,8 +23,8 @@ def core_contract() -> str:
     pytest.skip(f"no contract at {CORE} (a clone without ../shared/contract beside it): the contract check did not run")
 
 
-def test_schema_is_compatible_with_the_core_contract(core_contract):
-    core = build_schema(core_contract)
+def test_schema_is_compatible_with_the_core_contract():
+    core = build_schema(core_contract())
     ours = create_schema()._schema
     assert find_breaking_changes(core, ours) == []
     dangerous = find_dangerous_changes(core, ours)
