@@ -24,7 +24,7 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 
 from valuegraph.graph import terms as t
-from valuegraph.graph.errors import SparqlError, StoreError
+from valuegraph.graph.errors import SparqlError, StoreConflict, StoreError
 from valuegraph.graph.model import (
     Assertion,
     ChangeSet,
@@ -321,6 +321,18 @@ class OxigraphStore(Store):
             out[q.object.value] = info
         return dict(sorted(out.items()))
 
+    def clear(self) -> None:
+        """Delete every source's assertions and sync records, in one transaction. The store's identity
+        and its sync counter stay, and the counter moves on, so that a traversal index kept for what the
+        store held before is never taken for what it holds after."""
+        self.calls += 1
+        graphs = sorted({str(q.subject) for q in self._quads(None, t.SOURCE_NAME, None, t.META_GRAPH)})
+        seq = ox.Literal(self._last_seq() + 1)
+        operations = [f"DROP SILENT GRAPH {g}" for g in graphs]
+        operations += [f"DELETE WHERE {{ GRAPH {t.META_GRAPH} {{ {g} ?p ?o }} }}" for g in graphs]
+        operations.append(f"INSERT DATA {{ GRAPH {t.META_GRAPH} {{ {t.STORE_NODE} {t.SEQ} {seq} }} }}")
+        self._store.update(" ;\n".join(operations))
+
     def relation_counts(self) -> dict[str, int]:
         self.calls += 1
         counts = {}
@@ -331,11 +343,13 @@ class OxigraphStore(Store):
         return counts
 
     def search(self, text: str) -> set[str]:
-        self.calls += 1
-        needle = ox.Literal(text.lower())
+        needle = text.lower()
         query = (f"SELECT DISTINCT ?e WHERE {{ GRAPH ?g {{ ?e {t.property_iri('name')} ?n }} "
-                 f"FILTER(CONTAINS(LCASE(STR(?n)), {needle})) }}")
-        return {t.entity_id(row["e"].value) for row in self._store.query(query)}
+                 f"FILTER(CONTAINS(LCASE(STR(?n)), {ox.Literal(needle)})) }}")
+        # any source's name matches here, and so does a relation's property called "name" (on its
+        # statement node): only entities whose answered name (the latest sync's) contains the text count
+        found = [t.entity_id(iri) for row in self._store.query(query) if t.is_entity_iri(iri := row["e"].value)]
+        return {i for i, record in self.entity_records(found).items() if needle in record.name.lower()}
 
     def sparql(self, query: str):
         """A SPARQL query over the union of the source graphs (each also available by name)."""
@@ -485,6 +499,11 @@ class _JournalBatch(Batch):
             self._finish_loading()
             if self._failure is not None:
                 raise self._failure
+            if self._store._last_seq() >= self._seq:
+                # the facts loaded carry this sync's number, taken when the batch began: another
+                # commit took it meanwhile, and two syncs with one number would be told apart by nothing
+                raise StoreConflict(f"another write to this store committed sync {self._seq} while the batch for "
+                                    f"{self.source!r} was open; nothing of the batch was written")
             self._store._commit(self.rest, self._seq)
         except BaseException:
             self._store._remove_quads(_journal_quads(self._journal))

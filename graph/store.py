@@ -114,6 +114,10 @@ class Store(abc.ABC):
     def close(self) -> None:
         """Release the backend's resources."""
 
+    def clear(self) -> None:
+        """Delete everything valuegraph stored (tests and re-imports)."""
+        raise NotImplementedError(f"the {self.backend} store cannot be cleared")
+
     # ------------------------------------------------------------ derived
     def entity_record(self, entity_id: str) -> EntityRecord | None:
         return self.entity_records([entity_id]).get(entity_id)

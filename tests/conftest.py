@@ -5,11 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from valuegraph.graph import ValueGraph, open_store
+from valuegraph.graph import StoreUnavailable, ValueGraph, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED_DATA = ROOT.parent / "shared" / "data"
+#: real inputs kept in the repository, each with its licence (tests/data/README.md)
+TEST_DATA = ROOT / "tests" / "data"
+#: the product contract, beside the repository where the project's shared folder is (CI requires it;
+#: a bare clone has none and skips the contract check)
+CONTRACT = ROOT.parent / "shared" / "contract"
 
 BACKENDS = ["memory", "oxigraph", "neo4j"]
 NEO4J_URL = os.environ.get("VALUEGRAPH_TEST_NEO4J_URL", "bolt://127.0.0.1:7687")
@@ -19,8 +23,6 @@ NEO4J_AUTH = {"user": os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
 
 def neo4j_store():
     """The test Neo4j server's database, emptied; skipped only outside `make test`."""
-    from valuegraph.graph.store import StoreUnavailable
-
     store = open_store(NEO4J_URL, **NEO4J_AUTH)
     try:
         store.clear()

@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 from valuegraph.cli.main import app
 from valuegraph.graph import DocumentRejected
 from valuegraph.loaders import loader_for
-from tests.conftest import SHARED_DATA
+from tests.conftest import TEST_DATA
 from tests.test_rdf import answers, without_sources
 
-MODEL = SHARED_DATA / "archimate" / "aoeff_3_1_archi_5_0_2.xml"
+MODEL = TEST_DATA / "archimate" / "aoeff_3_1_archi_5_0_2.xml"
 runner = CliRunner()
 
 

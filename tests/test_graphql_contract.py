@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from graphql import build_schema, find_breaking_changes, find_dangerous_changes
 
 from valuegraph.api.graphql.schema import create_schema
-from tests.conftest import SHARED_DATA
+from tests.conftest import CONTRACT
 
-CORE = SHARED_DATA.parent / "contract" / "core.graphql"
+CORE = CONTRACT / "core.graphql"
+
+
+def core_contract() -> str:
+    """The contract's SDL. It is not part of the repository: CI (.ci/run) sets VALUEGRAPH_REQUIRE_CONTRACT=1 so
+    that a missing contract fails; a clone without the shared folder beside it skips the check."""
+    if CORE.is_file():
+        return CORE.read_text(encoding="utf-8")
+    if os.environ.get("VALUEGRAPH_REQUIRE_CONTRACT") == "1":
+        pytest.fail(f"the contract {CORE} is missing, and VALUEGRAPH_REQUIRE_CONTRACT=1 requires it")
+    pytest.skip(f"no contract at {CORE} (a clone without ../shared/contract beside it): the contract check did not run")
 
 
 def test_schema_is_compatible_with_the_core_contract():
-    core = build_schema(CORE.read_text())
+    core = build_schema(core_contract())
     ours = create_schema()._schema
     assert find_breaking_changes(core, ours) == []
     dangerous = find_dangerous_changes(core, ours)

@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from valuegraph.cli.main import app
 from valuegraph.graph import DocumentRejected, ValueGraph, open_store
 from valuegraph.loaders import loader_for
-from tests.conftest import SHARED_DATA
 from valuegraph.graph.questions import Questions
+from tests.conftest import TEST_DATA
 
-GMPP = SHARED_DATA / "gmpp-2022.csv"
+GMPP = TEST_DATA / "gmpp-2022.csv"
 runner = CliRunner()
 
 
