@@ -116,7 +116,7 @@ class Store(abc.ABC):
 
     def clear(self) -> None:
         """Delete everything valuegraph stored (tests and re-imports)."""
-        raise NotImplementedError(f"the {self.backend} store cannot be cleared")
+        raise NotSupported(f"the {self.backend} store cannot be cleared")
 
     # ------------------------------------------------------------ derived
     def entity_record(self, entity_id: str) -> EntityRecord | None:

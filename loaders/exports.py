@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 
 from valuegraph.graph import export
+from valuegraph.graph.errors import InvalidRequest
 from valuegraph.graph.rdf import FORMATS as RDF_FORMATS
 from valuegraph.graph.rdf import serialize as serialize_rdf
 from valuegraph.loaders.archimate import export_model
@@ -29,7 +30,7 @@ def write_export(store, format: str, handle) -> None:
     elif format == "nodelink":
         handle.writelines(export.nodelink(store))
     else:
-        raise ValueError(format)
+        raise InvalidRequest(f"no export format '{format}'; the formats are {', '.join(EXPORTS)}")
 
 
 def stream_export(store, format: str):
