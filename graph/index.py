@@ -368,7 +368,10 @@ class TraversalIndex:
 
     def successor(self) -> TraversalIndex:
         """The next index, to be changed by one write and published: equal to this one, sharing its
-        arrays and id table until it changes them."""
+        arrays and id table until it changes them. Only a published index has one (an unpublished one may
+        still change what the successor would share)."""
+        if not self.published:
+            raise RuntimeError("only a published traversal index has a successor: publish() it first")
         nxt = TraversalIndex.__new__(TraversalIndex)
         nxt.__dict__.update(self.__dict__)
         if len(self.ids) > self._size:  # a later index holds the shared table's tail: this one branches off

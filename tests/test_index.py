@@ -96,6 +96,8 @@ def test_a_successor_of_an_older_snapshot_takes_its_own_id_table(mem_graph):
     branch.apply([], [], [RelationKey("P9", "CONTRIBUTES_TO", "OBJ")], [])
     assert branch.ids is not old.ids and branch.number["P9"] == 2
     assert mem_graph.index.number["P2"] == 2 and mem_graph.index.ids[2] == "P2"
+    with pytest.raises(RuntimeError, match="publish"):
+        branch.successor()  # unpublished: it may still change what a successor would share
 
 
 def test_overlay_is_compacted_from_memory(mem_graph):
