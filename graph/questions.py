@@ -293,9 +293,10 @@ class Questions:
 
 
 def _ordered_deliveries(index: TraversalIndex, target: str, kinds: tuple[str, ...], include_cancelled: bool):
-    """What delivers the target, and each answer's place in (distance, id) order. Kept until the next
-    write: a client paging through a connection, or a dashboard asking again, finds it made."""
-    key = (index.updates, target, kinds, include_cancelled)  # an update makes every older entry unreachable
+    """What delivers the target, and each answer's place in (distance, id) order. Kept with the snapshot
+    (the next write publishes another): a client paging through a connection, or a dashboard asking again,
+    finds it made."""
+    key = (target, kinds, include_cancelled)
     found = index.recall("deliveries", key)
     if found is None:
         ranked = traversal.what_delivers(index, target, kinds, include_cancelled)
