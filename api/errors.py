@@ -18,35 +18,22 @@ from strawberry.extensions import SchemaExtension
 
 from valuegraph.api import logs
 
-# the API layer's names for these errors, kept importable from here
-from valuegraph.graph.errors import (
-    DocumentRejected,
-    InvalidRequest,
-    NotFound,
-    NotSupported,
-    PermissionDenied,
-    QueryRejected,
-    QueryTimeout,
-    StoreConflict,
-    StoreError,
-    StoreUnavailable,
-    UserError,
-    ValueGraphError,
-)
+from valuegraph.graph import errors
+from valuegraph.graph.errors import DocumentRejected, ValueGraphError
 
 #: error class -> (HTTP status, code); an error takes the entry of its nearest class in this table
 STATUS: dict[type[ValueGraphError], tuple[int, str]] = {
-    ValueGraphError: (400, "BAD_REQUEST"),
-    InvalidRequest: (400, "BAD_REQUEST"),
-    QueryRejected: (400, "QUERY_REJECTED"),
-    QueryTimeout: (400, "QUERY_TIMEOUT"),
-    PermissionDenied: (403, "FORBIDDEN"),
-    NotFound: (404, "NOT_FOUND"),
-    StoreConflict: (409, "STORE_CONFLICT"),
-    DocumentRejected: (422, "DOCUMENT_REJECTED"),
-    StoreError: (500, "STORE_ERROR"),
-    NotSupported: (501, "NOT_SUPPORTED"),
-    StoreUnavailable: (503, "STORE_UNAVAILABLE"),
+    errors.ValueGraphError: (400, "BAD_REQUEST"),
+    errors.InvalidRequest: (400, "BAD_REQUEST"),
+    errors.QueryRejected: (400, "QUERY_REJECTED"),
+    errors.QueryTimeout: (400, "QUERY_TIMEOUT"),
+    errors.PermissionDenied: (403, "FORBIDDEN"),
+    errors.NotFound: (404, "NOT_FOUND"),
+    errors.StoreConflict: (409, "STORE_CONFLICT"),
+    errors.DocumentRejected: (422, "DOCUMENT_REJECTED"),
+    errors.StoreError: (500, "STORE_ERROR"),
+    errors.NotSupported: (501, "NOT_SUPPORTED"),
+    errors.StoreUnavailable: (503, "STORE_UNAVAILABLE"),
 }
 INTERNAL = (500, "INTERNAL_SERVER_ERROR")
 #: what a caller is told of an error that is not a ValueGraphError
@@ -128,8 +115,6 @@ __all__ = [
     "INTERNAL",
     "STATUS",
     "GraphQLErrors",
-    "PermissionDenied",
-    "UserError",
     "error_body",
     "format_graphql_error",
     "install_handlers",

@@ -40,6 +40,9 @@ StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (memory
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 KindsOpt = Annotated[list[str] | None, typer.Option("--kind", "-k", help="Kinds to answer with (repeatable).")]
 CancelledOpt = Annotated[bool, typer.Option("--include-cancelled", help="Let value paths pass through cancelled entities.")]
+TargetArg = Annotated[str, typer.Argument(help="Id of an objective, goal, key result, benefit…")]
+ItemArg = Annotated[str, typer.Argument(help="Id of a project, programme, deliverable…")]
+SlippingArg = Annotated[str, typer.Argument(help="Id of the project, programme or deliverable that slips.")]
 
 
 @contextmanager
@@ -248,13 +251,8 @@ def stats(store: StoreOpt = None, json: JsonOpt = False) -> None:
 
 
 @app.command()
-def delivers(
-    target: Annotated[str, typer.Argument(help="Id of an objective, goal, key result, benefit…")],
-    kind: KindsOpt = None,
-    include_cancelled: CancelledOpt = False,
-    store: StoreOpt = None,
-    json: JsonOpt = False,
-) -> None:
+def delivers(target: TargetArg, kind: KindsOpt = None, include_cancelled: CancelledOpt = False,
+             store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What delivers TARGET: projects and programmes (or --kind) with a value path to it, closest first."""
     with _graph(store) as graph:
         hits = Questions(graph).what_delivers(target, _kinds(kind, DELIVERY_KINDS), include_cancelled).hits
@@ -262,12 +260,7 @@ def delivers(
 
 
 @app.command()
-def why(
-    item: Annotated[str, typer.Argument(help="Id of a project, programme, deliverable…")],
-    kind: KindsOpt = None,
-    store: StoreOpt = None,
-    json: JsonOpt = False,
-) -> None:
+def why(item: ItemArg, kind: KindsOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """Why ITEM exists: the goals, objectives, key results, benefits and segments it serves."""
     with _graph(store) as graph:
         hits = Questions(graph).why_exists(item, _kinds(kind, DEFAULT_WHY_KINDS))
@@ -311,11 +304,7 @@ def alignment(store: StoreOpt = None, json: JsonOpt = False) -> None:
 
 
 @app.command()
-def impact(
-    item: Annotated[str, typer.Argument(help="Id of the project, programme or deliverable that slips.")],
-    store: StoreOpt = None,
-    json: JsonOpt = False,
-) -> None:
+def impact(item: SlippingArg, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What breaks if ITEM slips: its dependents and everything they and it serve."""
     with _graph(store) as graph:
         answer = Questions(graph).impact(item)

@@ -11,32 +11,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING
 
-from valuegraph.graph.errors import (
-    CypherError,
-    DocumentRejected,
-    InvalidRequest,
-    NotFound,
-    NotSupported,
-    PermissionDenied,
-    QueryRejected,
-    QueryTimeout,
-    SparqlError,
-    StoreConflict,
-    StoreError,
-    StoreUnavailable,
-    SyncError,
-    ValueGraphError,
-)
-from valuegraph.graph.model import (
-    Document,
-    Entity,
-    EntityRecord,
-    Relation,
-    RelationKey,
-    RelationRecord,
-    SyncMode,
-    SyncReport,
-)
+from valuegraph.graph.errors import (CypherError, DocumentRejected, InvalidRequest, NotFound, NotSupported,
+                                     PermissionDenied, QueryRejected, QueryTimeout, SparqlError, StoreConflict,
+                                     StoreError, StoreUnavailable, SyncError, ValueGraphError)
+from valuegraph.graph.model import (Document, Entity, EntityRecord, Relation, RelationKey, RelationRecord, SyncMode,
+                                    SyncReport)
 from valuegraph.graph.store import Capability, Direction, Store
 
 if TYPE_CHECKING:
@@ -57,32 +36,9 @@ def __getattr__(name: str):
     return value
 
 
-__all__ = [
-    "Capability",
-    "CypherError",
-    "Direction",
-    "Document",
-    "DocumentRejected",
-    "Entity",
-    "EntityRecord",
-    "InvalidRequest",
-    "NotFound",
-    "NotSupported",
-    "PermissionDenied",
-    "QueryRejected",
-    "QueryTimeout",
-    "Relation",
-    "RelationKey",
-    "RelationRecord",
-    "SparqlError",
-    "Store",
-    "StoreConflict",
-    "StoreError",
-    "StoreUnavailable",
-    "SyncError",
-    "SyncMode",
-    "SyncReport",
-    "ValueGraph",
-    "ValueGraphError",
-    "open_store",
+__all__ = [  # the names imported above, and the two imported on first use
+    "Capability", "CypherError", "Direction", "Document", "DocumentRejected", "Entity", "EntityRecord",
+    "InvalidRequest", "NotFound", "NotSupported", "PermissionDenied", "QueryRejected", "QueryTimeout", "Relation",
+    "RelationKey", "RelationRecord", "SparqlError", "Store", "StoreConflict", "StoreError", "StoreUnavailable",
+    "SyncError", "SyncMode", "SyncReport", "ValueGraph", "ValueGraphError", "open_store",
 ]

@@ -50,6 +50,8 @@ def _nodelink_of_server(url: str, key: str | None) -> dict:
 
 @dataclass(frozen=True, slots=True)
 class Reach:
+    """An open project and the objectives and goals it serves, weighted by relation weights."""
+
     project: str
     objectives: int
     goals: int
@@ -58,6 +60,8 @@ class Reach:
 
 @dataclass(frozen=True, slots=True)
 class Critical:
+    """A work item, what depends on it, and how many objectives and goals its slip affects."""
+
     item: str
     dependents: int
     affected_strategy: int
@@ -65,12 +69,16 @@ class Critical:
 
 @dataclass(frozen=True, slots=True)
 class Concentration:
+    """An objective or goal that only one project delivers."""
+
     target: str
     project: str
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectiveBudget:
+    """The budget of the open projects delivering an objective or goal, each project once."""
+
     objective: str
     budget: float
     projects: int

@@ -19,7 +19,8 @@ def bfs(indptr, indices, alive, o_indptr, o_indices, seeds, blocked, use_blocked
     reached from another seed is reported at its real distance. Blocked nodes
     are never entered. Returns (nodes, distances) of every node reached at
     distance >= 1, in BFS order."""
-    seen = np.zeros(n, np.uint8)
+    # a blocked node is never entered: it starts as seen
+    seen = blocked[:n].astype(np.uint8) if use_blocked else np.zeros(n, np.uint8)
     queue = np.empty(n + seeds.shape[0], np.int64)
     dist = np.empty(n + seeds.shape[0], np.int32)
     n_base = indptr.shape[0] - 1
@@ -38,19 +39,16 @@ def bfs(indptr, indices, alive, o_indptr, o_indices, seeds, blocked, use_blocked
         head += 1
         if u < n_base:
             for p in range(indptr[u], indptr[u + 1]):
-                if all_alive or alive[p]:
-                    v = indices[p]
-                    if seen[v] == 0 and not (use_blocked and blocked[v]):
-                        seen[v] = 1
-                        queue[tail] = v
-                        dist[tail] = d
-                        tail += 1
+                v = indices[p]
+                if seen[v] == 0 and (all_alive or alive[p]):
+                    seen[v] = 1
+                    queue[tail], dist[tail] = v, d
+                    tail += 1
         if u < n_overlay:
             for p in range(o_indptr[u], o_indptr[u + 1]):
                 v = o_indices[p]
-                if seen[v] == 0 and not (use_blocked and blocked[v]):
+                if seen[v] == 0:
                     seen[v] = 1
-                    queue[tail] = v
-                    dist[tail] = d
+                    queue[tail], dist[tail] = v, d
                     tail += 1
     return queue[first:tail].copy(), dist[first:tail].copy()

@@ -19,17 +19,8 @@ from neo4j.exceptions import AuthError, ConstraintError, Neo4jError, ServiceUnav
 
 # CypherError is kept importable from here, where it used to live
 from valuegraph.graph.errors import CypherError, StoreConflict, StoreError, StoreUnavailable
-from valuegraph.graph.model import (
-    Assertion,
-    ChangeSet,
-    EntityRecord,
-    NodeState,
-    RelationKey,
-    RelationRecord,
-    Snapshot,
-    SourceState,
-    resolve,
-)
+from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
+                                    Snapshot, SourceState, resolve)
 from valuegraph.graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
 from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.schema import neo4j_statements, vocabulary

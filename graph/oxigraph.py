@@ -25,18 +25,8 @@ import pyoxigraph as ox
 
 from valuegraph.graph import terms as t
 from valuegraph.graph.errors import SparqlError, StoreConflict, StoreError
-from valuegraph.graph.model import (
-    Assertion,
-    ChangeSet,
-    EntityRecord,
-    NodeState,
-    RelationKey,
-    RelationRecord,
-    Snapshot,
-    SourceState,
-    Value,
-    resolve,
-)
+from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
+                                    Snapshot, SourceState, Value, resolve)
 from valuegraph.graph.sparql import PREFIXES
 from valuegraph.graph.store import Batch, Capability, Direction, Store
 from valuegraph.schema import vocabulary

@@ -10,6 +10,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from valuegraph.graph import analytics, traversal
@@ -29,9 +30,9 @@ Concentration = analytics.Concentration
 ObjectiveBudget = analytics.ObjectiveBudget
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """An entity reached by a traversal, with the length of its shortest value path."""
+class Hit(NamedTuple):
+    """An entity reached by a traversal, with the length of its shortest value path (a named tuple: an
+    answer makes thousands, and a frozen dataclass costs several times as much to make)."""
 
     entity: EntityRecord
     distance: int
@@ -71,6 +72,9 @@ class PathAnswer:
 
 @dataclass(frozen=True, slots=True)
 class AlignmentAnswer:
+    """Open projects that serve no objective or goal, objectives and goals nothing delivers, and the
+    share of open projects' budget that is aligned (None when they have no budget)."""
+
     orphans: list[EntityRecord]
     unsupported: list[EntityRecord]
     aligned_budget_share: float | None
@@ -78,6 +82,8 @@ class AlignmentAnswer:
 
 @dataclass(frozen=True, slots=True)
 class ImpactAnswer:
+    """What depends on an item (through DEPENDS_ON), and what it or they reach by value paths."""
+
     dependents: list[Hit]
     affected: list[Hit]
 
@@ -93,6 +99,8 @@ class EntityPage:
 
 @dataclass(frozen=True, slots=True)
 class HealthCounts:
+    """Projects by health; ``unknown``: no health given."""
+
     green: int
     amber: int
     red: int
@@ -115,6 +123,8 @@ class DeliveryRollup:
 
 @dataclass(frozen=True, slots=True)
 class Stats:
+    """What the graph holds: entities by kind, relations by type, sources, and the index's size."""
+
     backend: str
     entities: dict[str, int]  # by kind
     relations: dict[str, int]  # by type
@@ -189,8 +199,8 @@ class Questions:
         found = traversal.impact(self.graph.index, item)
         records = self.graph.entities(found.dependents.ids + found.affected.ids)
         return ImpactAnswer(
-            [Hit(records[r.id], r.distance) for r in found.dependents if r.id in records],
-            [Hit(records[r.id], r.distance) for r in found.affected if r.id in records],
+            [Hit(records[i], d) for i, d in found.dependents if i in records],
+            [Hit(records[i], d) for i, d in found.affected if i in records],
         )
 
     def delivery_rollup(self, target: str) -> DeliveryRollup:
@@ -289,7 +299,7 @@ class Questions:
     # ------------------------------------------------------------ records
     def _hits(self, reached: traversal.Ranked) -> list[Hit]:
         records = self.graph.entities(reached.ids) if len(reached) else {}
-        return [Hit(records[r.id], r.distance) for r in reached if r.id in records]
+        return [Hit(records[i], d) for i, d in reached if i in records]
 
 
 def _ordered_deliveries(index: TraversalIndex, target: str, kinds: tuple[str, ...], include_cancelled: bool):

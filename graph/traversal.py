@@ -24,12 +24,6 @@ MAX_PATHS = 1000
 
 
 @dataclass(frozen=True, slots=True)
-class Reached:
-    id: str
-    distance: int
-
-
-@dataclass(frozen=True, slots=True)
 class Ranked:
     """Entities reached by a traversal, closest first, ties in id order."""
 
@@ -40,10 +34,11 @@ class Ranked:
     def __len__(self) -> int:
         return len(self.numbers)
 
-    def __iter__(self) -> Iterator[Reached]:
+    def __iter__(self) -> Iterator[tuple[str, int]]:
+        """(id, distance) of each entity reached, in order."""
         ids = self.index.ids
         for i, d in zip(self.numbers.tolist(), self.distances.tolist(), strict=True):
-            yield Reached(ids[i], d)
+            yield ids[i], d
 
     @property
     def ids(self) -> list[str]:
@@ -53,6 +48,8 @@ class Ranked:
 
 @dataclass(frozen=True, slots=True)
 class Alignment:
+    """Ids of orphan projects and unsupported objectives and goals, and the aligned budget share."""
+
     orphans: list[str]
     unsupported: list[str]
     aligned_budget_share: float | None
@@ -60,6 +57,8 @@ class Alignment:
 
 @dataclass(frozen=True, slots=True)
 class ImpactSet:
+    """What depends on an item, and what it or they reach by value paths."""
+
     dependents: Ranked
     affected: Ranked
 

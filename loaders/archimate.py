@@ -195,8 +195,11 @@ class ArchimateConfig(LoaderConfig):
 
 
 class ArchimateLoader(Loader):
+    """Elements and relationships of an ArchiMate model, mapped to kinds and relation types (the mapping
+    can be overridden by a recipe)."""
+
     name = "archimate"
-    description = "ArchiMate 3.0/3.1 model in the Open Group Exchange Format (.xml); --recipe: a mapping override"
+    description = "ArchiMate 3.0/3.1 model in the Open Group Exchange Format (.xml); a recipe may override the mapping"
     config_class = ArchimateConfig
 
     @classmethod

@@ -42,10 +42,14 @@ class Loader(abc.ABC):
     def __init__(self, config: LoaderConfig) -> None:
         self.config = config
 
+    #: the file name endings this loader reads when no format is named (see ``accepts``)
+    suffixes: ClassVar[frozenset[str]] = frozenset()
+
     @classmethod
-    @abc.abstractmethod
     def accepts(cls, path: Path) -> bool:
-        """Whether this loader reads ``path`` when no format is named."""
+        """Whether this loader reads ``path`` when no format is named: a file with one of its ``suffixes``
+        (a loader that must look further, or at folders, says so itself)."""
+        return path.is_file() and path.suffix.lower() in cls.suffixes
 
     @abc.abstractmethod
     def documents(self) -> Iterator[Document]:

@@ -44,6 +44,8 @@ def _rows(path: Path, origin: str, required: tuple[str, ...], errors: list[SyncE
 
 
 class CsvFolderLoader(Loader):
+    """One exchange document from a folder: a CSV file per kind and one of relations."""
+
     name = "csv"
     description = "exchange document as a folder of <Kind>.csv files and relations.csv"
 

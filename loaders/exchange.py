@@ -43,10 +43,7 @@ def parse_yaml(raw: bytes, origin: str) -> Document:
 class JsonLoader(Loader):
     name = "json"
     description = "exchange document in JSON (.json)"
-
-    @classmethod
-    def accepts(cls, path: Path) -> bool:
-        return path.is_file() and path.suffix.lower() == ".json"
+    suffixes = frozenset({".json"})
 
     def documents(self) -> Iterator[Document]:
         yield parse_json(_read(self.config.path), str(self.config.path))
@@ -55,10 +52,7 @@ class JsonLoader(Loader):
 class YamlLoader(Loader):
     name = "yaml"
     description = "exchange document in YAML (.yaml, .yml)"
-
-    @classmethod
-    def accepts(cls, path: Path) -> bool:
-        return path.is_file() and path.suffix.lower() in {".yaml", ".yml"}
+    suffixes = frozenset({".yaml", ".yml"})
 
     def documents(self) -> Iterator[Document]:
         yield parse_yaml(_read(self.config.path), str(self.config.path))

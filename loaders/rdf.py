@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -75,12 +74,11 @@ def _documents(quads, origin: str) -> list[Document]:
 
 
 class RdfLoader(Loader):
+    """RDF in the valuegraph ontology, each named graph one source's document."""
+
     name = "rdf"
     description = "RDF in the valuegraph ontology (.ttl, .nt, .nq, .trig, .jsonld); named graphs are sources"
-
-    @classmethod
-    def accepts(cls, path: Path) -> bool:
-        return path.is_file() and path.suffix.lower() in SUFFIXES
+    suffixes = frozenset(SUFFIXES)
 
     def documents(self) -> Iterator[Document]:
         path = self.config.path

@@ -73,14 +73,11 @@ class _Plan:
 
 
 class RegisterLoader(Loader):
+    """A spreadsheet register, read through a recipe that maps its columns, a slice of rows at a time."""
+
     name = "register"
-    description = "a spreadsheet register (CSV) read through a recipe (--recipe NAME|PATH)"
-    config_class = RegisterConfig
-
-    @classmethod
-    def accepts(cls, path: Path) -> bool:
-        return False  # only with --recipe
-
+    description = "a spreadsheet register (CSV) read through a recipe (a built-in one by name, or a file)"
+    config_class = RegisterConfig  # no suffixes: a register is read only through a recipe, never guessed
     streams = True
 
     def _measure(self) -> tuple[int | None, int | None]:

@@ -92,7 +92,7 @@ def test_every_domain_error_has_its_own_status():
 
 
 def test_the_old_names_still_import():
-    from valuegraph.api.errors import PermissionDenied, UserError
+    from valuegraph.graph.errors import PermissionDenied, UserError
     from valuegraph.graph import DocumentRejected, NotFound, StoreConflict, StoreError, StoreUnavailable
     from valuegraph.graph.model import SyncError
     from valuegraph.graph.neo4j import CypherError

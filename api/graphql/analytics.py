@@ -19,8 +19,9 @@ class StrategicReach:
 @strawberry.type(description="A work item whose slip affects the most strategy.")
 class CriticalDependency:
     item: Entity
-    dependents: int
-    affected_objectives_and_goals: int
+    dependents: int = strawberry.field(description="Work items that depend on it, directly or through others.")
+    affected_objectives_and_goals: int = strawberry.field(
+        description="Objectives and goals that it or its dependents reach by value paths.")
 
 
 @strawberry.type(description="An objective or goal that only one project delivers.")
@@ -32,8 +33,8 @@ class ConcentrationRisk:
 @strawberry.type(description="The budget of the open projects delivering an objective or goal, each project once.")
 class ObjectiveBudget:
     objective: Entity
-    budget: float
-    projects: int
+    budget: float = strawberry.field(description="Sum of the open projects' budgets (missing counts as 0).")
+    projects: int = strawberry.field(description="Open projects that deliver it.")
 
 
 @strawberry.type(description="Graph analytics; each field's description says how it is computed.")

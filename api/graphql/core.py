@@ -6,7 +6,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from valuegraph.api.answers import answer
-from valuegraph.api.errors import UserError
+from valuegraph.graph.errors import UserError
 from valuegraph.api.graphql.context import Info
 from valuegraph.api.graphql.enums import Direction, Kind, RelationType
 from valuegraph.api.graphql.objects import load_entities, load_entity

@@ -2,7 +2,7 @@
 
 The answers, their order and where a page starts are graph/questions.py's; cursors are this API's."""
 
-from valuegraph.api.errors import UserError
+from valuegraph.graph.errors import UserError
 from valuegraph.api.graphql.core import (
     Delivery,
     DeliveryConnection,

@@ -16,7 +16,8 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 
 from valuegraph.api.auth import Scope
-from valuegraph.api.errors import GraphQLErrors, PermissionDenied
+from valuegraph.api.errors import GraphQLErrors
+from valuegraph.graph.errors import PermissionDenied
 from valuegraph.api.graphql import kinds
 from valuegraph.api.graphql.analytics import Analytics
 from valuegraph.api.graphql.core import (
