@@ -1,11 +1,15 @@
-"""The README's example GraphQL queries return what the README says."""
+"""The README's examples do what the README says: its GraphQL queries and its loader plugin."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 
 import httpx
+
+from valuegraph.graph.questions import Questions
+from valuegraph.loaders import Loader, LoaderConfig
 
 from tests.conftest import ROOT
 from tests.utils.server import serve_in_thread
@@ -20,3 +24,25 @@ def test_readme_graphql_examples(sample):
         for query, answer in examples:
             got = httpx.post(f"{url}/graphql", json={"query": query}).json()
             assert got == json.loads(answer), query
+
+
+PLUGIN = re.compile(r"#### Writing a loader plugin\n.*?```python\n(.*?)```", re.DOTALL)
+
+
+def test_readme_loader_plugin(tmp_path, mem_graph):
+    (code,) = PLUGIN.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    module_path = tmp_path / "objective_list.py"  # the example as a plugin package's module
+    module_path.write_text(code, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("objective_list", module_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    plugin = module.ObjectiveListLoader
+    assert issubclass(plugin, Loader)
+    listed = tmp_path / "objectives.tsv"
+    listed.write_text("OBJ-9\tGrow exports\nOBJ-10\tCut emissions\n", encoding="utf-8")
+    assert plugin.accepts(listed) and not plugin.accepts(tmp_path / "objectives.csv")
+    (document,) = plugin(LoaderConfig(path=listed)).documents()
+    assert document.errors == []
+    mem_graph.sync(document)
+    listing = Questions(mem_graph).entities(kind="Objective")
+    assert {(r.id, r.name) for r in listing.records} == {("OBJ-9", "Grow exports"), ("OBJ-10", "Cut emissions")}
