@@ -1,12 +1,14 @@
 """The questions valuegraph answers, in one place: GraphQL, REST and the command line all ask them here.
 
-Every question takes the graph's traversal index once (``snapshot = self.graph.index``) and answers
-entirely from it, with entity records read from the store in one batched call. Answers are plain frozen
+Every question takes the graph's traversal index once (``snapshot = self.snapshot``) and answers
+entirely from it, with entity records read from the store in one batched call. ``pinned()`` gives the
+questions of one request: every answer from the snapshot published when the first of them was asked. Answers are plain frozen
 dataclasses: records, distances, figures and page information, nothing that needs the index to read.
 """
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from typing import NamedTuple
 
 import numpy as np
 from valuegraph.graph import analytics, traversal
+from valuegraph.graph.errors import ValueGraphError
 from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES, TraversalIndex
 from valuegraph.graph.model import EntityRecord, RelationKey, RelationRecord
 from valuegraph.graph.service import ValueGraph
@@ -147,15 +150,31 @@ def key_result_progress(properties: dict) -> float | None:
 class Questions:
     """Every question valuegraph answers, on one graph."""
 
-    def __init__(self, graph: ValueGraph) -> None:
+    def __init__(self, graph: ValueGraph, *, pinned: bool = False) -> None:
+        """``pinned``: answer every question from one snapshot, the one published when the first is asked
+        (one request's questions); otherwise each question takes the snapshot published when it is asked."""
         self.graph = graph
+        self._pinned = pinned
+        self._pinned_snapshot: TraversalIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def snapshot(self) -> TraversalIndex:
+        """The index snapshot a question answers from."""
+        if not self._pinned:
+            return self.graph.index
+        if self._pinned_snapshot is None:
+            with self._lock:  # a request's resolvers ask from several threads: they must take one snapshot
+                if self._pinned_snapshot is None:
+                    self._pinned_snapshot = self.graph.index
+        return self._pinned_snapshot
 
     # ------------------------------------------------------------ traceability
     def what_delivers(self, target: str, kinds: Iterable[str] = DELIVERY_KINDS, include_cancelled: bool = False,
                       *, first: int | None = None, after: tuple[int, str] | None = None) -> Deliveries:
         """Entities of ``kinds`` with a value path to ``target``, closest first; ``first`` of them (all when
         None) after the answer at (distance, id) ``after`` (which may no longer be in the answer)."""
-        snapshot = self.graph.index
+        snapshot = self.snapshot
         ranked, order = _ordered_deliveries(snapshot, target, tuple(kinds), include_cancelled)
         start = 0 if after is None else _position_after(snapshot, order, *after)
         stop = len(order) if first is None else start + first
@@ -165,14 +184,25 @@ class Questions:
     def why_exists(self, item: str, kinds: Iterable[str] | None = DEFAULT_WHY_KINDS,
                    include_cancelled: bool = False) -> list[Hit]:
         """Entities of ``kinds`` (every kind when None) that ``item`` reaches by a value path, closest first."""
-        snapshot = self.graph.index
+        snapshot = self.snapshot
         wanted = tuple(snapshot.kind_names) if kinds is None else tuple(kinds)
         return self._hits(traversal.why_exists(snapshot, item, wanted, include_cancelled))
 
     def trace(self, source: str, target: str, limit: int = 10, include_cancelled: bool = False) -> list[Route]:
         """Value paths from ``source`` to ``target``, shortest first (ties in id order); see ``path_records``."""
-        found = traversal.paths(self.graph.index, source, target, limit, include_cancelled)
+        found = traversal.paths(self.snapshot, source, target, limit, include_cancelled)
         return [Route(tuple(p)) for p in found]
+
+    def traces(self, asked: list[tuple[str, str, int, bool]]) -> list[list[Route] | ValueGraphError]:
+        """``trace`` for many (source, target, limit, include_cancelled) at once, from one snapshot: the paths
+        of every item of a page in one call. An error is the answer of its own question only."""
+        answers: list[list[Route] | ValueGraphError] = []
+        for source, target, limit, include_cancelled in asked:
+            try:
+                answers.append(self.trace(source, target, limit, include_cancelled))
+            except ValueGraphError as exc:
+                answers.append(exc)
+        return answers
 
     def path_records(self, routes: list[Route]) -> list[PathAnswer]:
         """The entity and relation records along ``routes``, in two batched reads."""
@@ -189,14 +219,14 @@ class Questions:
     def alignment(self) -> AlignmentAnswer:
         """Open projects that serve no objective or goal, objectives and goals nothing delivers, and the
         share of open projects' budget that is aligned."""
-        a = traversal.alignment(self.graph.index)
+        a = traversal.alignment(self.snapshot)
         records = self.graph.entities(a.orphans + a.unsupported)
         return AlignmentAnswer([records[i] for i in a.orphans if i in records],
                                [records[i] for i in a.unsupported if i in records], a.aligned_budget_share)
 
     def impact(self, item: str) -> ImpactAnswer:
         """What depends on ``item`` (through DEPENDS_ON) and what it or they reach by value paths."""
-        found = traversal.impact(self.graph.index, item)
+        found = traversal.impact(self.snapshot, item)
         records = self.graph.entities(found.dependents.ids + found.affected.ids)
         return ImpactAnswer(
             [Hit(records[i], d) for i, d in found.dependents if i in records],
@@ -205,7 +235,7 @@ class Questions:
 
     def delivery_rollup(self, target: str) -> DeliveryRollup:
         """Who delivers an objective or goal, in what health, at what cost, and how its key results stand."""
-        snapshot = self.graph.index
+        snapshot = self.snapshot
         delivering = traversal.what_delivers(snapshot, target, DELIVERY_KINDS).ids
         found = self.graph.entities(delivering)
         records = [found[i] for i in delivering if i in found]
@@ -236,26 +266,26 @@ class Questions:
 
     # ------------------------------------------------------------ analytics (defined in graph/analytics.py)
     def strategic_reach(self, top: int = 10) -> list[Reach]:
-        return analytics.strategic_reach(self.graph.index, self.graph.store, top)
+        return analytics.strategic_reach(self.snapshot, self.graph.store, top)
 
     def critical_dependencies(self, top: int = 10) -> list[Critical]:
-        return analytics.critical_dependencies(self.graph.index, top)
+        return analytics.critical_dependencies(self.snapshot, top)
 
     def dependency_cycles(self, limit: int = 100) -> list[list[str]]:
-        return analytics.dependency_cycles(self.graph.index, limit)
+        return analytics.dependency_cycles(self.snapshot, limit)
 
     def concentration(self) -> list[Concentration]:
-        return analytics.concentration(self.graph.index)
+        return analytics.concentration(self.snapshot)
 
     def budget_by_objective(self) -> list[ObjectiveBudget]:
-        return analytics.budget_by_objective(self.graph.index)
+        return analytics.budget_by_objective(self.snapshot)
 
     # ------------------------------------------------------------ entities
     def entities(self, kind: str | None = None, statuses: Iterable[str] = (), healths: Iterable[str] = (),
                  search: str | None = None, *, first: int | None = None, after: str | None = None) -> EntityPage:
         """Entities in id order, optionally of one kind, of some statuses and healths, with ``search`` in
         their name; ``first`` of them (all when None) after the id ``after``."""
-        snapshot = self.graph.index
+        snapshot = self.snapshot
         n = snapshot.size
         mask = snapshot.kind[:n] != ABSENT
         if kind is not None:
@@ -279,11 +309,11 @@ class Questions:
 
     def kind_of(self, entity_id: str) -> str | None:
         """The kind of an entity the graph holds, None for any other id."""
-        return self.graph.index.kind_of(entity_id)
+        return self.snapshot.kind_of(entity_id)
 
     def kinds_of(self, entity_ids: list[str]) -> list[str | None]:
         """``kind_of`` for many ids, from one snapshot."""
-        return self.graph.index.kinds_of(entity_ids)
+        return self.snapshot.kinds_of(entity_ids)
 
     def ready(self) -> None:
         """Build the traversal index now if it is not built yet (a server does, before its first request;
@@ -291,7 +321,7 @@ class Questions:
         self.graph.index  # noqa: B018 - the property builds it
 
     def stats(self) -> Stats:
-        snapshot = self.graph.index
+        snapshot = self.snapshot
         store = self.graph.store
         return Stats(backend=store.backend, entities=snapshot.counts_by_kind(), relations=store.relation_counts(),
                      sources=store.sources(), index_bytes=snapshot.nbytes)

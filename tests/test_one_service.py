@@ -263,6 +263,26 @@ def test_each_question_reads_one_snapshot_of_the_index(sample, monkeypatch):
         assert len(reads) == 1, name
 
 
+def test_one_graphql_request_answers_from_one_snapshot(sample, monkeypatch):
+    """Several questions in one request, and the paths of every item of a page, take the index once."""
+    query = ('{ alignment { alignedBudgetShare } impact(item: "PRJ-35") { affected { id } } '
+             'whatDelivers(target: "G-1", first: 20) { edges { node { item { id } paths(limit: 2) { length } } } } }')
+    with serve_in_thread(sample) as url:
+        httpx.post(f"{url}/graphql", json={"query": query}).raise_for_status()  # the index built, answers warm
+        reads = []
+        index = ValueGraph.index
+
+        def counted(graph):
+            reads.append(threading.current_thread().name)
+            return index.fget(graph)
+
+        monkeypatch.setattr(ValueGraph, "index", property(counted))
+        body = httpx.post(f"{url}/graphql", json={"query": query}).json()
+    assert "errors" not in body and len(body["data"]["whatDelivers"]["edges"]) > 3
+    assert all(edge["node"]["paths"] for edge in body["data"]["whatDelivers"]["edges"])
+    assert len(reads) == 1, reads
+
+
 def test_what_delivers_pages_in_distance_then_id_order(sample):
     questions = Questions(sample)
     every = questions.what_delivers("G-1", ("Project", "Programme", "Deliverable"))

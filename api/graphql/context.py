@@ -9,9 +9,10 @@ import strawberry
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 
+from valuegraph.api.answers import answer
 from valuegraph.api.auth import Principal
 from valuegraph.graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph
-from valuegraph.graph.questions import Questions
+from valuegraph.graph.questions import Questions, Route
 
 
 @dataclass
@@ -24,13 +25,16 @@ class GraphContext(BaseContext):
     def __init__(self, graph: ValueGraph, principal: Principal, limits: Limits) -> None:
         super().__init__()
         self.graph = graph
-        self.questions = Questions(graph)  # every question a resolver asks, asked here
+        # every question a resolver asks, asked here, all of one request's from one index snapshot
+        self.questions = Questions(graph, pinned=True)
         self.principal = principal
         self.limits = limits
         self.entities: DataLoader[str, EntityRecord | None] = DataLoader(self._load_entities)
         # one loader for both directions: the relations an entity has out and in come in one store read
         self.relations_touching: DataLoader[str, list[RelationRecord]] = DataLoader(self._load_touching)
         self.relation: DataLoader[RelationKey, RelationRecord | None] = DataLoader(self._load_relations)
+        # the paths of a page's items, asked in one call off the event loop (not one thread hop per item)
+        self.routes: DataLoader[tuple[str, str, int, bool], list[Route]] = DataLoader(self._load_routes)
 
     async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
         records = self.graph.entities(ids)
@@ -49,6 +53,9 @@ class GraphContext(BaseContext):
     async def _load_relations(self, keys: list[RelationKey]) -> list[RelationRecord | None]:
         records = {r.key: r for r in self.graph.store.relation_records(keys)}
         return [records.get(k) for k in keys]
+
+    async def _load_routes(self, asked: list[tuple[str, str, int, bool]]) -> list[list[Route] | Exception]:
+        return await answer(self.questions.traces, asked)
 
     async def relations_of(self, entity_id: str, direction: Direction) -> list[RelationRecord]:
         touching = await self.relations_touching.load(entity_id)

@@ -161,8 +161,8 @@ class Delivery:
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
     async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
-        found = await ask(info.context.questions.trace, self.item.record.id, self.target, check_limit(info, limit),
-                          self.include_cancelled)
+        found = await info.context.routes.load((self.item.record.id, self.target, check_limit(info, limit),
+                                                self.include_cancelled))
         return [Path.of(list(route.keys)) for route in found]
 
 
@@ -186,7 +186,7 @@ class Contribution:
 
     @strawberry.field
     async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
-        found = await ask(info.context.questions.trace, self.item, self.target.record.id, check_limit(info, limit))
+        found = await info.context.routes.load((self.item, self.target.record.id, check_limit(info, limit), False))
         return [Path.of(list(route.keys)) for route in found]
 
 
