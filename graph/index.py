@@ -326,6 +326,7 @@ class TraversalIndex:
         self.value = EdgeSet()
         self.depends = EdgeSet()
         self.updates = 0  # successors taken since the index was built (one per write)
+        self.revision = 0  # the store's revision the index shows
         self.published = False
         self._owned = set(_ENTITY_ARRAYS)  # arrays this index made, which it may change until published
         self._cancelled: np.ndarray | None = None
@@ -338,6 +339,7 @@ class TraversalIndex:
     @classmethod
     def build(cls, snapshot: Snapshot) -> TraversalIndex:
         index = cls()
+        index.revision = snapshot.revision
         n = len(snapshot.nodes)
         index.ids = [node.id for node in snapshot.nodes]
         index._table = {entity_id: i for i, entity_id in enumerate(index.ids)}
@@ -384,6 +386,15 @@ class TraversalIndex:
         nxt.memo = {}
         return nxt
 
+    def branch(self) -> TraversalIndex:
+        """A successor with an id table of its own: for an index of another revision than the next, made
+        beside the writer's successors (which share the table's tail) without touching theirs."""
+        nxt = self.successor()
+        if nxt.ids is self.ids:
+            nxt.ids = self.ids[: self._size]
+            nxt._table = dict(zip(nxt.ids, range(self._size), strict=True))
+        return nxt
+
     def forget_later_ids(self) -> None:
         """Drop ids beyond this index's size from the shared table: what an unpublished successor
         numbered. Only for the newest published index, while no successor of it is being used."""
@@ -397,7 +408,7 @@ class TraversalIndex:
     def save(self, path: Path, token: str) -> None:
         """Write the index to ``path`` (atomically), marked with the store state it reflects."""
         n = self.size
-        arrays = {"token": np.frombuffer(token.encode(), np.uint8),
+        arrays = {"token": np.frombuffer(token.encode(), np.uint8), "revision": np.array([self.revision], np.int64),
                   "ids": np.frombuffer(orjson.dumps(self.ids[:n]), np.uint8),
                   "kind": self.kind[:n], "status": self.status[:n], "budget": self.budget[:n], "health": self.health[:n]}
         for name, edges in (("value", self.value), ("depends", self.depends)):
@@ -417,6 +428,7 @@ class TraversalIndex:
                 if data["token"].tobytes().decode() != token:
                     return None
                 index = cls()
+                index.revision = int(data["revision"][0])
                 index.ids = orjson.loads(data["ids"].tobytes())
                 for name in _ENTITY_ARRAYS:
                     setattr(index, name, data[name])

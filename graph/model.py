@@ -160,6 +160,17 @@ class SourceState:
     relations: dict[RelationKey, dict[str, Value]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class RevisionFacts:
+    """What a sync tells the store about the revision it commits (the store gives number and time)."""
+
+    mode: SyncMode
+    author: str
+    created: int
+    updated: int
+    retracted: int
+
+
 @dataclass(slots=True)
 class ChangeSet:
     """One source's changes from one sync, written by a store in one transaction.
@@ -175,6 +186,12 @@ class ChangeSet:
     #: entities and relations no source asserted before this sync: a backend need not look them up
     fresh_entities: set[str] = field(default_factory=set)
     fresh_relations: set[RelationKey] = field(default_factory=set)
+    #: the change groups (graph/changes.py) of the revision this change set commits, as (entity id, group)
+    history: list[tuple[str, dict]] = field(default_factory=list)
+    #: what the store records of the revision this change set commits, besides its number and time
+    revision: RevisionFacts | None = None
+    #: the revision the change set was planned against: the store refuses it if another one came since
+    after_revision: int | None = None
 
     def __bool__(self) -> bool:
         return bool(self.put_entities or self.drop_entities or self.put_relations or self.drop_relations)
@@ -191,6 +208,8 @@ class ChangeSet:
         for item in self.put_relations:
             (fresh if item[0] in self.fresh_relations else rest).put_relations.append(item)
         rest.drop_entities, rest.drop_relations = list(self.drop_entities), list(self.drop_relations)
+        fresh.history = self.history  # change groups are new facts of their own: written with the fresh ones
+        rest.revision, rest.after_revision = self.revision, self.after_revision
         fresh.fresh_entities, fresh.fresh_relations = self.fresh_entities, self.fresh_relations
         return fresh, rest
 
@@ -218,6 +237,7 @@ class Snapshot:
 
     nodes: list[NodeState]
     edges: list[RelationKey]
+    revision: int = 0  # the store's revision that the snapshot shows
 
 
 @dataclass(slots=True)
@@ -243,6 +263,7 @@ class SyncReport:
     errors: list[SyncError] = field(default_factory=list)
     dry_run: bool = False
     seconds: float = 0.0
+    revision: int | None = None  # the revision the sync committed (None: it changed nothing, or a dry run)
 
     def count(self, kind: str, outcome: str, n: int = 1) -> None:
         setattr(self, outcome, getattr(self, outcome) + n)
@@ -262,6 +283,7 @@ class SyncReport:
             "source": self.source,
             "mode": self.mode.value,
             "dryRun": self.dry_run,
+            "revision": self.revision,
             "created": self.created,
             "updated": self.updated,
             "retracted": self.retracted,

@@ -15,9 +15,11 @@ from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import neo4j
+import orjson
 from neo4j.exceptions import AuthError, ConstraintError, Neo4jError, ServiceUnavailable, SessionExpired
 
 # CypherError is kept importable from here, where it used to live
+from valuegraph.graph import changes as history
 from valuegraph.graph.errors import CypherError, StoreConflict, StoreError, StoreUnavailable
 from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
                                     Snapshot, SourceState, resolve)
@@ -38,7 +40,7 @@ def _unavailable(url: str, exc: Exception) -> StoreUnavailable:
 
 class Neo4jStore(Store):
     backend = "neo4j"
-    capabilities = frozenset({Capability.PERSISTENT, Capability.CYPHER})
+    capabilities = frozenset({Capability.PERSISTENT, Capability.CYPHER, Capability.SHARED})
 
     def __init__(self, url: str, user: str | None = None, password: str | None = None,
                  database: str | None = None) -> None:
@@ -144,24 +146,68 @@ class Neo4jStore(Store):
     def commit(self, changes: ChangeSet) -> int:
         try:
             return self._call(_commit, write=True, changes=changes)
+        except _MovedOn as exc:
+            raise StoreConflict(str(exc)) from None
         except ConstraintError as exc:
             raise StoreConflict(
                 "another process wrote some of this sync's entities since this one read the graph, so it took "
                 "them for new; nothing was written. Send every write through one valuegraph server, or restart "
                 f"this one ({exc.message})") from exc
 
+    # ------------------------------------------------------------ history
+    def current_revision(self) -> int:
+        rows = self._call(lambda tx: tx.run("MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.seq").values())
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def revisions(self, numbers: Iterable[int]) -> dict[int, history.Revision]:
+        numbers = [n for n in numbers if n >= 1]
+        if not numbers:
+            return {}
+        rows = self._call(lambda tx: tx.run(
+            "UNWIND $numbers AS n MATCH (r:ValuegraphRevision {number: n}) RETURN r.number, r.record",
+            numbers=numbers).values())
+        return {n: history.revision_of(n, orjson.loads(record)) for n, record in rows}
+
+    def revision_entities(self, number: int) -> list[str]:
+        rows = self._call(lambda tx: tx.run(
+            "MATCH (r:ValuegraphRevision {number: $n}) RETURN r.entities", n=number).values())
+        return list(rows[0][0] or []) if rows else []
+
+    def change_groups(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+        keys = [[n, e] for n, e in keys]
+        rows = self._call(lambda tx: tx.run(
+            "UNWIND $keys AS k MATCH (c:ValuegraphChange {entity: k[1], revision: k[0]}) "
+            "RETURN c.revision, c.entity, c.changes", keys=keys).values())
+        found: dict[tuple[int, str], list[dict]] = {}
+        for n, entity_id, text in rows:
+            found.setdefault((n, entity_id), []).append(history.decode(text))
+        return {k: history.merged(groups) for k, groups in found.items()}
+
+    def entity_changes(self, ids: Iterable[str], up_to: int | None = None) -> dict[str, list[tuple[int, dict]]]:
+        ids = list(dict.fromkeys(ids))
+        limit = up_to if up_to is not None else 2**62
+        rows = self._call(lambda tx: tx.run(
+            "UNWIND $ids AS id MATCH (c:ValuegraphChange {entity: id}) WHERE c.revision <= $limit "
+            "RETURN c.entity, c.revision, c.changes ORDER BY c.revision", ids=ids, limit=limit).values())
+        per_entity: dict[str, dict[int, list[dict]]] = {}
+        for entity_id, n, text in rows:
+            per_entity.setdefault(entity_id, {}).setdefault(n, []).append(history.decode(text))
+        return {e: [(n, history.merged(g)) for n, g in sorted(by_rev.items())] for e, by_rev in per_entity.items()}
+
     def snapshot(self) -> Snapshot:
         def work(tx):
             nodes = tx.run("MATCH (n:Entity) RETURN n.id, n.kind, n.status, n.budget, n.health").values()
             edges = tx.run("MATCH (a:Entity)-[r]->(b:Entity) WHERE type(r) IN $types RETURN a.id, type(r), b.id",
                            types=self._traversed).values()
-            return nodes, edges
+            seq = tx.run("MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.seq").values()
+            return nodes, edges, (seq[0][0] or 0) if seq else 0
 
-        nodes, edges = self._call(work)
+        nodes, edges, revision = self._call(work)
         return Snapshot(
             [NodeState.of(i, kind, {k: v for k, v in (("status", s), ("budget", b), ("health", h)) if v is not None})
              for i, kind, s, b, h in nodes],
             sorted(RelationKey(*e) for e in edges),
+            revision,
         )
 
     def sources(self) -> dict[str, dict]:
@@ -200,9 +246,14 @@ class Neo4jStore(Store):
             raise CypherError(exc.message or str(exc)) from exc
 
     def clear(self) -> None:
-        """Delete everything valuegraph stored in this database (tests and re-imports)."""
-        self._call(lambda tx: tx.run("MATCH (n) WHERE n:Entity OR n:ValuegraphSource OR n:ValuegraphMeta "
-                                     "DETACH DELETE n").consume(), write=True)
+        """Delete everything valuegraph stored in this database, history included (tests and re-imports)."""
+        def work(tx):
+            for label in ("ValuegraphChange", "Entity"):  # the many, in slices: one transaction still
+                while tx.run(f"MATCH (n:{label}) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*)").single()[0]:
+                    pass
+            tx.run("MATCH (n) WHERE n:ValuegraphSource OR n:ValuegraphMeta OR n:ValuegraphRevision "
+                   "DETACH DELETE n").consume()
+        self._call(work, write=True)
 
 
 def _plain(value):
@@ -252,10 +303,18 @@ def _unwind(tx, query: str, rows: list[dict]) -> None:
         tx.run(query, rows=rows[start:start + _ROWS_PER_STATEMENT]).consume()
 
 
+class _MovedOn(Exception):
+    """The store committed a revision since the sync was planned (raised inside the transaction: it rolls back)."""
+
+
 def _commit(tx, changes: ChangeSet) -> int:
-    """One sync of one source: read the touched facts, merge this source's assertions, write them back."""
+    """One sync of one source: read the touched facts, merge this source's assertions, write them back,
+    with the revision's record and change groups."""
     seq = tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
                  "SET m.seq = m.seq + 1 RETURN m.seq").single()[0]
+    if changes.after_revision is not None and changes.after_revision != seq - 1:
+        raise _MovedOn(f"the sync of {changes.source!r} was planned against revision {changes.after_revision}, "
+                       f"but another process committed revision {seq - 1} meanwhile: nothing was written")
     source = changes.source
     ids = [e[0] for e in changes.put_entities if e[0] not in changes.fresh_entities] + list(changes.drop_entities)
     current = {i: (kind, load_assertions(text)) for i, kind, text in tx.run(
@@ -312,4 +371,17 @@ def _commit(tx, changes: ChangeSet) -> int:
                ids=delete_nodes).consume()
     tx.run("MERGE (s:ValuegraphSource {name: $source}) SET s.lastSync = datetime(), s.seq = $seq",
            source=source, seq=seq).consume()
+    if changes.revision is not None:
+        _write_revision(tx, changes, seq)
     return seq
+
+
+def _write_revision(tx, changes: ChangeSet, seq: int) -> None:
+    previous = tx.run("MATCH (r:ValuegraphRevision {number: $n}) RETURN r.record", n=seq - 1).values()
+    before = history.revision_of(seq - 1, orjson.loads(previous[0][0])).committed_at if previous else None
+    fields = history.revision_fields(history.commit_time(before), changes.source, changes.revision)
+    changed = sorted({entity_id for entity_id, _ in changes.history})
+    tx.run("CREATE (:ValuegraphRevision {number: $n, committedAt: datetime($at), record: $record, entities: $ids})",
+           n=seq, at=fields["committedAt"], record=orjson.dumps(fields).decode(), ids=changed).consume()
+    _unwind(tx, "UNWIND $rows AS row CREATE (:ValuegraphChange {revision: row.r, entity: row.e, changes: row.c})",
+            [{"r": seq, "e": entity_id, "c": history.encode(group)} for entity_id, group in changes.history])

@@ -23,6 +23,9 @@ from urllib.parse import unquote
 
 import pyoxigraph as ox
 
+import orjson
+
+from valuegraph.graph import changes as history
 from valuegraph.graph import terms as t
 from valuegraph.graph.errors import SparqlError, StoreConflict, StoreError
 from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
@@ -172,12 +175,17 @@ class OxigraphStore(Store):
     def commit(self, changes: ChangeSet) -> int:
         self.calls += 1
         seq = self._last_seq() + 1
-        self._commit(changes, seq)
+        _refuse_if_moved_on(changes, seq)
+        self._commit(changes, seq, [entity_id for entity_id, _ in changes.history])
         return seq
 
-    def _commit(self, changes: ChangeSet, seq: int) -> None:
+    def _commit(self, changes: ChangeSet, seq: int, changed: list[str]) -> None:
+        """One transaction: the changes (less what a batch loaded already), the revision's record and
+        the sync's bookkeeping. ``changed``: the ids of every entity the revision has a change group of."""
         deletes, inserts = self._change_quads(changes, seq)
         inserts += self._bookkeeping(changes.source, seq)
+        if changes.revision is not None:
+            inserts += self._revision_quads(seq, changes.source, changes.revision, changed)
         if deletes:
             self._store.update(_update_text(deletes, inserts))
         else:  # one transaction too, without building (and parsing) a SPARQL update
@@ -216,8 +224,59 @@ class OxigraphStore(Store):
             ox.Quad(g, t.SEQ, seq_lit, t.META_GRAPH),
         ]
 
+    def _revision_quads(self, seq: int, source: str, facts, changed: list[str]) -> list[ox.Quad]:
+        previous = self.revisions([seq - 1]).get(seq - 1)
+        fields = history.revision_fields(history.commit_time(previous and previous.committed_at), source, facts)
+        node = t.revision_iri(seq)
+        return [ox.Quad(node, t.REVISION_RECORD, ox.Literal(orjson.dumps(fields).decode()), t.HISTORY_GRAPH),
+                ox.Quad(node, t.REVISION_ENTITIES, ox.Literal(orjson.dumps(sorted(set(changed))).decode()),
+                        t.HISTORY_GRAPH)]
+
     def batch(self, source: str) -> Batch:
         return _JournalBatch(self, source)
+
+    # ------------------------------------------------------------ history
+    def current_revision(self) -> int:
+        return self._last_seq()
+
+    def revisions(self, numbers: Iterable[int]) -> dict[int, history.Revision]:
+        self.calls += 1
+        out = {}
+        for n in numbers:
+            if n < 1:
+                continue
+            for q in self._quads(t.revision_iri(n), t.REVISION_RECORD, None, t.HISTORY_GRAPH):
+                out[n] = history.revision_of(n, orjson.loads(q.object.value))
+        return out
+
+    def revision_entities(self, number: int) -> list[str]:
+        self.calls += 1
+        for q in self._quads(t.revision_iri(number), t.REVISION_ENTITIES, None, t.HISTORY_GRAPH):
+            return orjson.loads(q.object.value)
+        return []
+
+    def change_groups(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+        self.calls += 1
+        out = {}
+        for number, entity_id in keys:
+            found = [history.decode(q.object.value) for q in
+                     self._quads(t.history_iri(entity_id), t.revision_iri(number), None, t.HISTORY_GRAPH)]
+            if found:
+                out[(number, entity_id)] = history.merged(found)
+        return out
+
+    def entity_changes(self, ids: Iterable[str], up_to: int | None = None) -> dict[str, list[tuple[int, dict]]]:
+        self.calls += 1
+        out: dict[str, list[tuple[int, dict]]] = {}
+        for entity_id in dict.fromkeys(ids):
+            per_revision: dict[int, list[dict]] = defaultdict(list)
+            for q in self._quads(t.history_iri(entity_id), None, None, t.HISTORY_GRAPH):
+                number = t.revision_number(q.predicate.value)
+                if number is not None and (up_to is None or number <= up_to):
+                    per_revision[number].append(history.decode(q.object.value))
+            if per_revision:
+                out[entity_id] = [(n, history.merged(per_revision[n])) for n in sorted(per_revision)]
+        return out
 
     @property
     def _journal_path(self) -> Path | None:
@@ -291,7 +350,7 @@ class OxigraphStore(Store):
             for q in self._quads(None, ox.NamedNode(rel.iri), None, None):
                 if t.source_name(q.graph_name.value) is not None:
                     edges.add(RelationKey(t.entity_id(q.subject.value), rel.name, t.entity_id(q.object.value)))
-        return Snapshot(nodes, sorted(edges))
+        return Snapshot(nodes, sorted(edges), self._last_seq())
 
     def _seq_of(self, subject: str, graph: str) -> int:
         for q in self._quads(ox.NamedNode(subject), t.SEQ, None, ox.NamedNode(graph)):
@@ -312,16 +371,19 @@ class OxigraphStore(Store):
         return dict(sorted(out.items()))
 
     def clear(self) -> None:
-        """Delete every source's assertions and sync records, in one transaction. The store's identity
-        and its sync counter stay, and the counter moves on, so that a traversal index kept for what the
-        store held before is never taken for what it holds after."""
+        """Delete every source's assertions, the history and the sync records, in one transaction: the
+        store starts again at revision 0. It takes a new identity, so that a traversal index kept for
+        what it held before is never taken for what it holds after."""
         self.calls += 1
         graphs = sorted({str(q.subject) for q in self._quads(None, t.SOURCE_NAME, None, t.META_GRAPH)})
-        seq = ox.Literal(self._last_seq() + 1)
-        operations = [f"DROP SILENT GRAPH {g}" for g in graphs]
+        made = uuid.uuid4().hex
+        operations = [f"DROP SILENT GRAPH {g}" for g in [*graphs, str(t.HISTORY_GRAPH)]]
         operations += [f"DELETE WHERE {{ GRAPH {t.META_GRAPH} {{ {g} ?p ?o }} }}" for g in graphs]
-        operations.append(f"INSERT DATA {{ GRAPH {t.META_GRAPH} {{ {t.STORE_NODE} {t.SEQ} {seq} }} }}")
+        operations.append(f"DELETE WHERE {{ GRAPH {t.META_GRAPH} {{ {t.STORE_NODE} ?p ?o }} }}")
+        operations.append(f"INSERT DATA {{ GRAPH {t.META_GRAPH} {{ {t.STORE_NODE} {t.STORE_ID} {ox.Literal(made)} }} }}")
         self._store.update(" ;\n".join(operations))
+        if self._store_id is not None:
+            self._store_id = made
 
     def relation_counts(self) -> dict[str, int]:
         self.calls += 1
@@ -351,6 +413,12 @@ class OxigraphStore(Store):
             raise SparqlError(f"the query does not parse: {exc}") from exc
 
 
+def _refuse_if_moved_on(changes: ChangeSet, seq: int) -> None:
+    if changes.after_revision is not None and changes.after_revision != seq - 1:
+        raise StoreConflict(f"the sync of {changes.source!r} was planned against revision {changes.after_revision}, "
+                            f"but the store is at revision {seq - 1}: nothing was written")
+
+
 def _update_text(deletes: list[ox.Quad], inserts: list[ox.Quad]) -> str:
     """One SPARQL update (one transaction) deleting then inserting the given quads."""
     parts = []
@@ -373,7 +441,7 @@ _JOURNAL_HEADER = "# valuegraph bulk write of sync"
 
 def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> Iterator[str]:
     """The quads that a change set's puts assert (each entity's kind, sync and properties; each relation's
-    triple and, with properties, its statement), as N-Quads text in slices. Written directly: for a bulk
+    triple and, with properties, its statement) and its change groups, as N-Quads text in slices. Written directly: for a bulk
     write, building a term object per quad costs more than the bulk load itself."""
     g = f"{t.source_graph(changes.source)} .\n"
     seq_text = f" {t.SEQ} {t.literal_text(seq)} {g}"
@@ -389,6 +457,13 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
         s = ref(entity_id)
         lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}{s}{seq_text}")
         lines += [f"{s} {iri(t.property_iri, k)} {literal(v)} {g}" for k, v in props.items()]
+        if n % facts_per_slice == 0:
+            yield "".join(lines)
+            lines = []
+    history_graph = f"{t.HISTORY_GRAPH} .\n"
+    revision = f" {t.revision_iri(seq)} "
+    for n, (entity_id, group) in enumerate(changes.history, start=1):
+        lines.append(f"{t.history_ref(entity_id)}{revision}{literal(history.encode(group))} {history_graph}")
         if n % facts_per_slice == 0:
             yield "".join(lines)
             lines = []
@@ -448,10 +523,12 @@ class _JournalBatch(Batch):
         self._slices: queue.Queue[bytes | None] = queue.Queue(maxsize=2)  # bounded: memory stays bounded
         self._failure: BaseException | None = None
         self._loaders: list[threading.Thread] = []
+        self._changed: list[str] = []  # the entities the revision has change groups of
 
     def add(self, changes: ChangeSet) -> None:
+        self._changed += [entity_id for entity_id, _ in changes.history]
         fresh, rest = changes.split_fresh()
-        for text in _put_text(fresh, self._seq, self.facts_per_slice) if fresh else ():
+        for text in _put_text(fresh, self._seq, self.facts_per_slice) if fresh or fresh.history else ():
             data = text.encode()
             self._handle.write(data)
             self._handle.flush()
@@ -494,7 +571,8 @@ class _JournalBatch(Batch):
                 # commit took it meanwhile, and two syncs with one number would be told apart by nothing
                 raise StoreConflict(f"another write to this store committed sync {self._seq} while the batch for "
                                     f"{self.source!r} was open; nothing of the batch was written")
-            self._store._commit(self.rest, self._seq)
+            _refuse_if_moved_on(self.rest, self._seq)
+            self._store._commit(self.rest, self._seq, self._changed)
         except BaseException:
             self._store._remove_quads(_journal_quads(self._journal))
             raise

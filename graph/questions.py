@@ -8,6 +8,7 @@ dataclasses: records, distances, figures and page information, nothing that need
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from bisect import bisect_right
 from collections.abc import Iterable
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from valuegraph.graph import analytics, traversal
-from valuegraph.graph.errors import ValueGraphError
+from valuegraph.graph import analytics, diffs, traversal
+from valuegraph.graph.changes import Change
+from valuegraph.graph.errors import InvalidRequest, ValueGraphError
+from valuegraph.graph.history import AsOf, ChangePage, PastGraph, RevisionPage
 from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES, TraversalIndex
 from valuegraph.graph.model import EntityRecord, RelationKey, RelationRecord
 from valuegraph.graph.service import ValueGraph
@@ -148,26 +151,81 @@ def key_result_progress(properties: dict) -> float | None:
 
 
 class Questions:
-    """Every question valuegraph answers, on one graph."""
+    """Every question valuegraph answers, on one graph: the present (a ``ValueGraph``) or the graph as it
+    stood at a past revision (a ``PastGraph``, from ``at``)."""
 
-    def __init__(self, graph: ValueGraph, *, pinned: bool = False) -> None:
+    def __init__(self, graph: ValueGraph | PastGraph, *, pinned: bool = False) -> None:
         """``pinned``: answer every question from one snapshot, the one published when the first is asked
         (one request's questions); otherwise each question takes the snapshot published when it is asked."""
         self.graph = graph
         self._pinned = pinned
         self._pinned_snapshot: TraversalIndex | None = None
         self._lock = threading.Lock()
+        self._past: dict[int, Questions] = {}
 
     @property
     def snapshot(self) -> TraversalIndex:
-        """The index snapshot a question answers from."""
-        if not self._pinned:
+        """The index snapshot a question answers from (for a store other processes write to, the present
+        one is first brought up to the store's latest revision)."""
+        if isinstance(self.graph, PastGraph):
             return self.graph.index
+        if not self._pinned:
+            return self.graph.refresh()
         if self._pinned_snapshot is None:
             with self._lock:  # a request's resolvers ask from several threads: they must take one snapshot
                 if self._pinned_snapshot is None:
-                    self._pinned_snapshot = self.graph.index
+                    self._pinned_snapshot = self.graph.refresh()
         return self._pinned_snapshot
+
+    # ------------------------------------------------------------ history
+    @property
+    def present(self) -> ValueGraph:
+        return self.graph._present if isinstance(self.graph, PastGraph) else self.graph
+
+    def at(self, point: AsOf | None) -> Questions:
+        """The questions answered as the graph stood at ``point`` (these ones when None); kept per revision,
+        so that one request's questions at one point answer from one past graph."""
+        if point is None:
+            return self
+        current = self.snapshot if not isinstance(self.graph, PastGraph) else self.present.refresh()
+        target = self.present.history.resolve(point, current.revision)
+        with self._lock:
+            found = self._past.get(target)
+        if found is None:
+            found = Questions(self.present.past(AsOf(revision=target), current))
+            with self._lock:
+                found = self._past.setdefault(target, found)
+        return found
+
+    def current_revision(self) -> int:
+        """The latest revision's number (0 for an empty graph)."""
+        return self.present.refresh().revision if not self._pinned else self.snapshot.revision
+
+    def revisions(self, first: int = 50, after: str | None = None, source: str | None = None) -> RevisionPage:
+        """Revisions, newest first."""
+        return self.present.history.revisions_page(self.current_revision(), first, after, source)
+
+    def changes(self, since_revision: int = 0, first: int = 100, after: str | None = None,
+                source: str | None = None, entity: str | None = None) -> ChangePage:
+        """Changes after ``since_revision`` in revision order (each exactly once across pages)."""
+        return self.present.history.changes_page(self.current_revision(), since_revision, first, after, source,
+                                                 entity)
+
+    def entity_history(self, entity_id: str, first: int = 100) -> list[Change]:
+        """One entity's changes, oldest first."""
+        if not 0 <= first <= 10_000:
+            raise InvalidRequest("first must be between 0 and 10000")
+        return self.present.history.changes_of(entity_id, first, self.current_revision())
+
+    def diff(self, start: AsOf, end: AsOf | None = None) -> diffs.GraphDiff:
+        """What changed between two points (``end`` absent: now), in answers."""
+        latest = self.current_revision()
+        return diffs.graph_diff(self.at(start).graph, self.at(end or AsOf(revision=latest)).graph)
+
+    def alignment_trend(self, start: dt.datetime, end: dt.datetime, points: int = 12) -> list[diffs.AlignmentPoint]:
+        """The alignment figures at ``points`` evenly spaced times from ``start`` to ``end``."""
+        return [diffs.alignment_point(time, self.at(AsOf(time=time)).graph)
+                for time in diffs.trend_times(start, end, points)]
 
     # ------------------------------------------------------------ traceability
     def what_delivers(self, target: str, kinds: Iterable[str] = DELIVERY_KINDS, include_cancelled: bool = False,
@@ -211,7 +269,7 @@ class Questions:
         ids = {k.from_id for r in routes for k in r.keys} | {k.to_id for r in routes for k in r.keys}
         keys = {k for r in routes for k in r.keys}
         records = self.graph.entities(ids)
-        relations = {r.key: r for r in self.graph.store.relation_records(keys)}
+        relations = {r.key: r for r in self.graph.relation_records(keys)}
         return [PathAnswer([records[r.keys[0].from_id]] + [records[k.to_id] for k in r.keys],
                            [relations[k] for k in r.keys])
                 for r in routes]
@@ -247,7 +305,7 @@ class Questions:
             health[props.get("health", "unknown")] += 1
             budget += number_or(props.get("budget"), 0.0)
             cost += number_or(props.get("actualCost"), 0.0)
-        measures = [rel.key.from_id for rel in self.graph.store.relation_records(touching=[target],
+        measures = [rel.key.from_id for rel in self.graph.relation_records(touching=[target],
                                                                                  direction=Direction.IN)
                     if rel.key.type == "MEASURES" and rel.key.to_id == target]
         measures = sorted(dict.fromkeys(measures))
@@ -266,7 +324,7 @@ class Questions:
 
     # ------------------------------------------------------------ analytics (defined in graph/analytics.py)
     def strategic_reach(self, top: int = 10) -> list[Reach]:
-        return analytics.strategic_reach(self.snapshot, self.graph.store, top)
+        return analytics.strategic_reach(self.snapshot, self.graph, top)
 
     def critical_dependencies(self, top: int = 10) -> list[Critical]:
         return analytics.critical_dependencies(self.snapshot, top)
@@ -297,7 +355,7 @@ class Questions:
             mask &= np.isin(snapshot.health[:n], [HEALTHS.index(h) for h in healths])
         numbers = np.flatnonzero(mask)
         if search:
-            found = self.graph.store.search(search)
+            found = self.graph.search(search)
             numbers = np.array([i for i in numbers.tolist() if snapshot.ids[i] in found], dtype=np.int64)
         numbers = numbers[np.argsort(snapshot.id_rank()[numbers], kind="stable")]
         ids = [snapshot.ids[i] for i in numbers.tolist()]
@@ -322,7 +380,7 @@ class Questions:
 
     def stats(self) -> Stats:
         snapshot = self.snapshot
-        store = self.graph.store
+        store = self.present.store
         return Stats(backend=store.backend, entities=snapshot.counts_by_kind(), relations=store.relation_counts(),
                      sources=store.sources(), index_bytes=snapshot.nbytes)
 

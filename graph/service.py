@@ -10,6 +10,7 @@ a record cache that belongs to the published snapshot.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import threading
 import time
 from collections.abc import Iterable
@@ -17,23 +18,27 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Self
 
+from valuegraph.graph.backends import open_store
+from valuegraph.graph.errors import NO_SOURCE, StoreConflict
+from valuegraph.graph.history import AsOf, History, PastGraph
 from valuegraph.graph.index import TraversalIndex
 from valuegraph.graph.model import (
+    ChangeSet,
     Document,
     DocumentRejected,
     EntityRecord,
     NodeState,
     RelationKey,
+    RelationRecord,
+    RevisionFacts,
     SyncError,
     SyncMode,
     SyncReport,
     join_documents,
 )
-from valuegraph.graph.backends import open_store
-from valuegraph.graph.errors import NO_SOURCE
 from valuegraph.graph.pause import collector_paused
-from valuegraph.graph.store import Store
-from valuegraph.graph.sync import plan_sync
+from valuegraph.graph.store import Capability, Direction, Store
+from valuegraph.graph.sync import SyncPlan, plan_sync
 
 
 class RecordCache:
@@ -107,9 +112,13 @@ class ValueGraph:
     #: writer (for Oxigraph, a bulk load from a journal), not one transaction
     bulk_threshold = 5_000
 
-    def __init__(self, store: Store, *, lazy: bool = False) -> None:
-        """``lazy``: build the traversal index on first use (a server may start before its store answers)."""
+    def __init__(self, store: Store, *, lazy: bool = False, history_cache_bytes: int = 256 * 2**20) -> None:
+        """``lazy``: build the traversal index on first use (a server may start before its store answers).
+        ``history_cache_bytes``: the memory that indexes of past revisions may take."""
         self.store = store
+        self.history = History(store, history_cache_bytes)
+        #: other processes may write to the store: each read first checks the store's latest revision
+        self.shared = Capability.SHARED in store.capabilities
         self._lock = threading.RLock()  # one writer at a time
         self._published: _Published | None = None
         self._saved_at: int | None = None  # the index's update count when it was last saved or loaded
@@ -184,6 +193,8 @@ class ValueGraph:
         """One write at a time, from the published index (yielded). A write publishes the successor it
         built; a write that publishes nothing leaves the shared id table as the published index has it."""
         with self._lock, collector_paused():
+            if self.shared:
+                self._catch_up(self.store.current_revision())
             base = self._current()
             try:
                 yield base.index
@@ -204,8 +215,10 @@ class ValueGraph:
             self._published = _Published(published.index, RecordCache())
             raise
 
-    def _publish_written(self, work: TraversalIndex, c: _IndexChanges) -> None:
-        """Complete ``work`` with what the committed write changed (read back) and publish it."""
+    def _publish_written(self, work: TraversalIndex, c: _IndexChanges, revision: int) -> None:
+        """Complete ``work`` with what the committed write (revision ``revision``) changed (read back) and
+        publish it."""
+        work.revision = revision
         try:
             self._index_written(work, c)
         except BaseException:
@@ -215,27 +228,41 @@ class ValueGraph:
         self._publish(work)
 
     def sync(self, doc: Document, source: str | None = None, mode: SyncMode = SyncMode.MERGE,
-             dry_run: bool = False) -> SyncReport:
-        """Validate and write one document for one source, all or nothing."""
+             dry_run: bool = False, author: str | None = None) -> SyncReport:
+        """Validate and write one document for one source, all or nothing: one revision by ``author``
+        (the local user when not given) if it changes anything."""
         started = time.perf_counter()
         source = resolve_source(doc, source)
-        with self._writing() as base:
-            plan = plan_sync(self.store, base, doc, source, mode)
-            changes = plan.changes
-            if not dry_run and changes:
-                fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
-                if fresh_facts >= self.bulk_threshold:
-                    self._bulk_write(base, changes, source, plan.touched_relations)
-                else:
-                    index_changes = self._index_changes(base, changes, plan.touched_relations)
-                    with self._committing():
-                        self.store.commit(changes)
-                    self._publish_written(base.successor(), index_changes)
+        for attempt in range(3):
+            with self._writing() as base:
+                plan = plan_sync(self.store, base, doc, source, mode)
+                changes = plan.changes
+                if not dry_run and changes:
+                    _mark_revision(changes, plan, base, author)
+                    try:
+                        plan.report.revision = self._write(base, plan)
+                    except StoreConflict:
+                        # another process committed a revision since this one caught up: plan again on it
+                        if not self.shared or attempt == 2:
+                            raise
+                        continue
+                break
         plan.report.dry_run = dry_run
         plan.report.seconds = time.perf_counter() - started
         return plan.report
 
-    def _bulk_write(self, base: TraversalIndex, changes, source: str, touched: list[RelationKey]) -> None:
+    def _write(self, base: TraversalIndex, plan: SyncPlan) -> int:
+        changes = plan.changes
+        fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
+        if fresh_facts >= self.bulk_threshold:
+            return self._bulk_write(base, changes, changes.source, plan.touched_relations)
+        index_changes = self._index_changes(base, changes, plan.touched_relations)
+        with self._committing():
+            revision = self.store.commit(changes)
+        self._publish_written(base.successor(), index_changes, revision)
+        return revision
+
+    def _bulk_write(self, base: TraversalIndex, changes, source: str, touched: list[RelationKey]) -> int:
         """A large write through the store's batch writer. The successor of the index takes what needs no
         read-back on a thread of its own meanwhile (the writer spends much of its time waiting for the
         store to load, and the store's loading can start sooner), and is published once the write is
@@ -249,13 +276,14 @@ class ValueGraph:
                 except BaseException:
                     batch.discard()  # ``commit`` cleans up after itself; ``add`` does not
                     raise
-                batch.commit()
+                revision = batch.commit()
             try:
                 work, c = ahead.result()
             except BaseException:
                 self._published = None  # committed, but the index could not follow: built again on next use
                 raise
-        self._publish_written(work, _IndexChanges([], [], c.known, c.dropped))
+        self._publish_written(work, _IndexChanges([], [], c.known, c.dropped), revision)
+        return revision
 
     def _index_ahead(self, base: TraversalIndex, changes,
                      touched: list[RelationKey]) -> tuple[TraversalIndex, _IndexChanges]:
@@ -265,7 +293,7 @@ class ValueGraph:
         return work, c
 
     def sync_parts(self, parts: Iterable[Document], source: str | None = None, mode: SyncMode = SyncMode.MERGE,
-                   dry_run: bool = False) -> SyncReport:
+                   dry_run: bool = False, author: str | None = None) -> SyncReport:
         """One sync of a document read in parts (a large register, a slice of rows at a time), all or nothing.
 
         Each part is validated against the graph and the parts before it, then handed to the store's
@@ -273,7 +301,7 @@ class ValueGraph:
         part is valid; the report counts every part and lists every part's errors. A full sync needs
         the whole document to know what it retracts: its parts are joined and written as one."""
         if mode is SyncMode.FULL:
-            return self.sync(join_documents(list(parts)), source, mode, dry_run)
+            return self.sync(join_documents(list(parts)), source, mode, dry_run, author)
         started = time.perf_counter()
         report: SyncReport | None = None
         errors: list[SyncError] = []
@@ -311,10 +339,12 @@ class ValueGraph:
                 if errors:
                     raise DocumentRejected(errors)
                 if batch is not None:
+                    # the revision's counts are the whole sync's: known once every part is read
+                    _mark_revision(batch.rest, None, base, author, report)
                     with self._committing():
-                        batch.commit()
+                        report.revision = batch.commit()
                     batch = None
-                    self._publish_written(work, to_read)
+                    self._publish_written(work, to_read, report.revision)
             finally:
                 if batch is not None:
                     batch.discard()
@@ -352,8 +382,43 @@ class ValueGraph:
 
     def rebuild_index(self) -> None:
         with self._lock:
+            self.history.forget()
             self._publish(TraversalIndex.build(self.store.snapshot()))
             self._saved_at = None
+
+    # ------------------------------------------------------------ other processes' writes, and the past
+    def refresh(self) -> TraversalIndex:
+        """The published index, first brought up to the store's latest revision when other processes may
+        have written to it (one cheap read); the published index as it is otherwise."""
+        if not self.shared:
+            return self.index
+        latest = self.store.current_revision()
+        if latest > self._current().index.revision:
+            with self._lock:
+                self._catch_up(latest)
+        return self.index
+
+    def _catch_up(self, latest: int) -> None:
+        """Publish the index at revision ``latest`` (the writer's lock held): the published one moved on by
+        what the revisions since changed, or one built from the store after very many of them."""
+        current = self._current().index
+        if latest <= current.revision:
+            return
+        if latest - current.revision > self.history.catch_up_limit:
+            self._publish(TraversalIndex.build(self.store.snapshot()))
+        else:
+            self._published = _Published(self.history.moved(current, latest, branch=False), RecordCache())
+
+    def current_revision(self) -> int:
+        """The latest revision's number (0 for an empty graph)."""
+        return self.refresh().revision
+
+    def past(self, point: AsOf, current: TraversalIndex | None = None) -> PastGraph:
+        """The graph as it stood at ``point``, for questions (graph/questions.py). ``current``: the index
+        the asker holds (its revision is the latest it knows of)."""
+        current = current or self.refresh()
+        target = self.history.resolve(point, current.revision)
+        return PastGraph(self.history, self.history.index_at(target, current), current.revision, self)
 
     # ------------------------------------------------------------ reading
     def entity(self, entity_id: str) -> EntityRecord | None:
@@ -362,6 +427,22 @@ class ValueGraph:
     def entities(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
         """Entity records, from the record cache where they are there and in one store read for the rest."""
         return self._records.get(ids, self.store.entity_records)
+
+    def relation_records(self, keys: Iterable[RelationKey] = (), *, touching: Iterable[str] = (),
+                         direction: Direction = Direction.BOTH) -> list[RelationRecord]:
+        return self.store.relation_records(keys, touching=touching, direction=direction)
+
+    def search(self, text: str) -> set[str]:
+        return self.store.search(text)
+
+
+def _mark_revision(changes: ChangeSet, plan: SyncPlan | None, base: TraversalIndex, author: str | None,
+                   report: SyncReport | None = None) -> None:
+    """What the store records of the revision a change set commits, and the revision it was planned on."""
+    report = report if report is not None else plan.report
+    changes.revision = RevisionFacts(report.mode, author or getpass.getuser(), report.created, report.updated,
+                                     report.retracted)
+    changes.after_revision = base.revision
 
 
 def resolve_source(doc: Document, given: str | None) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Self
 
 # the store's errors, kept importable from here where they used to live
+from valuegraph.graph.changes import Revision
 from valuegraph.graph.errors import NotSupported, StoreConflict, StoreError, StoreUnavailable
 from valuegraph.graph.model import ChangeSet, EntityRecord, RelationKey, RelationRecord, Snapshot, SourceState
 
@@ -26,6 +27,8 @@ class Capability(str, enum.Enum):
     PERSISTENT = "persistent"
     SPARQL = "sparql"
     CYPHER = "cypher"
+    #: other processes may write to the store: a process reads the latest revision before it answers
+    SHARED = "shared"
 
 
 class Direction(str, enum.Enum):
@@ -88,11 +91,35 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def commit(self, changes: ChangeSet) -> int:
-        """Write one source's changes in a single transaction; returns the sync's sequence number."""
+        """Write one source's changes in a single transaction, with the revision's record and change groups
+        when the change set has them; returns the revision's number (the sync's sequence number). Refuses
+        (StoreConflict) a change set planned against another revision than the latest."""
 
     @abc.abstractmethod
     def snapshot(self) -> Snapshot:
-        """Every entity's kind, status and budget and every relation, for the traversal index."""
+        """Every entity's kind, status and budget and every relation, for the traversal index, with the
+        revision they are at."""
+
+    # ------------------------------------------------------------ history
+    @abc.abstractmethod
+    def current_revision(self) -> int:
+        """The latest revision's number (0 for a store that has none), in one cheap read."""
+
+    @abc.abstractmethod
+    def revisions(self, numbers: Iterable[int]) -> dict[int, Revision]:
+        """The records of the given revisions (those that exist), in one batched read."""
+
+    @abc.abstractmethod
+    def revision_entities(self, number: int) -> list[str]:
+        """The ids of the entities a revision has change groups of, in id order."""
+
+    @abc.abstractmethod
+    def change_groups(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+        """The change group of each (revision, entity id) that has one (graph/changes.py), decoded."""
+
+    @abc.abstractmethod
+    def entity_changes(self, ids: Iterable[str], up_to: int | None = None) -> dict[str, list[tuple[int, dict]]]:
+        """Each entity's change groups, ``(revision, group)`` in revision order, up to revision ``up_to``."""
 
     @abc.abstractmethod
     def relation_counts(self) -> dict[str, int]:

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from valuegraph.graph import changes as history
 from valuegraph.graph import traversal
 from valuegraph.graph.index import TraversalIndex
 from valuegraph.graph.model import (
@@ -127,7 +128,10 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
     errors.extend(_value_cycles(index, doc, retracted_keys, store, source))
     if errors:
         raise DocumentRejected(errors)
-    plan = _diff(state, doc, source, mode, retracted_ids, retracted_keys)
+    def kind_of(entity_id: str) -> str | None:
+        return doc_kinds.get(entity_id) or index.kind_of(entity_id)
+
+    plan = _diff(state, doc, source, mode, retracted_ids, retracted_keys, kind_of)
     fresh = {e.id for e, existing in zip(doc.entities, existing_kinds, strict=True) if existing is None}
     plan.changes.fresh_entities = fresh
     plan.changes.fresh_relations = {k for k, _ in plan.changes.put_relations if k.from_id in fresh or k.to_id in fresh}
@@ -152,8 +156,18 @@ def _either(kinds: frozenset[str]) -> str:
 
 
 def _diff(state: SourceState, doc: Document, source: str, mode: SyncMode,
-          retracted_ids: list[str], retracted_keys: list[RelationKey]) -> SyncPlan:
+          retracted_ids: list[str], retracted_keys: list[RelationKey], kind_of) -> SyncPlan:
+    """The change set, its counts, and its change groups (graph/changes.py): one per entity it changes,
+    holding that entity's changes and those of the relations that start at it."""
     changes = ChangeSet(source)
+    groups: dict[str, dict] = {}
+
+    def group_of(entity_id: str) -> dict:
+        group = groups.get(entity_id)
+        if group is None:
+            group = groups[entity_id] = {"k": kind_of(entity_id)}
+        return group
+
     # the kind (or relation type) of each item by outcome, counted once at the end: a document's worth
     # of items passes through here
     outcomes: dict[str, list[str]] = {"created": [], "updated": [], "unchanged": [], "retracted": []}
@@ -163,7 +177,9 @@ def _diff(state: SourceState, doc: Document, source: str, mode: SyncMode,
         current = asserted.get(e.id)
         if current is None:
             created.append(e.kind)
-            put_entity((e.id, e.kind, _merged(None, e.properties, mode)))
+            new = _merged(None, e.properties, mode)
+            put_entity((e.id, e.kind, new))
+            groups[e.id] = history.entity_asserted(e.kind, new)
             continue
         new = _merged(current[1], e.properties, mode)
         if _same(current[1], new):
@@ -171,6 +187,7 @@ def _diff(state: SourceState, doc: Document, source: str, mode: SyncMode,
         else:
             updated.append(e.kind)
             put_entity((e.id, e.kind, new))
+            groups[e.id] = history.entity_updated(e.kind, current[1], new)
     touched: list[RelationKey] = []
     put_relation, asserted_relations = changes.put_relations.append, state.relations
     for r in doc.relations:
@@ -179,7 +196,9 @@ def _diff(state: SourceState, doc: Document, source: str, mode: SyncMode,
         if current_props is None:
             created.append(key.type)
             touched.append(key)
-            put_relation((key, _merged(None, r.properties, mode)))
+            new = _merged(None, r.properties, mode)
+            put_relation((key, new))
+            history.relation_changed(group_of(key.from_id), key, history.ASSERTED, None, new)
             continue
         new = _merged(current_props, r.properties, mode)
         if _same(current_props, new):
@@ -187,13 +206,18 @@ def _diff(state: SourceState, doc: Document, source: str, mode: SyncMode,
         else:
             updated.append(key.type)
             put_relation((key, new))
+            history.relation_changed(group_of(key.from_id), key, history.UPDATED, current_props, new)
     for entity_id in retracted_ids:
-        outcomes["retracted"].append(state.entities[entity_id][0])
+        kind, props = state.entities[entity_id]
+        outcomes["retracted"].append(kind)
         changes.drop_entities.append(entity_id)
+        group_of(entity_id).update(history.entity_retracted(kind, props))
     for key in retracted_keys:
         outcomes["retracted"].append(key.type)
         changes.drop_relations.append(key)
         touched.append(key)
+        history.relation_changed(group_of(key.from_id), key, history.RETRACTED, state.relations[key], None)
+    changes.history = list(groups.items())
     report = SyncReport(source=source, mode=mode)
     for outcome, kinds in outcomes.items():
         for kind, n in Counter(kinds).items():

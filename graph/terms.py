@@ -21,6 +21,8 @@ BASE = "https://valuegraph.dev/"
 ID_NS = BASE + "id/"
 SOURCE_NS = BASE + "source/"
 STATEMENT_NS = BASE + "statement/"
+HISTORY_NS = BASE + "history/"  # an entity's change groups: <history/ID> <revision/N> "group" <history>
+REVISION_NS = BASE + "revision/"
 META = BASE + "meta#"
 VG_NS = VG
 
@@ -43,6 +45,11 @@ SOURCE_NAME = ox.NamedNode(META + "sourceName")
 STORE_ID = ox.NamedNode(META + "storeId")  # made once per store: tells stores apart that reuse a folder
 PROV_ENTITY = ox.NamedNode(PROV + "Entity")
 GENERATED_AT = ox.NamedNode(PROV + "generatedAtTime")
+HISTORY_GRAPH = ox.NamedNode(BASE + "history")  # revisions and their change groups: never a source's
+#: a revision's record (JSON: time, source, mode, author, counts), and the ids of the entities it changed
+#: in order (JSON), on the revision's node; its number is in its IRI
+REVISION_RECORD = ox.NamedNode(META + "revision")
+REVISION_ENTITIES = ox.NamedNode(META + "revisionEntities")
 
 _XSD_DATE = ox.NamedNode(XSD + "date")
 _XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
@@ -116,6 +123,29 @@ def _name_of(spec: KindSpec | RelationSpec | None) -> str | None:
 def statement_iri(key: RelationKey) -> ox.NamedNode:
     """The node that carries a relation's properties (an rdf:Statement)."""
     return ox.NamedNode(f"{STATEMENT_NS}{_encode(key.from_id)}/{key.type}/{_encode(key.to_id)}")
+
+
+def history_iri(entity_id: str) -> ox.NamedNode:
+    """The subject of an entity's change groups (never the entity's own IRI: reading an entity's facts
+    reads none of its history)."""
+    return ox.NamedNode(HISTORY_NS + _encode(entity_id))
+
+
+def history_ref(entity_id: str) -> str:
+    return f"<{HISTORY_NS}{_encode(entity_id)}>"
+
+
+def history_entity(iri: str) -> str:
+    return unquote(iri[len(HISTORY_NS):])
+
+
+@lru_cache(maxsize=4096)
+def revision_iri(number: int) -> ox.NamedNode:
+    return ox.NamedNode(f"{REVISION_NS}{number}")
+
+
+def revision_number(iri: str) -> int | None:
+    return int(iri[len(REVISION_NS):]) if iri.startswith(REVISION_NS) else None
 
 
 def is_statement_iri(iri: str) -> bool:

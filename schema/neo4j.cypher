@@ -5,3 +5,6 @@ CREATE CONSTRAINT valuegraph_source_name IF NOT EXISTS FOR (s:ValuegraphSource) 
 CREATE CONSTRAINT valuegraph_meta_id IF NOT EXISTS FOR (m:ValuegraphMeta) REQUIRE m.id IS UNIQUE;
 CREATE TEXT INDEX valuegraph_entity_name IF NOT EXISTS FOR (n:Entity) ON (n.name);
 CREATE INDEX valuegraph_entity_kind IF NOT EXISTS FOR (n:Entity) ON (n.kind);
+// History: one (:ValuegraphRevision) per revision, one (:ValuegraphChange) per entity a revision changed.
+CREATE CONSTRAINT valuegraph_revision_number IF NOT EXISTS FOR (r:ValuegraphRevision) REQUIRE r.number IS UNIQUE;
+CREATE INDEX valuegraph_change_entity IF NOT EXISTS FOR (c:ValuegraphChange) ON (c.entity, c.revision);

@@ -214,20 +214,39 @@ def test_readme_cypher_examples_match_valuegraph(neo4j_sample):
     assert provenance == [("PMO Director", ["ppm-tool", "strategy-office"])]
 
 
-def test_an_entity_another_process_wrote_is_a_conflict_and_nothing_is_written():
-    from valuegraph.graph import StoreConflict
+def test_a_process_plans_on_what_another_process_wrote():
     from tests.utils.factories import E, R, document
 
     first, second = ValueGraph(neo4j_store()), ValueGraph(open_store_again())
     try:
         assert second.index.size == 0  # read before the first process writes
         first.sync(document([E("OBJ", "Objective")], [], "strategy"))
-        with pytest.raises(StoreConflict, match="another process wrote"):
-            second.sync(document([E("OBJ", "Objective"), E("P", "Project")], [R("P", "CONTRIBUTES_TO", "OBJ")], "ppm"))
-        assert first.store.relation_counts()["CONTRIBUTES_TO"] == 0 and list(first.store.sources()) == ["strategy"]
+        # the second process catches up before it plans: OBJ is the first's, not new
+        report = second.sync(document([E("OBJ", "Objective"), E("P", "Project")], [R("P", "CONTRIBUTES_TO", "OBJ")],
+                                      "ppm"))
+        assert report.revision == 2 and report.created == 3
+        assert first.refresh().revision == 2
+        assert [h.entity.id for h in Questions(first).what_delivers("OBJ").hits] == ["P"]
+        assert sorted(first.store.entity_record("OBJ").sources) == ["ppm", "strategy"]
     finally:
         first.close()
         second.close()
+
+
+def test_a_change_set_planned_on_an_older_revision_is_refused_and_nothing_is_written():
+    from valuegraph.graph import StoreConflict
+    from valuegraph.graph.model import ChangeSet
+    from tests.utils.factories import E, document
+
+    first = ValueGraph(neo4j_store())
+    try:
+        first.sync(document([E("OBJ", "Objective")], [], "strategy"))
+        late = ChangeSet("ppm", put_entities=[("P", "Project", {"name": "P"})], after_revision=0)
+        with pytest.raises(StoreConflict, match="planned against revision 0"):
+            first.store.commit(late)
+        assert first.store.entity_record("P") is None and first.store.current_revision() == 1
+    finally:
+        first.close()
 
 
 def open_store_again():
