@@ -285,7 +285,7 @@ class History:
                 return kept
             candidates = [current, *self._indexes.values()]
         candidates.append(_empty_index())
-        base = min(candidates, key=lambda index: abs(index.revision - target))
+        base = min(candidates, key=lambda index: self._changes_between(index.revision, target))
         made = self.moved(base, target, branch=True)
         with self._lock:
             self._indexes[target] = made
@@ -294,6 +294,12 @@ class History:
                 _, dropped = self._indexes.popitem(last=False)
                 total -= dropped.nbytes
         return made
+
+    def _changes_between(self, a: int, b: int) -> int:
+        """About how much moving an index from revision a to b replays: the facts the revisions between
+        changed, as their records count them (a few large loads outweigh many small syncs)."""
+        lo, hi = sorted((a, b))
+        return sum(r.created + r.updated + r.retracted + 1 for r in self.revisions(range(lo + 1, hi + 1)).values())
 
     def moved(self, base: TraversalIndex, target: int, *, branch: bool) -> TraversalIndex:
         """``base`` brought to revision ``target`` (before or after it) and published: a branch of it
