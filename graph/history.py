@@ -106,6 +106,30 @@ class History:
             self._touched.clear()
             self._indexes.clear()
 
+    # ------------------------------------------------------------ retention
+    def start(self) -> int:
+        """The revision up to which the history was compacted (0: it is whole)."""
+        return self.store.history_start()
+
+    def compact(self, up_to: int) -> int:
+        """Compact the history up to revision ``up_to`` into a snapshot at it: every entity the revisions
+        since the last compaction changed keeps, instead of its change groups up to ``up_to``, one group
+        that replays to what it was then. Returns the number of entities compacted (0: nothing to do)."""
+        start = self.start()
+        if up_to <= start:
+            return 0
+        entities = sorted({e for n in range(start + 1, up_to + 1) for e in self.revision_entities(n)})
+        states = self.states_at(entities, up_to)
+        snapshots = [(e, group) for e in entities
+                     if e in states and (group := history.snapshot_group(states[e])) is not None]
+        self.store.compact_history(up_to, entities, snapshots)
+        with self._lock:  # what was read of the compacted revisions is gone from the store
+            self._entities.clear()
+            self._touched.clear()
+            for number in [n for n in self._indexes if n < up_to]:
+                del self._indexes[number]
+        return len(entities)
+
     # ------------------------------------------------------------ revisions
     def revisions(self, numbers: Iterable[int]) -> dict[int, Revision]:
         numbers = list(numbers)
@@ -125,8 +149,16 @@ class History:
                 raise InvalidRequest(f"asOf revision {point.revision}: revisions are numbered from 1 (0: the empty graph)")
             if point.revision > latest:
                 raise InvalidRequest(f"asOf revision {point.revision} is after the latest revision, {latest}")
-            return point.revision
-        return self.revision_at(point.time, latest)
+            target = point.revision
+        else:
+            target = self.revision_at(point.time, latest)
+        start = self.start() if target < latest else 0
+        if target < start:
+            raise InvalidRequest(
+                f"the history before revision {start} was compacted (it is kept for VALUEGRAPH_HISTORY_KEEP): "
+                f"ask as of revision {start} or later" + (f"; {point.time.isoformat()} is revision {target}"
+                                                          if point.time is not None else ""))
+        return target
 
     def revision_at(self, time: dt.datetime, latest: int) -> int:
         """The latest revision committed at or before ``time`` (0 when none): revisions' times grow with
@@ -225,6 +257,11 @@ class History:
         _limit(first, "first")
         if since < 0:
             raise InvalidRequest("sinceRevision cannot be negative")
+        start = self.start()
+        if 0 < since < start:
+            raise InvalidRequest(f"the changes up to revision {start} were compacted (history is kept for "
+                                 f"VALUEGRAPH_HISTORY_KEEP): read from sinceRevision {start}")
+        since = max(since, start)
         if entity is not None:
             return self._entity_changes_page(latest, since, first, after, source, entity)
         number, position, offset = (since + 1, 0, 0) if after is None else _cursor(after, "c")
@@ -284,7 +321,9 @@ class History:
                 self._indexes.move_to_end(target)
                 return kept
             candidates = [current, *self._indexes.values()]
-        candidates.append(_empty_index())
+        if self.start() == 0:  # the empty graph is a base only while the history is whole
+            candidates.append(_empty_index())
+        candidates = [index for index in candidates if index.revision >= self.start()] or candidates
         base = min(candidates, key=lambda index: abs(index.revision - target))
         made = self.moved(base, target, branch=True)
         with self._lock:
@@ -319,6 +358,16 @@ class History:
         work.apply(nodes=nodes, removed=removed, edges_added=added, edges_removed=dropped)
         work.revision = target
         return work.publish()
+
+
+def parse_keep(text: str) -> dt.timedelta:
+    """How long history is kept, as ``VALUEGRAPH_HISTORY_KEEP`` gives it: a number of days, weeks or hours
+    (``400d``, ``52w``, ``36h``)."""
+    text = text.strip().lower()
+    units = {"d": "days", "w": "weeks", "h": "hours"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) < 1:
+        raise ValueError(f"'{text}' is not a retention: give a number of days, weeks or hours, as in 400d, 52w or 36h")
+    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
 
 
 def _empty_index() -> TraversalIndex:
