@@ -93,7 +93,8 @@ class History:
         self._revisions: dict[int, Revision] = {}  # never change once committed
         self._entities: OrderedDict[int, list[str]] = OrderedDict()  # revision -> its entities (a few kept)
         self._touched: OrderedDict[tuple[int, int], Touched] = OrderedDict()
-        self._indexes: OrderedDict[int, TraversalIndex] = OrderedDict()  # past revisions' indexes
+        #: past revisions' graphs (each its index and the records replayed for it), least recently used first
+        self._pasts: OrderedDict[int, PastGraph] = OrderedDict()
         self._lock = threading.Lock()
         vocab = vocabulary()
         self._traversed = {r.name for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"}
@@ -104,7 +105,7 @@ class History:
             self._revisions.clear()
             self._entities.clear()
             self._touched.clear()
-            self._indexes.clear()
+            self._pasts.clear()
 
     # ------------------------------------------------------------ retention
     def start(self) -> int:
@@ -126,8 +127,8 @@ class History:
         with self._lock:  # what was read of the compacted revisions is gone from the store
             self._entities.clear()
             self._touched.clear()
-            for number in [n for n in self._indexes if n < up_to]:
-                del self._indexes[number]
+            for number in [n for n in self._pasts if n < up_to]:
+                del self._pasts[number]
         return len(entities)
 
     # ------------------------------------------------------------ revisions
@@ -311,27 +312,28 @@ class History:
         return ChangePage(page, len(out) > first, max(complete, since))
 
     # ------------------------------------------------------------ the graph at a revision
-    def index_at(self, target: int, current: TraversalIndex) -> TraversalIndex:
-        """The published index at revision ``target``, from the nearest index kept (``current`` included)."""
-        if target == current.revision:
-            return current
+    def past(self, target: int, current: TraversalIndex, present) -> PastGraph:
+        """The graph at revision ``target`` (``current``: the index the asker holds; ``present``: the
+        ValueGraph), its index made from the nearest index kept (``current`` included)."""
         with self._lock:
-            kept = self._indexes.get(target)
+            kept = self._pasts.get(target)
             if kept is not None:
-                self._indexes.move_to_end(target)
+                self._pasts.move_to_end(target)
                 return kept
-            candidates = [current, *self._indexes.values()]
-        if self.start() == 0:  # the empty graph is a base only while the history is whole
+            candidates = [current, *(past.index for past in self._pasts.values())]
+        start = self.start()
+        if start == 0:  # the empty graph is a base only while the history is whole
             candidates.append(_empty_index())
-        candidates = [index for index in candidates if index.revision >= self.start()] or candidates
+        candidates = [index for index in candidates if index.revision >= start] or candidates
         base = min(candidates, key=lambda index: abs(index.revision - target))
-        made = self.moved(base, target, branch=True)
+        index = base if base.revision == target else self.moved(base, target, branch=True)
+        made = PastGraph(self, index, present)
         with self._lock:
-            self._indexes[target] = made
-            total = sum(index.nbytes for index in self._indexes.values())
-            while total > self.cache_bytes and len(self._indexes) > 1:
-                _, dropped = self._indexes.popitem(last=False)
-                total -= dropped.nbytes
+            made = self._pasts.setdefault(target, made)
+            total = sum(past.index.nbytes for past in self._pasts.values())
+            while total > self.cache_bytes and len(self._pasts) > 1:
+                _, dropped = self._pasts.popitem(last=False)
+                total -= dropped.index.nbytes
         return made
 
     def moved(self, base: TraversalIndex, target: int, *, branch: bool) -> TraversalIndex:
@@ -378,11 +380,10 @@ class PastGraph:
     """The graph as it stood right after one revision: what the questions read, as ``ValueGraph`` gives
     it for the present (an index snapshot, entity records, relation records, a name search)."""
 
-    def __init__(self, history_: History, index: TraversalIndex, latest: int, present) -> None:
+    def __init__(self, history_: History, index: TraversalIndex, present) -> None:
         self.history = history_
         self.revision = index.revision
         self._index = index
-        self._latest = latest
         self._present = present  # the ValueGraph: its store's relations and search, filtered by history
         self._states: dict[str, Replayed | None] = {}
         self._lock = threading.Lock()
@@ -390,6 +391,10 @@ class PastGraph:
     @property
     def index(self) -> TraversalIndex:
         return self._index
+
+    def _changed_since(self) -> Touched:
+        """What the revisions since this one changed, up to the latest (whose facts the store reads now)."""
+        return self.history.touched(self.revision, max(self._present.index.revision, self.revision))
 
     @property
     def store(self) -> Store:
@@ -423,7 +428,7 @@ class PastGraph:
             now = self._present.store.relation_records(touching=touching, direction=direction)
             candidates.update(r.key for r in now)
             ends = set(touching)
-            since = self.history.touched(self.revision, max(self._latest, self.revision))
+            since = self._changed_since()
             for key in since.relations:
                 if ((direction is not Direction.IN and key.from_id in ends)
                         or (direction is not Direction.OUT and key.to_id in ends)):
@@ -443,7 +448,7 @@ class PastGraph:
     def search(self, text: str) -> set[str]:
         """Ids of entities whose name, at this revision, contains ``text`` (case-insensitive)."""
         needle = text.lower()
-        since = self.history.touched(self.revision, max(self._latest, self.revision)).entities
+        since = self._changed_since().entities
         kept = {i for i in self._present.store.search(text) if i not in since}
         changed = {i for i, record in self.entities(since).items() if needle in record.name.lower()}
         return kept | changed

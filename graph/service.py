@@ -436,7 +436,7 @@ class ValueGraph:
         the asker holds (its revision is the latest it knows of)."""
         current = current or self.refresh()
         target = self.history.resolve(point, current.revision)
-        return PastGraph(self.history, self.history.index_at(target, current), current.revision, self)
+        return self.history.past(target, current, self)
 
     # ------------------------------------------------------------ reading
     def entity(self, entity_id: str) -> EntityRecord | None:

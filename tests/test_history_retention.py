@@ -7,14 +7,14 @@ import datetime as dt
 import time
 
 import pytest
-
-from tests.conftest import neo4j_store
 from valuegraph.api.settings import Settings
-from tests.test_history import SYNCS, all_changes, answers, committed, sync
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.errors import InvalidRequest
 from valuegraph.graph.history import AsOf, parse_keep
 from valuegraph.graph.questions import Questions
+
+from tests.conftest import neo4j_store
+from tests.test_history import SYNCS, all_changes, answers, committed, sync
 
 
 @pytest.fixture(params=["memory", "neo4j"])
