@@ -151,7 +151,13 @@ class ValueGraph:
         self._published = _Published(index.publish(), RecordCache())
 
     def _open_index(self) -> TraversalIndex:
-        """The index kept beside the store if it is current, else one built from the store (and kept)."""
+        """The index kept beside the store if it is current, else one built from the store (and kept).
+        A store written before it kept history gets one, starting at its latest revision."""
+        index = self._read_index()
+        self.history.adopt(index)
+        return index
+
+    def _read_index(self) -> TraversalIndex:
         cache = self.store.index_cache()
         if cache is not None:
             index = TraversalIndex.load(*cache)
