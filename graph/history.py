@@ -84,8 +84,10 @@ def _utc(time: dt.datetime) -> dt.datetime:
 class History:
     """Revisions, changes and past indexes of one store."""
 
-    #: revisions between two points beyond which a catching-up index is rebuilt from the store instead
-    catch_up_limit = 20_000
+    #: revisions, or changed facts, between two points beyond which an index catching up with the store is
+    #: rebuilt from it instead (changed facts: or a quarter of the graph, whichever is more)
+    catch_up_revisions = 10_000
+    catch_up_facts = 20_000
 
     def __init__(self, store: Store, cache_bytes: int = 256 * 2**20) -> None:
         self.store = store
@@ -366,6 +368,15 @@ class History:
                 _, dropped = self._pasts.popitem(last=False)
                 total -= dropped.index.nbytes
         return made
+
+    def cheaper_to_rebuild(self, index: TraversalIndex, latest: int) -> bool:
+        """Whether an index is brought to revision ``latest`` faster by a build from the store than by
+        replaying what the revisions since changed (a large load by another process)."""
+        if latest - index.revision > self.catch_up_revisions:
+            return True
+        found = self.revisions(range(index.revision + 1, latest + 1))
+        changed = sum(r.created + r.updated + r.retracted for r in found.values())
+        return changed > max(self.catch_up_facts, index.size // 4)
 
     def moved(self, base: TraversalIndex, target: int, *, branch: bool) -> TraversalIndex:
         """``base`` brought to revision ``target`` (before or after it) and published: a branch of it

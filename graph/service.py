@@ -418,7 +418,7 @@ class ValueGraph:
         current = self._current().index
         if latest <= current.revision:
             return
-        if latest - current.revision > self.history.catch_up_limit:
+        if self.history.cheaper_to_rebuild(current, latest):
             self._publish(TraversalIndex.build(self.store.snapshot()))
         else:
             self._published = _Published(self.history.moved(current, latest, branch=False), RecordCache())
