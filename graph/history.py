@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from valuegraph.graph import changes as history
 from valuegraph.graph.changes import Change, Replayed, Revision
 from valuegraph.graph.errors import InvalidRequest
-from valuegraph.graph.index import TraversalIndex
+from valuegraph.graph.index import ABSENT, TraversalIndex
 from valuegraph.graph.model import EntityRecord, NodeState, RelationKey, RelationRecord, Snapshot
 from valuegraph.graph.store import Direction, Store
 from valuegraph.schema import vocabulary
@@ -84,8 +84,10 @@ def _utc(time: dt.datetime) -> dt.datetime:
 class History:
     """Revisions, changes and past indexes of one store."""
 
-    #: revisions between two points beyond which a catching-up index is rebuilt from the store instead
-    catch_up_limit = 20_000
+    #: revisions, or changed facts, between two points beyond which an index catching up with the store is
+    #: rebuilt from it instead (changed facts: or a quarter of the graph, whichever is more)
+    catch_up_revisions = 10_000
+    catch_up_facts = 20_000
 
     def __init__(self, store: Store, cache_bytes: int = 256 * 2**20) -> None:
         self.store = store
@@ -93,7 +95,8 @@ class History:
         self._revisions: dict[int, Revision] = {}  # never change once committed
         self._entities: OrderedDict[int, list[str]] = OrderedDict()  # revision -> its entities (a few kept)
         self._touched: OrderedDict[tuple[int, int], Touched] = OrderedDict()
-        self._indexes: OrderedDict[int, TraversalIndex] = OrderedDict()  # past revisions' indexes
+        #: past revisions' graphs (each its index and the records replayed for it), least recently used first
+        self._pasts: OrderedDict[int, PastGraph] = OrderedDict()
         self._lock = threading.Lock()
         vocab = vocabulary()
         self._traversed = {r.name for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"}
@@ -104,7 +107,57 @@ class History:
             self._revisions.clear()
             self._entities.clear()
             self._touched.clear()
-            self._indexes.clear()
+            self._pasts.clear()
+
+    # ------------------------------------------------------------ retention
+    def start(self) -> int:
+        """The revision up to which the history was compacted (0: it is whole)."""
+        return self.store.history_start()
+
+    def adopt(self, index: TraversalIndex) -> int:
+        """Give a store that was written before it kept history (its latest revision has no record) a
+        history that starts at its latest revision, the revision of ``index``: a snapshot group per
+        entity holding what the store holds now. Returns the number of entities adopted (0: the store
+        has its history)."""
+        latest = index.revision
+        if latest == 0 or self.start() >= latest or self.store.revisions([latest]):
+            return 0
+        ids = [index.ids[i] for i in range(index.size) if index.kind[i] != ABSENT]
+        snapshots: list[tuple[str, dict]] = []
+        for at in range(0, len(ids), 10_000):
+            chunk = ids[at:at + 10_000]
+            records = self.store.entity_records(chunk)
+            relations: dict[str, dict[RelationKey, dict]] = {}
+            for rec in self.store.relation_records(touching=chunk, direction=Direction.OUT):
+                relations.setdefault(rec.key.from_id, {})[rec.key] = rec.assertions
+            for entity_id in chunk:
+                record = records.get(entity_id)
+                replayed = Replayed(record, relations.get(entity_id, {}), record.kind if record else None)
+                group = history.snapshot_group(replayed) if record is not None else None
+                if group is not None:
+                    snapshots.append((entity_id, group))
+        self.store.compact_history(latest, [], snapshots)
+        self.forget()
+        return len(snapshots)
+
+    def compact(self, up_to: int) -> int:
+        """Compact the history up to revision ``up_to`` into a snapshot at it: every entity the revisions
+        since the last compaction changed keeps, instead of its change groups up to ``up_to``, one group
+        that replays to what it was then. Returns the number of entities compacted (0: nothing to do)."""
+        start = self.start()
+        if up_to <= start:
+            return 0
+        entities = sorted({e for n in range(start + 1, up_to + 1) for e in self.revision_entities(n)})
+        states = self.states_at(entities, up_to)
+        snapshots = [(e, group) for e in entities
+                     if e in states and (group := history.snapshot_group(states[e])) is not None]
+        self.store.compact_history(up_to, entities, snapshots)
+        with self._lock:  # what was read of the compacted revisions is gone from the store
+            self._entities.clear()
+            self._touched.clear()
+            for number in [n for n in self._pasts if n < up_to]:
+                del self._pasts[number]
+        return len(entities)
 
     # ------------------------------------------------------------ revisions
     def revisions(self, numbers: Iterable[int]) -> dict[int, Revision]:
@@ -125,8 +178,16 @@ class History:
                 raise InvalidRequest(f"asOf revision {point.revision}: revisions are numbered from 1 (0: the empty graph)")
             if point.revision > latest:
                 raise InvalidRequest(f"asOf revision {point.revision} is after the latest revision, {latest}")
-            return point.revision
-        return self.revision_at(point.time, latest)
+            target = point.revision
+        else:
+            target = self.revision_at(point.time, latest)
+        start = self.start() if target < latest else 0
+        if target < start:
+            raise InvalidRequest(
+                f"the history before revision {start} was compacted (it is kept for VALUEGRAPH_HISTORY_KEEP): "
+                f"ask as of revision {start} or later" + (f"; {point.time.isoformat()} is revision {target}"
+                                                          if point.time is not None else ""))
+        return target
 
     def revision_at(self, time: dt.datetime, latest: int) -> int:
         """The latest revision committed at or before ``time`` (0 when none): revisions' times grow with
@@ -186,7 +247,10 @@ class History:
         replayed from their change groups (an entity with no change up to then is left out)."""
         found = self.store.entity_changes(ids, up_to=number)
         sources = self.revisions({n for groups in found.values() for n, _ in groups})
-        return {entity_id: history.replay(entity_id, ((n, sources[n].source, g) for n, g in groups))
+        # a snapshot group names its sources itself: the revision it stands at may have no record (the
+        # start of an adopted history)
+        return {entity_id: history.replay(entity_id, ((n, sources[n].source if n in sources else "", g)
+                                                      for n, g in groups))
                 for entity_id, groups in found.items()}
 
     def changes_of(self, entity_id: str, first: int, up_to: int) -> list[Change]:
@@ -195,6 +259,8 @@ class History:
         revisions = self.revisions(n for n, _ in groups)
         out: list[Change] = []
         for n, group in groups:
+            if n not in revisions:  # the snapshot an adopted history starts from: no change of its own
+                continue
             out += history.expand(revisions[n], entity_id, group)
             if len(out) >= first:
                 return out[:first]
@@ -225,6 +291,11 @@ class History:
         _limit(first, "first")
         if since < 0:
             raise InvalidRequest("sinceRevision cannot be negative")
+        start = self.start()
+        if 0 < since < start:
+            raise InvalidRequest(f"the changes up to revision {start} were compacted (history is kept for "
+                                 f"VALUEGRAPH_HISTORY_KEEP): read from sinceRevision {start}")
+        since = max(since, start)
         if entity is not None:
             return self._entity_changes_page(latest, since, first, after, source, entity)
         number, position, offset = (since + 1, 0, 0) if after is None else _cursor(after, "c")
@@ -260,7 +331,7 @@ class History:
         revisions = self.revisions(n for n, _ in groups)
         out: list[tuple[str, Change]] = []
         for n, group in groups:
-            if n < start[0] or (source is not None and revisions[n].source != source):
+            if n < start[0] or n not in revisions or (source is not None and revisions[n].source != source):
                 continue
             made = history.expand(revisions[n], entity, group)
             for j in range(start[1] if n == start[0] else 0, len(made)):
@@ -274,25 +345,28 @@ class History:
         return ChangePage(page, len(out) > first, max(complete, since))
 
     # ------------------------------------------------------------ the graph at a revision
-    def index_at(self, target: int, current: TraversalIndex) -> TraversalIndex:
-        """The published index at revision ``target``, from the nearest index kept (``current`` included)."""
-        if target == current.revision:
-            return current
+    def past(self, target: int, current: TraversalIndex, present) -> PastGraph:
+        """The graph at revision ``target`` (``current``: the index the asker holds; ``present``: the
+        ValueGraph), its index made from the nearest index kept (``current`` included)."""
         with self._lock:
-            kept = self._indexes.get(target)
+            kept = self._pasts.get(target)
             if kept is not None:
-                self._indexes.move_to_end(target)
+                self._pasts.move_to_end(target)
                 return kept
-            candidates = [current, *self._indexes.values()]
-        candidates.append(_empty_index())
+            candidates = [current, *(past.index for past in self._pasts.values())]
+        start = self.start()
+        if start == 0:  # the empty graph is a base only while the history is whole
+            candidates.append(_empty_index())
+        candidates = [index for index in candidates if index.revision >= start] or candidates
         base = min(candidates, key=lambda index: self._changes_between(index.revision, target))
-        made = self.moved(base, target, branch=True)
+        index = base if base.revision == target else self.moved(base, target, branch=True)
+        made = PastGraph(self, index, present)
         with self._lock:
-            self._indexes[target] = made
-            total = sum(index.nbytes for index in self._indexes.values())
-            while total > self.cache_bytes and len(self._indexes) > 1:
-                _, dropped = self._indexes.popitem(last=False)
-                total -= dropped.nbytes
+            made = self._pasts.setdefault(target, made)
+            total = sum(past.index.nbytes for past in self._pasts.values())
+            while total > self.cache_bytes and len(self._pasts) > 1:
+                _, dropped = self._pasts.popitem(last=False)
+                total -= dropped.index.nbytes
         return made
 
     def _changes_between(self, a: int, b: int) -> int:
@@ -300,6 +374,15 @@ class History:
         changed, as their records count them (a few large loads outweigh many small syncs)."""
         lo, hi = sorted((a, b))
         return sum(r.created + r.updated + r.retracted + 1 for r in self.revisions(range(lo + 1, hi + 1)).values())
+
+    def cheaper_to_rebuild(self, index: TraversalIndex, latest: int) -> bool:
+        """Whether an index is brought to revision ``latest`` faster by a build from the store than by
+        replaying what the revisions since changed (a large load by another process)."""
+        if latest - index.revision > self.catch_up_revisions:
+            return True
+        found = self.revisions(range(index.revision + 1, latest + 1))
+        changed = sum(r.created + r.updated + r.retracted for r in found.values())
+        return changed > max(self.catch_up_facts, index.size // 4)
 
     def moved(self, base: TraversalIndex, target: int, *, branch: bool) -> TraversalIndex:
         """``base`` brought to revision ``target`` (before or after it) and published: a branch of it
@@ -327,6 +410,16 @@ class History:
         return work.publish()
 
 
+def parse_keep(text: str) -> dt.timedelta:
+    """How long history is kept, as ``VALUEGRAPH_HISTORY_KEEP`` gives it: a number of days, weeks or hours
+    (``400d``, ``52w``, ``36h``)."""
+    text = text.strip().lower()
+    units = {"d": "days", "w": "weeks", "h": "hours"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) < 1:
+        raise ValueError(f"'{text}' is not a retention: give a number of days, weeks or hours, as in 400d, 52w or 36h")
+    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
 def _empty_index() -> TraversalIndex:
     return TraversalIndex.build(Snapshot([], [], 0)).publish()
 
@@ -335,11 +428,10 @@ class PastGraph:
     """The graph as it stood right after one revision: what the questions read, as ``ValueGraph`` gives
     it for the present (an index snapshot, entity records, relation records, a name search)."""
 
-    def __init__(self, history_: History, index: TraversalIndex, latest: int, present) -> None:
+    def __init__(self, history_: History, index: TraversalIndex, present) -> None:
         self.history = history_
         self.revision = index.revision
         self._index = index
-        self._latest = latest
         self._present = present  # the ValueGraph: its store's relations and search, filtered by history
         self._states: dict[str, Replayed | None] = {}
         self._lock = threading.Lock()
@@ -347,6 +439,10 @@ class PastGraph:
     @property
     def index(self) -> TraversalIndex:
         return self._index
+
+    def _changed_since(self) -> Touched:
+        """What the revisions since this one changed, up to the latest (whose facts the store reads now)."""
+        return self.history.touched(self.revision, max(self._present.index.revision, self.revision))
 
     @property
     def store(self) -> Store:
@@ -380,7 +476,7 @@ class PastGraph:
             now = self._present.store.relation_records(touching=touching, direction=direction)
             candidates.update(r.key for r in now)
             ends = set(touching)
-            since = self.history.touched(self.revision, max(self._latest, self.revision))
+            since = self._changed_since()
             for key in since.relations:
                 if ((direction is not Direction.IN and key.from_id in ends)
                         or (direction is not Direction.OUT and key.to_id in ends)):
@@ -400,7 +496,7 @@ class PastGraph:
     def search(self, text: str) -> set[str]:
         """Ids of entities whose name, at this revision, contains ``text`` (case-insensitive)."""
         needle = text.lower()
-        since = self.history.touched(self.revision, max(self._latest, self.revision)).entities
+        since = self._changed_since().entities
         kept = {i for i in self._present.store.search(text) if i not in since}
         changed = {i for i, record in self.entities(since).items() if needle in record.name.lower()}
         return kept | changed
