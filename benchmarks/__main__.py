@@ -16,6 +16,12 @@ one key per ratio below, plus ``scale``, ``backend``, ``machine`` and ``raw`` (t
 | index_bytes_per_edge | traversal index bytes / traversable edges | <= 32 |
 | cold_start_vs_networkx_build | open the store and build the index / build a networkx DiGraph of the same edges | <= 1.0 |
 | small_sync_vs_index_build | sync a 10-fact change and publish the next index snapshot (median) / TraversalIndex.build from the store's snapshot | <= 0.05 |
+| asof_vs_current | whatDelivers(first: 100) as of 100 small syncs back, asked again (median) / the same question now | <= 2 |
+| asof_cold_vs_index_build | the first such question at a revision not asked before / TraversalIndex.build(store.snapshot()) | <= 1 |
+
+``history_bytes_per_fact`` (no target) is the history's size as N-Quads per entity and relation held, after one
+full reload of every source with one fact in ten changed; it and the two as-of ratios are explained in
+benchmarks/history.py.
 
 ``raw.bulk_load_by_source_s`` times ``bulk_load`` of the same N-Quads one source at a time (a sync per source loads
 into a store that already holds the sources before it); the run prints ``ingest_vs_bulk_load`` against it too.
@@ -37,6 +43,7 @@ import pyoxigraph as ox
 
 from benchmarks import command, neo4j_ingest
 from benchmarks.generate import generate
+from benchmarks.history import asof_ratios, history_size
 from benchmarks.serving import http_ratios
 from benchmarks.snapshots import small_sync_ratio
 from benchmarks.traversal import best_time, networkx_graph, pick_targets, sparql_query
@@ -49,7 +56,7 @@ TARGETS = {
     "traversal_vs_networkx": ("<=", 0.3), "traversal_vs_sparql_path": (">=", 20), "ingest_vs_bulk_load": (">=", 0.5),
     "neo4j_ingest_vs_unwind": (">=", 0.7), "graphql_vs_bare_http": (">=", 0.3), "store_calls_per_request": ("<=", 5),
     "index_bytes_per_edge": ("<=", 32), "cold_start_vs_networkx_build": ("<=", 1.0),
-    "small_sync_vs_index_build": ("<=", 0.05),
+    "small_sync_vs_index_build": ("<=", 0.05), "asof_vs_current": ("<=", 2), "asof_cold_vs_index_build": ("<=", 1),
 }
 
 
@@ -128,6 +135,8 @@ def run(scale: str, backend: str, neo4j_url: str | None) -> dict:
         raw.update(index_bytes=graph.index.nbytes, index_edges=edges, id_table_bytes=sys.getsizeof(ids)
                    + sys.getsizeof(graph.index._table) + sum(sys.getsizeof(i) for i in ids))
         raw.update(small_sync_ratio(graph))  # after the other ratios: it adds a few projects
+        raw.update(asof_ratios(graph, pick_targets(graph)["objective"]))  # 100 more small syncs
+        raw.update(history_size(graph, docs))  # a reload of every source, one fact in ten changed
         raw.update(cold_start(folder, graph))
     neo4j = None
     if backend == "neo4j" or neo4j_url:
@@ -152,6 +161,9 @@ def run(scale: str, backend: str, neo4j_url: str | None) -> dict:
         "index_bytes_per_edge": raw["index_bytes"] / max(1, raw["index_edges"]),
         "cold_start_vs_networkx_build": raw["cold_start_s"] / raw["networkx_build_s"],
         "small_sync_vs_index_build": raw["small_sync_s"] / raw["index_build_s"],
+        "asof_vs_current": raw["asof_s"] / raw["current_s"],
+        "asof_cold_vs_index_build": raw["asof_cold_s"] / raw["index_build_from_store_s"],
+        "history_bytes_per_fact": raw["history_bytes"] / raw["history_facts"],
         "raw": raw,
     }
 
@@ -172,6 +184,8 @@ def main() -> None:
         shown = "n/a" if value is None else f"{value:,.3g}"
         print(f"  {name:<30} {shown:>10}   target {op} {target:<5} {ok}")
     raw = result["raw"]
+    print(f"  {'history_bytes_per_fact':<30} {result['history_bytes_per_fact']:>10,.3g}   "
+          f"({raw['history_revisions']} revisions, {raw['reload_updated']:,} facts changed by the reload)")
     limits = {  # what limits two of the ratios, measured in the same run
         "ingest_vs_bulk_load against bulk_load one source at a time": raw["bulk_load_by_source_s"] / raw["ingest_s"],
         "graphql_vs_bare_http with graphql-core alone over the same answer": raw["bare_s"] / raw["graphql_engine_only_s"],

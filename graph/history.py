@@ -358,7 +358,7 @@ class History:
         if start == 0:  # the empty graph is a base only while the history is whole
             candidates.append(_empty_index())
         candidates = [index for index in candidates if index.revision >= start] or candidates
-        base = min(candidates, key=lambda index: abs(index.revision - target))
+        base = min(candidates, key=lambda index: self._changes_between(index.revision, target))
         index = base if base.revision == target else self.moved(base, target, branch=True)
         made = PastGraph(self, index, present)
         with self._lock:
@@ -368,6 +368,12 @@ class History:
                 _, dropped = self._pasts.popitem(last=False)
                 total -= dropped.index.nbytes
         return made
+
+    def _changes_between(self, a: int, b: int) -> int:
+        """About how much moving an index from revision a to b replays: the facts the revisions between
+        changed, as their records count them (a few large loads outweigh many small syncs)."""
+        lo, hi = sorted((a, b))
+        return sum(r.created + r.updated + r.retracted + 1 for r in self.revisions(range(lo + 1, hi + 1)).values())
 
     def cheaper_to_rebuild(self, index: TraversalIndex, latest: int) -> bool:
         """Whether an index is brought to revision ``latest`` faster by a build from the store than by

@@ -286,6 +286,9 @@ class ValueGraph:
                 batch = self.store.batch(source)
                 try:
                     batch.add(changes)
+                    # a batch merges what it is given into change sets of its own, which carry no
+                    # revision: the one it commits is this sync's, planned on this index's revision
+                    batch.rest.revision, batch.rest.after_revision = changes.revision, changes.after_revision
                 except BaseException:
                     batch.discard()  # ``commit`` cleans up after itself; ``add`` does not
                     raise
