@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from tests.conftest import neo4j_store
-from tests.utils.history import ASKED_ABOUT, QUESTIONS, SYNCS, graphql, load_history, replayed_servers
+from tests.utils.history import ASKED_ABOUT, KIND_ENUM, QUESTIONS, SYNCS, graphql, load_history, replayed_servers
 from tests.utils.server import serve_in_thread
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.history import AsOf
@@ -38,7 +38,7 @@ def answer_of(response: dict) -> dict:
 
 
 def test_the_history_has_the_expected_revisions(served):
-    graph, url, _, committed = served
+    _, url, _, committed = served
     assert committed == [0, 1, 2, 4, 5]  # the no-op commits nothing
     assert graphql(url, "{ currentRevision }")["data"]["currentRevision"] == 5
 
@@ -86,7 +86,7 @@ def test_one_request_answers_the_present_and_past_points_each_at_its_own(served)
 
 
 def test_as_of_a_time_is_the_last_revision_committed_by_then(served):
-    graph, url, replayed, committed = served
+    graph, url, replayed, _ = served
     revisions = {r.number: r for _, r in Questions(graph).revisions().revisions}
     times = {0: revisions[1].committed_at - dt.timedelta(seconds=1)}
     times |= {n: revisions[n].committed_at for n in revisions}
@@ -165,8 +165,6 @@ def change_of(node: dict) -> tuple:
 
 
 def expected_changes(graph: ValueGraph, **kw) -> list[tuple]:
-    from tests.utils.history import KIND_ENUM  # noqa: PLC0415 - kept beside the history it describes
-
     page = Questions(graph).changes(first=1000, **kw)
     assert not page.has_next_page
     return [(c.revision, c.source, c.kind.value, c.entity_id, KIND_ENUM[c.entity_kind], c.property,
@@ -254,8 +252,6 @@ DIFF = """query($from: AsOf!, $to: AsOf) { diff(from: $from, to: $to) {
 
 
 def diff_of(d) -> dict:
-    from tests.utils.history import KIND_ENUM  # noqa: PLC0415
-
     def refs(found):
         return [{"id": r.id} for r in found]
 
