@@ -16,7 +16,9 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 
 from valuegraph.api.auth import Scope
-from valuegraph.api.errors import GraphQLErrors
+from graphql import GraphQLError
+
+from valuegraph.api.errors import GraphQLErrors, format_graphql_error
 from valuegraph.graph.errors import PermissionDenied
 from valuegraph.api.graphql import kinds
 from valuegraph.api.graphql.analytics import Analytics
@@ -144,7 +146,11 @@ class RequireReadScope(SchemaExtension):
         principal = context.context.principal
         if operation is not None and operation.value in ("query", "subscription") and not principal.has(Scope.READ):
             context.result = None
-            raise PermissionDenied("this API key lacks the read scope")
+            denied = PermissionDenied("this API key lacks the read scope")
+            # formatted here: a subscription's errors do not pass GraphQLErrors' formatting of a result
+            error = GraphQLError(str(denied), original_error=denied)
+            format_graphql_error(error)
+            raise error
         yield
 
 
