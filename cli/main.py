@@ -360,12 +360,14 @@ def changes(
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="The most changes to show.")] = 100,
     source: Annotated[str | None, typer.Option("--source", help="Only the revisions of this source.")] = None,
     entity: Annotated[str | None, typer.Option("--entity", help="Only the changes of this entity.")] = None,
+    after: Annotated[str | None, typer.Option("--after", help="Go on exactly after the page that gave this cursor "
+                                                             "(`after` of --json).")] = None,
     store: StoreOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Changes after a revision, in revision order, with where to go on from."""
     with _graph(store) as graph:
-        page = Questions(graph).changes(since, limit, None, source, entity)
+        page = Questions(graph).changes(since, limit, after, source, entity)
     found = [c for _, c in page.changes]
     if json:
         render.emit_json({"changes": [render.change_json(c) for c in found], "next": page.complete_through,
@@ -376,8 +378,8 @@ def changes(
     else:
         render.console.print(render.changes_table(f"changes after revision {since} ({len(found)})", found))
     if page.has_next_page:
-        render.console.print(f"[dim]more: every change through revision {page.complete_through} is shown above or "
-                             f"before; go on with --since {page.complete_through}[/]")
+        render.console.print(f"[dim]more: go on with --after {page.changes[-1][0]} (or, from the last revision "
+                             f"every change of which is shown, --since {page.complete_through})[/]")
 
 
 @app.command()
