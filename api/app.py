@@ -33,7 +33,7 @@ class JsonGraphQLRouter(GraphQLRouter):
 def open_graph(settings: Settings) -> ValueGraph:
     """The graph of ``settings.store``; its index is built on first use, so that a server can start
     (and say it is not ready) before a remote store answers."""
-    return ValueGraph.open(settings.store, lazy=True, user=settings.neo4j_user, password=settings.neo4j_password)
+    return ValueGraph.open(settings.store, lazy=True, **settings.graph_options())
 
 
 def create_app(settings: Settings | None = None, graph: ValueGraph | None = None) -> FastAPI:

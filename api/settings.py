@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+import datetime as dt
+
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from valuegraph.api.auth import ApiKeyConfig
+from valuegraph.graph.history import parse_keep
 
 DEFAULT_STORE = "oxigraph:./valuegraph-data"
 
@@ -37,6 +40,21 @@ class Settings(BaseSettings):
 
     neo4j_user: str = Field("neo4j", description="Neo4j user, unless the store URL names one")
     neo4j_password: str = Field("valuegraph-dev", description="Neo4j password, unless the store URL gives one")
+
+    history_keep: dt.timedelta | None = Field(
+        None, description="How long revisions are kept in full, as 400d, 52w or 36h (unset: for ever); older "
+                          "ones are compacted into a snapshot, and asking as of a point before it is an error")
+    history_cache_mb: int = Field(256, ge=0, description="Memory that indexes of past revisions may take (MB)")
+
+    @field_validator("history_keep", mode="before")
+    @classmethod
+    def _retention(cls, value):
+        return parse_keep(value) if isinstance(value, str) and value.strip() else (value or None)
+
+    def graph_options(self) -> dict:
+        """What opening the graph takes from these settings."""
+        return {"user": self.neo4j_user, "password": self.neo4j_password, "history_keep": self.history_keep,
+                "history_cache_bytes": self.history_cache_mb * 2**20}
 
     log_level: str = "INFO"
     log_json: bool = Field(True, description="Structured JSON logs (false: plain text)")

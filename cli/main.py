@@ -63,7 +63,7 @@ def _graph(store: str | None, lazy: bool = False):
     config = Settings()
     url = store or config.store
     try:
-        graph = ValueGraph.open(url, lazy=lazy, user=config.neo4j_user, password=config.neo4j_password)
+        graph = ValueGraph.open(url, lazy=lazy, **config.graph_options())
     except (StoreError, NotImplementedError, OSError) as exc:
         render.errors.print(f"[red]cannot open the store {url}:[/] {exc}")
         raise typer.Exit(2) from exc

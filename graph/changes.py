@@ -7,7 +7,9 @@ it expands to the contract's change records when read (``expand``). Replaying an
 revision order (``replay``) gives its record and its outgoing relations as they stood at any revision:
 that is what answers as of a past point are made of.
 
-Group fields: ``k`` the entity's kind; ``e`` 1 when the source asserts the entity anew, -1 when it
+Group fields: ``k`` the entity's kind; ``s`` and ``rs`` (a snapshot: compacted history, see
+``snapshot_group``) every source's assertion of the entity and of its relations, as ``[revision,
+properties]``; ``e`` 1 when the source asserts the entity anew, -1 when it
 retracts it; ``a`` the properties of a new assertion; ``b`` the properties a retraction withdrew;
 ``p`` property changes, ``{name: [before, after]}`` (after null: withdrawn); ``r`` relation changes,
 ``[[type, to, op, before, after], ...]`` with op 1 asserted, 0 updated, -1 retracted and the
@@ -153,6 +155,8 @@ def expand(revision: Revision, entity_id: str, group: dict) -> list[Change]:
     """The contract's change records of one group, in a stable order: the entity's assertion or
     retraction, its properties by name (``name`` first), then its relations by type and end."""
     made: list[Change] = []
+    if "s" in group:  # a snapshot of compacted history: no change of its own
+        return made
 
     def change(kind: ChangeKind, **fields) -> None:
         made.append(Change(revision.number, revision.committed_at, revision.source, kind, entity_id, group["k"],
@@ -184,6 +188,7 @@ class Replayed:
 
     record: EntityRecord | None
     relations: dict[RelationKey, dict[str, Assertion]]
+    kind: str | None = None
 
 
 def replay(entity_id: str, history: Iterable[tuple[int, str, dict]]) -> Replayed:
@@ -195,6 +200,12 @@ def replay(entity_id: str, history: Iterable[tuple[int, str, dict]]) -> Replayed
     relations: dict[RelationKey, dict[str, Assertion]] = {}
     for revision, source, group in history:
         kind = group.get("k", kind)
+        if "s" in group:  # a snapshot: what compacted history left of everything before
+            entity = {src: (rev, props) for src, (rev, props) in group["s"].items()}
+            relations = {RelationKey(entity_id, rel_type, to): {src: Assertion(rev, props)
+                                                                 for src, (rev, props) in per_source.items()}
+                         for rel_type, to, per_source in group.get("rs", ())}
+            continue
         if group.get("e") == ASSERTED:
             entity[source] = (revision, dict(group.get("a", {})))
         elif group.get("e") == RETRACTED:
@@ -220,7 +231,19 @@ def replay(entity_id: str, history: Iterable[tuple[int, str, dict]]) -> Replayed
     record = None
     if entity and kind is not None:
         record = EntityRecord(entity_id, kind, {s: Assertion(rev, props) for s, (rev, props) in entity.items()})
-    return Replayed(record, relations)
+    return Replayed(record, relations, kind)
+
+
+def snapshot_group(replayed: Replayed) -> dict | None:
+    """A group that replays to ``replayed``: what compacting an entity's history keeps of it (None when
+    nothing is left of the entity: no source asserts it or a relation from it)."""
+    if replayed.record is None and not replayed.relations:
+        return None
+    entity = replayed.record.assertions if replayed.record is not None else {}
+    return {"k": replayed.kind,
+            "s": {src: [a.seq, a.properties] for src, a in entity.items()},
+            "rs": [[key.type, key.to_id, {src: [a.seq, a.properties] for src, a in per_source.items()}]
+                   for key, per_source in sorted(replayed.relations.items())]}
 
 
 # ------------------------------------------------------------ revisions as stored

@@ -93,7 +93,8 @@ class History:
         self._revisions: dict[int, Revision] = {}  # never change once committed
         self._entities: OrderedDict[int, list[str]] = OrderedDict()  # revision -> its entities (a few kept)
         self._touched: OrderedDict[tuple[int, int], Touched] = OrderedDict()
-        self._indexes: OrderedDict[int, TraversalIndex] = OrderedDict()  # past revisions' indexes
+        #: past revisions' graphs (each its index and the records replayed for it), least recently used first
+        self._pasts: OrderedDict[int, PastGraph] = OrderedDict()
         self._lock = threading.Lock()
         vocab = vocabulary()
         self._traversed = {r.name for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"}
@@ -104,7 +105,31 @@ class History:
             self._revisions.clear()
             self._entities.clear()
             self._touched.clear()
-            self._indexes.clear()
+            self._pasts.clear()
+
+    # ------------------------------------------------------------ retention
+    def start(self) -> int:
+        """The revision up to which the history was compacted (0: it is whole)."""
+        return self.store.history_start()
+
+    def compact(self, up_to: int) -> int:
+        """Compact the history up to revision ``up_to`` into a snapshot at it: every entity the revisions
+        since the last compaction changed keeps, instead of its change groups up to ``up_to``, one group
+        that replays to what it was then. Returns the number of entities compacted (0: nothing to do)."""
+        start = self.start()
+        if up_to <= start:
+            return 0
+        entities = sorted({e for n in range(start + 1, up_to + 1) for e in self.revision_entities(n)})
+        states = self.states_at(entities, up_to)
+        snapshots = [(e, group) for e in entities
+                     if e in states and (group := history.snapshot_group(states[e])) is not None]
+        self.store.compact_history(up_to, entities, snapshots)
+        with self._lock:  # what was read of the compacted revisions is gone from the store
+            self._entities.clear()
+            self._touched.clear()
+            for number in [n for n in self._pasts if n < up_to]:
+                del self._pasts[number]
+        return len(entities)
 
     # ------------------------------------------------------------ revisions
     def revisions(self, numbers: Iterable[int]) -> dict[int, Revision]:
@@ -125,8 +150,16 @@ class History:
                 raise InvalidRequest(f"asOf revision {point.revision}: revisions are numbered from 1 (0: the empty graph)")
             if point.revision > latest:
                 raise InvalidRequest(f"asOf revision {point.revision} is after the latest revision, {latest}")
-            return point.revision
-        return self.revision_at(point.time, latest)
+            target = point.revision
+        else:
+            target = self.revision_at(point.time, latest)
+        start = self.start() if target < latest else 0
+        if target < start:
+            raise InvalidRequest(
+                f"the history before revision {start} was compacted (it is kept for VALUEGRAPH_HISTORY_KEEP): "
+                f"ask as of revision {start} or later" + (f"; {point.time.isoformat()} is revision {target}"
+                                                          if point.time is not None else ""))
+        return target
 
     def revision_at(self, time: dt.datetime, latest: int) -> int:
         """The latest revision committed at or before ``time`` (0 when none): revisions' times grow with
@@ -225,6 +258,11 @@ class History:
         _limit(first, "first")
         if since < 0:
             raise InvalidRequest("sinceRevision cannot be negative")
+        start = self.start()
+        if 0 < since < start:
+            raise InvalidRequest(f"the changes up to revision {start} were compacted (history is kept for "
+                                 f"VALUEGRAPH_HISTORY_KEEP): read from sinceRevision {start}")
+        since = max(since, start)
         if entity is not None:
             return self._entity_changes_page(latest, since, first, after, source, entity)
         number, position, offset = (since + 1, 0, 0) if after is None else _cursor(after, "c")
@@ -274,25 +312,28 @@ class History:
         return ChangePage(page, len(out) > first, max(complete, since))
 
     # ------------------------------------------------------------ the graph at a revision
-    def index_at(self, target: int, current: TraversalIndex) -> TraversalIndex:
-        """The published index at revision ``target``, from the nearest index kept (``current`` included)."""
-        if target == current.revision:
-            return current
+    def past(self, target: int, current: TraversalIndex, present) -> PastGraph:
+        """The graph at revision ``target`` (``current``: the index the asker holds; ``present``: the
+        ValueGraph), its index made from the nearest index kept (``current`` included)."""
         with self._lock:
-            kept = self._indexes.get(target)
+            kept = self._pasts.get(target)
             if kept is not None:
-                self._indexes.move_to_end(target)
+                self._pasts.move_to_end(target)
                 return kept
-            candidates = [current, *self._indexes.values()]
-        candidates.append(_empty_index())
+            candidates = [current, *(past.index for past in self._pasts.values())]
+        start = self.start()
+        if start == 0:  # the empty graph is a base only while the history is whole
+            candidates.append(_empty_index())
+        candidates = [index for index in candidates if index.revision >= start] or candidates
         base = min(candidates, key=lambda index: abs(index.revision - target))
-        made = self.moved(base, target, branch=True)
+        index = base if base.revision == target else self.moved(base, target, branch=True)
+        made = PastGraph(self, index, present)
         with self._lock:
-            self._indexes[target] = made
-            total = sum(index.nbytes for index in self._indexes.values())
-            while total > self.cache_bytes and len(self._indexes) > 1:
-                _, dropped = self._indexes.popitem(last=False)
-                total -= dropped.nbytes
+            made = self._pasts.setdefault(target, made)
+            total = sum(past.index.nbytes for past in self._pasts.values())
+            while total > self.cache_bytes and len(self._pasts) > 1:
+                _, dropped = self._pasts.popitem(last=False)
+                total -= dropped.index.nbytes
         return made
 
     def moved(self, base: TraversalIndex, target: int, *, branch: bool) -> TraversalIndex:
@@ -321,6 +362,16 @@ class History:
         return work.publish()
 
 
+def parse_keep(text: str) -> dt.timedelta:
+    """How long history is kept, as ``VALUEGRAPH_HISTORY_KEEP`` gives it: a number of days, weeks or hours
+    (``400d``, ``52w``, ``36h``)."""
+    text = text.strip().lower()
+    units = {"d": "days", "w": "weeks", "h": "hours"}
+    if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit() or int(text[:-1]) < 1:
+        raise ValueError(f"'{text}' is not a retention: give a number of days, weeks or hours, as in 400d, 52w or 36h")
+    return dt.timedelta(**{units[text[-1]]: int(text[:-1])})
+
+
 def _empty_index() -> TraversalIndex:
     return TraversalIndex.build(Snapshot([], [], 0)).publish()
 
@@ -329,11 +380,10 @@ class PastGraph:
     """The graph as it stood right after one revision: what the questions read, as ``ValueGraph`` gives
     it for the present (an index snapshot, entity records, relation records, a name search)."""
 
-    def __init__(self, history_: History, index: TraversalIndex, latest: int, present) -> None:
+    def __init__(self, history_: History, index: TraversalIndex, present) -> None:
         self.history = history_
         self.revision = index.revision
         self._index = index
-        self._latest = latest
         self._present = present  # the ValueGraph: its store's relations and search, filtered by history
         self._states: dict[str, Replayed | None] = {}
         self._lock = threading.Lock()
@@ -341,6 +391,10 @@ class PastGraph:
     @property
     def index(self) -> TraversalIndex:
         return self._index
+
+    def _changed_since(self) -> Touched:
+        """What the revisions since this one changed, up to the latest (whose facts the store reads now)."""
+        return self.history.touched(self.revision, max(self._present.index.revision, self.revision))
 
     @property
     def store(self) -> Store:
@@ -374,7 +428,7 @@ class PastGraph:
             now = self._present.store.relation_records(touching=touching, direction=direction)
             candidates.update(r.key for r in now)
             ends = set(touching)
-            since = self.history.touched(self.revision, max(self._latest, self.revision))
+            since = self._changed_since()
             for key in since.relations:
                 if ((direction is not Direction.IN and key.from_id in ends)
                         or (direction is not Direction.OUT and key.to_id in ends)):
@@ -394,7 +448,7 @@ class PastGraph:
     def search(self, text: str) -> set[str]:
         """Ids of entities whose name, at this revision, contains ``text`` (case-insensitive)."""
         needle = text.lower()
-        since = self.history.touched(self.revision, max(self._latest, self.revision)).entities
+        since = self._changed_since().entities
         kept = {i for i in self._present.store.search(text) if i not in since}
         changed = {i for i, record in self.entities(since).items() if needle in record.name.lower()}
         return kept | changed

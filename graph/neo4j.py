@@ -183,6 +183,24 @@ class Neo4jStore(Store):
             found.setdefault((n, entity_id), []).append(history.decode(text))
         return {k: history.merged(groups) for k, groups in found.items()}
 
+    def history_start(self) -> int:
+        rows = self._call(lambda tx: tx.run("MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.historyStart").values())
+        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+
+    def compact_history(self, up_to: int, entities: list[str], snapshots: list[tuple[str, dict]]) -> None:
+        rows = [{"e": entity_id, "c": history.encode(group)} for entity_id, group in snapshots]
+
+        def work(tx):
+            tx.run("UNWIND $ids AS id MATCH (c:ValuegraphChange {entity: id}) WHERE c.revision <= $k DELETE c",
+                   ids=entities, k=up_to).consume()
+            _unwind(tx, "UNWIND $rows AS row CREATE (:ValuegraphChange {revision: $k, entity: row.e, changes: row.c})",
+                    rows, k=up_to)
+            tx.run("MATCH (r:ValuegraphRevision) WHERE r.number <= $k SET r.entities = []", k=up_to).consume()
+            tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 SET m.historyStart = $k",
+                   k=up_to).consume()
+
+        self._call(work, write=True)
+
     def entity_changes(self, ids: Iterable[str], up_to: int | None = None) -> dict[str, list[tuple[int, dict]]]:
         ids = list(dict.fromkeys(ids))
         limit = up_to if up_to is not None else 2**62
@@ -296,11 +314,11 @@ def _first_of_fresh(key, fresh: set, created: set) -> bool:
     return True
 
 
-def _unwind(tx, query: str, rows: list[dict]) -> None:
+def _unwind(tx, query: str, rows: list[dict], **parameters) -> None:
     """Rows written a slice per statement, all in the caller's transaction (so still all or nothing):
     a statement over every row of a large sync holds them all in the server's heap at once."""
     for start in range(0, len(rows), _ROWS_PER_STATEMENT):
-        tx.run(query, rows=rows[start:start + _ROWS_PER_STATEMENT]).consume()
+        tx.run(query, rows=rows[start:start + _ROWS_PER_STATEMENT], **parameters).consume()
 
 
 class _MovedOn(Exception):

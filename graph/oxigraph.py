@@ -265,6 +265,22 @@ class OxigraphStore(Store):
                 out[(number, entity_id)] = history.merged(found)
         return out
 
+    def history_start(self) -> int:
+        return max((int(q.object.value) for q in self._quads(t.STORE_NODE, t.HISTORY_START, None, t.META_GRAPH)),
+                   default=0)
+
+    def compact_history(self, up_to: int, entities: list[str], snapshots: list[tuple[str, dict]]) -> None:
+        self.calls += 1
+        start = self.history_start()
+        deletes = [q for entity_id in entities for q in self._quads(t.history_iri(entity_id), None, None, t.HISTORY_GRAPH)
+                   if (t.revision_number(q.predicate.value) or 0) <= up_to]
+        deletes += [q for n in range(start + 1, up_to + 1)
+                    for q in self._quads(t.revision_iri(n), t.REVISION_ENTITIES, None, t.HISTORY_GRAPH)]
+        inserts = [ox.Quad(t.history_iri(entity_id), t.revision_iri(up_to), ox.Literal(history.encode(group)),
+                           t.HISTORY_GRAPH) for entity_id, group in snapshots]
+        inserts.append(ox.Quad(t.STORE_NODE, t.HISTORY_START, ox.Literal(up_to), t.META_GRAPH))
+        self._store.update(_update_text(deletes, inserts))
+
     def entity_changes(self, ids: Iterable[str], up_to: int | None = None) -> dict[str, list[tuple[int, dict]]]:
         self.calls += 1
         out: dict[str, list[tuple[int, dict]]] = {}

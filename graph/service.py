@@ -10,6 +10,7 @@ a record cache that belongs to the published snapshot.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import getpass
 import threading
 import time
@@ -112,11 +113,14 @@ class ValueGraph:
     #: writer (for Oxigraph, a bulk load from a journal), not one transaction
     bulk_threshold = 5_000
 
-    def __init__(self, store: Store, *, lazy: bool = False, history_cache_bytes: int = 256 * 2**20) -> None:
+    def __init__(self, store: Store, *, lazy: bool = False, history_cache_bytes: int = 256 * 2**20,
+                 history_keep: dt.timedelta | None = None) -> None:
         """``lazy``: build the traversal index on first use (a server may start before its store answers).
-        ``history_cache_bytes``: the memory that indexes of past revisions may take."""
+        ``history_cache_bytes``: the memory that indexes of past revisions may take. ``history_keep``: how
+        long revisions are kept in full (None: for ever); older ones are compacted after each sync."""
         self.store = store
         self.history = History(store, history_cache_bytes)
+        self.history_keep = history_keep
         #: other processes may write to the store: each read first checks the store's latest revision
         self.shared = Capability.SHARED in store.capabilities
         self._lock = threading.RLock()  # one writer at a time
@@ -167,8 +171,10 @@ class ValueGraph:
             pass
 
     @classmethod
-    def open(cls, url: str, *, lazy: bool = False, **credentials) -> ValueGraph:
-        return cls(open_store(url, **credentials), lazy=lazy)
+    def open(cls, url: str, *, lazy: bool = False, history_cache_bytes: int = 256 * 2**20,
+             history_keep: dt.timedelta | None = None, **credentials) -> ValueGraph:
+        return cls(open_store(url, **credentials), lazy=lazy, history_cache_bytes=history_cache_bytes,
+                   history_keep=history_keep)
 
     def close(self) -> None:
         """Keep the index for the next process (when it changed), then close the store."""
@@ -241,6 +247,7 @@ class ValueGraph:
                     _mark_revision(changes, plan, base, author)
                     try:
                         plan.report.revision = self._write(base, plan)
+                        self.compact_history()
                     except StoreConflict:
                         # another process committed a revision since this one caught up: plan again on it
                         if not self.shared or attempt == 2:
@@ -345,6 +352,7 @@ class ValueGraph:
                         report.revision = batch.commit()
                     batch = None
                     self._publish_written(work, to_read, report.revision)
+                    self.compact_history()
             finally:
                 if batch is not None:
                     batch.discard()
@@ -409,6 +417,16 @@ class ValueGraph:
         else:
             self._published = _Published(self.history.moved(current, latest, branch=False), RecordCache())
 
+    def compact_history(self) -> int:
+        """Compact the revisions committed before the retention window (``history_keep``) into a snapshot;
+        the number of entities compacted."""
+        if self.history_keep is None:
+            return 0
+        with self._lock:
+            latest = self._current().index.revision
+            cutoff = self.history.revision_at(dt.datetime.now(dt.UTC) - self.history_keep, latest)
+            return self.history.compact(cutoff)
+
     def current_revision(self) -> int:
         """The latest revision's number (0 for an empty graph)."""
         return self.refresh().revision
@@ -418,7 +436,7 @@ class ValueGraph:
         the asker holds (its revision is the latest it knows of)."""
         current = current or self.refresh()
         target = self.history.resolve(point, current.revision)
-        return PastGraph(self.history, self.history.index_at(target, current), current.revision, self)
+        return self.history.past(target, current, self)
 
     # ------------------------------------------------------------ reading
     def entity(self, entity_id: str) -> EntityRecord | None:

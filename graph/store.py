@@ -118,6 +118,17 @@ class Store(abc.ABC):
         """The change group of each (revision, entity id) that has one (graph/changes.py), decoded."""
 
     @abc.abstractmethod
+    def history_start(self) -> int:
+        """The revision up to which history was compacted (0: none was): changes up to it are gone, and
+        the graph is known as of it and any later revision only."""
+
+    @abc.abstractmethod
+    def compact_history(self, up_to: int, entities: list[str], snapshots: list[tuple[str, dict]]) -> None:
+        """In one transaction: remove the change groups up to revision ``up_to`` of ``entities``, write
+        ``snapshots`` (graph/changes.py ``snapshot_group``) as their groups at ``up_to``, forget which
+        entities the revisions up to it changed, and record ``up_to`` as the history's start."""
+
+    @abc.abstractmethod
     def entity_changes(self, ids: Iterable[str], up_to: int | None = None) -> dict[str, list[tuple[int, dict]]]:
         """Each entity's change groups, ``(revision, group)`` in revision order, up to revision ``up_to``."""
 

@@ -50,6 +50,7 @@ HISTORY_GRAPH = ox.NamedNode(BASE + "history")  # revisions and their change gro
 #: in order (JSON), on the revision's node; its number is in its IRI
 REVISION_RECORD = ox.NamedNode(META + "revision")
 REVISION_ENTITIES = ox.NamedNode(META + "revisionEntities")
+HISTORY_START = ox.NamedNode(META + "historyStart")  # on the store's node: the revision compacted up to
 
 _XSD_DATE = ox.NamedNode(XSD + "date")
 _XSD_DATETIME = ox.NamedNode(XSD + "dateTime")

@@ -7,14 +7,14 @@ import datetime as dt
 import getpass
 
 import pytest
-
-from tests.conftest import neo4j_store, store_url
-from tests.utils.factories import E, R, document
 from valuegraph.graph import DocumentRejected, SyncMode, ValueGraph, open_store
 from valuegraph.graph.changes import ChangeKind
 from valuegraph.graph.errors import InvalidRequest
 from valuegraph.graph.history import AsOf
 from valuegraph.graph.questions import Questions
+
+from tests.conftest import neo4j_store
+from tests.utils.factories import E, R, document
 
 MERGE, FULL = SyncMode.MERGE, SyncMode.FULL
 
@@ -58,12 +58,6 @@ def sync(graph: ValueGraph, entities, relations, source, mode, author):
     return graph.sync(document(entities, relations, source), mode=mode, author=author)
 
 
-def open_graph(backend: str, tmp_path, name: str) -> ValueGraph:
-    if backend == "neo4j":
-        return ValueGraph(neo4j_store())
-    return ValueGraph(open_store(store_url(backend, tmp_path / name)))
-
-
 @pytest.fixture(scope="module", params=["memory", "neo4j"])
 def history(request, tmp_path_factory):
     """A graph loaded with ``SYNCS`` (and the rejected document), with what each sync answered."""
@@ -96,7 +90,7 @@ def test_each_sync_that_changes_something_commits_one_revision(history):
     assert [rev.number for rev in revisions] == [7, 6, 5, 4, 3, 2, 1]  # newest first
     for rev in revisions:
         n = committed(reports)[rev.number - 1]
-        entities, relations, source, mode, author = SYNCS[n]
+        *_, source, mode, author = SYNCS[n]
         report = reports[n]
         assert (rev.source, rev.mode, rev.author) == (source, mode, author)
         assert (rev.created, rev.updated, rev.retracted) == (report.created, report.updated, report.retracted)
@@ -197,13 +191,12 @@ def test_an_entitys_history_is_its_changes_oldest_first(history):
 
 
 @pytest.fixture(scope="module")
-def replayed(history, tmp_path_factory):
+def replayed(history):
     """For each revision N, a fresh graph loaded with only the syncs of revisions 1…N."""
-    backend, _, reports = history
+    _, _, reports = history
     made = {}
-    base = tmp_path_factory.mktemp("replayed")
-    for n in range(0, 8):
-        graph = ValueGraph(open_store(store_url("memory", base / str(n))))
+    for n in range(8):
+        graph = ValueGraph(open_store("memory:"))
         for i in committed(reports)[:n]:
             sync(graph, *SYNCS[i])
         made[n] = graph

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
-from tests.conftest import NEO4J_AUTH, NEO4J_URL, neo4j_store, store_url
-from tests.test_history import SYNCS, all_changes, sync
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.history import AsOf
 from valuegraph.graph.questions import Questions
+
+from tests.conftest import NEO4J_AUTH, NEO4J_URL, neo4j_store, store_url
+from tests.test_history import SYNCS, all_changes, sync
 
 
 @pytest.mark.parametrize("backend", ["oxigraph", "neo4j"])

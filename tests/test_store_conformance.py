@@ -32,7 +32,7 @@ from valuegraph.graph import (
     StoreError,
     open_store,
 )
-from valuegraph.graph.model import Assertion, ChangeSet, NodeState
+from valuegraph.graph.model import Assertion, ChangeSet, NodeState, RevisionFacts, SyncMode
 from valuegraph.schema import vocabulary
 from tests.conftest import NEO4J_AUTH, NEO4J_URL, neo4j_store, store_url
 
@@ -60,7 +60,7 @@ TRAITS = {
                      propertyless_relation_seq=False),
     "oxigraph": Traits(frozenset({Capability.SPARQL, Capability.PERSISTENT}), "exclusive", index_cache=True,
                        overtaken_batch="refused", propertyless_relation_seq=False),
-    "neo4j": Traits(frozenset({Capability.PERSISTENT, Capability.CYPHER}), "shared", index_cache=False,
+    "neo4j": Traits(frozenset({Capability.PERSISTENT, Capability.CYPHER, Capability.SHARED}), "shared", index_cache=False,
                     overtaken_batch="renumbers", propertyless_relation_seq=True),
 }
 
@@ -572,3 +572,96 @@ def test_a_commit_that_takes_anothers_write_for_new_is_a_conflict_and_writes_not
         assert state_of(store) == before
     finally:
         other.close()
+
+
+# ------------------------------------------------------------------ history
+def with_history(changes: ChangeSet, author: str = "ann", after: int | None = None) -> ChangeSet:
+    """The change set with change groups (one per entity it puts or drops) and a revision's facts."""
+    groups = [(e, {"k": kind, "e": 1, "a": props}) for e, kind, props in changes.put_entities]
+    groups += [(e, {"k": "Project", "e": -1, "b": {}}) for e in changes.drop_entities]
+    for k, props in changes.put_relations:
+        groups.append((k.from_id, {"k": "Project", "r": [[k.type, k.to_id, 1, None, props]]}))
+    changes.history = groups
+    changes.revision = RevisionFacts(SyncMode.MERGE, author, len(changes.put_entities), 0, len(changes.drop_entities))
+    changes.after_revision = after
+    return changes
+
+
+def test_a_commit_writes_its_revision_and_change_groups_with_its_facts(store):
+    first = store.commit(with_history(change_set(store, "ppm", PORTFOLIO, LINKS), after=0))
+    second = store.commit(with_history(change_set(store, "ppm", [("P1", "Project", EVERY_VALUE)]), "bob", after=first))
+    assert (first, second) == (1, 2) and store.current_revision() == 2
+    revisions = store.revisions([0, 1, 2, 3])
+    assert sorted(revisions) == [1, 2]
+    assert (revisions[2].source, revisions[2].author, revisions[2].mode, revisions[2].created) == ("ppm", "bob", SyncMode.MERGE, 1)
+    assert revisions[1].committed_at <= revisions[2].committed_at
+    assert store.revision_entities(1) == sorted({e for e, _, _ in PORTFOLIO})
+    groups = store.change_groups([(2, "P1"), (1, "P1"), (2, "PRG")])
+    assert sorted(groups) == [(1, "P1"), (2, "P1")]
+    assert groups[(2, "P1")] == {"k": "Project", "e": 1, "a": EVERY_VALUE}  # every value type back as itself
+    # the groups one revision wrote for one entity read as one
+    assert sorted(r[1] for r in groups[(1, "P1")]["r"]) == ["D1", "PRG"] and groups[(1, "P1")]["e"] == 1
+    history = store.entity_changes(["P1", "T1", "nobody"])
+    assert [n for n, _ in history["P1"]] == [1, 2] and [n for n, _ in history["T1"]] == [1]
+    assert "nobody" not in history
+    assert [n for n, _ in store.entity_changes(["P1"], up_to=1)["P1"]] == [1]
+
+
+def test_a_change_set_planned_on_an_older_revision_is_refused_whole(store):
+    store.commit(with_history(change_set(store, "ppm", PORTFOLIO, LINKS), after=0))
+    before = state_of(store)
+    with pytest.raises(StoreConflict, match="planned against revision 0"):
+        store.commit(with_history(change_set(store, "ppm", [("NEW", "Project", {"name": "N"})]), after=0))
+    batch = store.batch("ppm")
+    batch.add(with_history(change_set(store, "ppm", [(f"N{n}", "Project", {"name": "N"}) for n in range(30)])))
+    batch.rest.revision = RevisionFacts(SyncMode.MERGE, "ann", 30, 0, 0)
+    batch.rest.after_revision = 0
+    with pytest.raises(StoreConflict):
+        batch.commit()
+    assert state_of(store) == before
+    assert store.current_revision() == 1 and sorted(store.revisions([1, 2])) == [1]
+    assert store.entity_changes(["NEW", "N0"]) == {}
+
+
+def test_a_failing_commit_writes_no_revision(store):
+    store.commit(with_history(change_set(store, "ppm", PORTFOLIO, LINKS)))
+    with pytest.raises(Exception):  # noqa: B017 - which error differs by backend
+        store.commit(with_history(_a_failing_change_set(store)))
+    assert store.current_revision() == 1 and sorted(store.revisions([1, 2])) == [1]
+    assert [n for n, _ in store.entity_changes(["P1"])["P1"]] == [1]
+
+
+def test_a_batch_is_one_revision_with_every_parts_groups(store):
+    batch = store.batch("ppm")
+    batch.add(with_history(change_set(store, "ppm", [(f"N{n}", "Project", {"name": f"N{n}"}) for n in range(30)])))
+    batch.add(with_history(change_set(store, "ppm", [], [(key("N1", "DEPENDS_ON", "N0"), {})])))
+    batch.rest.revision = RevisionFacts(SyncMode.MERGE, "ann", 31, 0, 0)
+    batch.rest.after_revision = 0
+    assert batch.commit() == 1
+    assert store.revision_entities(1) == sorted(f"N{n}" for n in range(30))
+    assert store.change_groups([(1, "N1")])[(1, "N1")] == {"k": "Project", "e": 1, "a": {"name": "N1"},
+                                                            "r": [["DEPENDS_ON", "N0", 1, None, {}]]}
+    assert store.revisions([1])[1].created == 31
+
+
+def test_compacting_history_keeps_one_snapshot_group_per_entity(store):
+    store.commit(with_history(change_set(store, "ppm", PORTFOLIO, LINKS)))
+    store.commit(with_history(change_set(store, "ppm", [("P1", "Project", {"name": "Again"})])))
+    store.commit(with_history(change_set(store, "ppm", [("P2", "Project", {"name": "Later"})])))
+    assert store.history_start() == 0
+    snapshot = {"k": "Project", "s": {"ppm": [2, {"name": "Again"}]}, "rs": []}
+    store.compact_history(2, ["P1", "PRG"], [("P1", snapshot)])
+    assert store.history_start() == 2
+    kept = store.entity_changes(["P1", "PRG", "P2"])
+    assert sorted(kept) == ["P1", "P2"] and kept["P1"] == [(2, snapshot)]
+    assert [n for n, _ in kept["P2"]] == [1, 3]  # not compacted: untouched
+    assert store.revision_entities(1) == [] and store.revision_entities(3) == ["P2"]
+    assert sorted(store.revisions([1, 2, 3])) == [1, 2, 3]  # the records stay
+
+
+def test_clear_forgets_the_history(store):
+    store.commit(with_history(change_set(store, "ppm", PORTFOLIO, LINKS)))
+    store.clear()
+    assert store.current_revision() == 0 and store.revisions([1]) == {} and store.entity_changes(["P1"]) == {}
+    assert store.history_start() == 0
+    assert store.commit(with_history(change_set(store, "ppm", PORTFOLIO[:1]))) == 1
