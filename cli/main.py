@@ -351,7 +351,7 @@ def history(
     if not found:
         render.console.print(f"no changes of {entity}")
         return
-    render.console.print(render.changes_table(f"history of {entity} ({len(found)} changes)", found, entity=False))
+    render.print_changes(f"history of {entity} ({len(found)} changes, oldest first)", found, entity=False)
 
 
 @app.command()
@@ -376,10 +376,11 @@ def changes(
     if not found:
         render.console.print(f"no changes after revision {since}")
     else:
-        render.console.print(render.changes_table(f"changes after revision {since} ({len(found)})", found))
+        render.print_changes(f"changes after revision {since} ({len(found)})", found)
     if page.has_next_page:
-        render.console.print(f"[dim]more: go on with --after {page.changes[-1][0]} (or, from the last revision "
-                             f"every change of which is shown, --since {page.complete_through})[/]")
+        since_hint = (f" (or with --since {page.complete_through}: every change up to that revision is shown)"
+                      if page.complete_through > since else "")
+        render.console.print(f"[dim]more: go on with --after {page.changes[-1][0]}{since_hint}[/]")
 
 
 @app.command()

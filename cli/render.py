@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from itertools import groupby
 
 import orjson
 from rich.console import Console
@@ -85,16 +86,20 @@ def _value(value) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def changes_table(title: str, found: Iterable[Change], entity: bool = True) -> Table:
-    table = Table(title=title, title_justify="left")
-    columns = ["rev", "committed (UTC)", "source", "change", *(["entity"] if entity else []), "what", "before", "after"]
-    for col in columns:
-        table.add_column(col, justify="right" if col == "rev" else "left", overflow="fold")
-    for c in found:
-        what = c.property or (f"{c.relation_type} -> {c.to}" if c.relation_type else "")
-        table.add_row(str(c.revision), c.committed_at.strftime("%Y-%m-%d %H:%M:%S"), c.source, c.kind.value,
-                      *([c.entity_id] if entity else []), what, _value(c.before), _value(c.after))
-    return table
+def print_changes(title: str, found: list[Change], entity: bool = True) -> None:
+    """Changes under a title, one table per revision (its number, source and time as the table's title)."""
+    console.print(f"[bold]{title}[/]")
+    for revision, changes in groupby(found, key=lambda c: c.revision):
+        changes = list(changes)
+        first = changes[0]
+        table = Table(title=f"revision {revision}, {first.source}, {first.committed_at:%Y-%m-%d %H:%M:%S} UTC",
+                      title_justify="left")
+        for col in ("change", *(["entity"] if entity else []), "what", "before", "after"):
+            table.add_column(col, overflow="fold")
+        for c in changes:
+            what = c.property or (f"{c.relation_type} -> {c.to}" if c.relation_type else "")
+            table.add_row(c.kind.value, *([c.entity_id] if entity else []), what, _value(c.before), _value(c.after))
+        console.print(table)
 
 
 def _share(value: float | None) -> str:
@@ -115,7 +120,7 @@ def print_diff(d: GraphDiff) -> None:
     console.print(f"[bold]from revision {d.from_revision} to revision {d.to_revision}[/]")
     console.print(f"aligned budget share: [bold]{_share(d.aligned_budget_share_before)} -> "
                   f"{_share(d.aligned_budget_share_after)}[/]")
-    for title, found in (("new orphans: open projects that no longer serve an objective or goal", d.new_orphans),
+    for title, found in (("new orphans: open projects now serving no objective or goal", d.new_orphans),
                          ("newly unsupported objectives and goals", d.newly_unsupported),
                          ("resolved orphans", d.resolved_orphans),
                          ("newly supported objectives and goals", d.newly_supported)):

@@ -91,7 +91,8 @@ def test_history_of_an_entity(store):
         ("health", "red", "amber")
     assert as_json("history", "PRJ-03", "--first", "3", "--store", store) == found[:3]
     table = vg("history", "PRJ-03", "--store", store).stdout
-    assert "history of PRJ-03 (15 changes)" in table and "CC-220" in table  # its cost centre, set at 2
+    assert "history of PRJ-03 (15 changes, oldest first)" in table and "CC-220" in table  # its cost centre, set at 2
+    assert table.index("revision 2, ppm-tool") < table.index("revision 3, ppm-tool")
     assert "no changes of NOPE" in vg("history", "NOPE", "--store", store).stdout
 
 
