@@ -194,7 +194,7 @@ def test_changes_in_pages_each_exactly_once(served):
         assert seen == want, first
     # completeThrough: every change of the revisions after sinceRevision up to it is on the page, so that
     # a reader going on from it never repeats a change nor misses one
-    for since in range(0, 6):
+    for since in range(6):
         for first in (1, 5, 20, 1000):
             page = graphql(url, CHANGES, {"since": since, "first": first})["data"]["changes"]
             through = page["completeThrough"]
@@ -295,6 +295,8 @@ def test_alignment_trend(served):
             [(p.time, p.revision, p.aligned_budget_share, p.orphans, p.unsupported) for p in want]
     assert [p["revision"] for p in graphql(url, query, {"from": start.isoformat(), "to": end.isoformat(),
                                                         "points": 2})["data"]["alignmentTrend"]] == [0, 5]
+    naive = graphql(url, query, {"from": start.replace(tzinfo=None).isoformat(), "to": end.isoformat(), "points": 2})
+    assert [p["revision"] for p in naive["data"]["alignmentTrend"]] == [0, 5]  # a time without a zone is UTC
     for variables, message in [({"points": 0}, "points must be between 1 and 366"),
                                ({"points": 367}, "points must be between 1 and 366"),
                                ({"from": end.isoformat(), "to": start.isoformat()},

@@ -162,12 +162,18 @@ class HistoryQuery:
                    to: AsOf | None = None) -> GraphDiff:
         return GraphDiff.of(await ask(info.context.questions.diff, point_of(from_), point_of(to)))
 
-    @strawberry.field(description="`points` evenly spaced times from `from` to `to`, both included (1 to 366).")
+    @strawberry.field(description="`points` evenly spaced times from `from` to `to`, both included (1 to 366; "
+                                  "a time without a zone is UTC).")
     async def alignment_trend(self, info: Info, from_: Annotated[dt.datetime, strawberry.argument(name="from")],
                               to: dt.datetime, points: int | None = 12) -> list[AlignmentPoint]:
-        found = await ask(info.context.questions.alignment_trend, from_, to, 12 if points is None else points)
+        found = await ask(info.context.questions.alignment_trend, _utc(from_), _utc(to), 12 if points is None else points)
         return [AlignmentPoint(time=p.time, revision=p.revision, aligned_budget_share=p.aligned_budget_share,
                                orphans=p.orphans, unsupported=p.unsupported) for p in found]
+
+
+def _utc(time: dt.datetime) -> dt.datetime:
+    """A time without a zone is UTC (as asOf takes it): times with and without one compare."""
+    return time.replace(tzinfo=dt.UTC) if time.tzinfo is None else time
 
 
 def revisions_after(questions: Questions, seen: int) -> list[RevisionRecord]:

@@ -160,8 +160,10 @@ class StoreAvailability(SchemaExtension):
     def on_execute(self):
         yield
         result = self.execution_context.result
-        if result is not None and any(isinstance(e.original_error, StoreUnavailable) for e in result.errors or ()):
-            self.execution_context.context.response.status_code = 503
+        response = self.execution_context.context.response  # None for a subscription (a WebSocket)
+        if (result is not None and response is not None
+                and any(isinstance(e.original_error, StoreUnavailable) for e in result.errors or ())):
+            response.status_code = 503
 
 
 def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
