@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from valuegraph.graph import changes as history
 from valuegraph.graph.changes import Change, Replayed, Revision
 from valuegraph.graph.errors import InvalidRequest
-from valuegraph.graph.index import TraversalIndex
+from valuegraph.graph.index import ABSENT, TraversalIndex
 from valuegraph.graph.model import EntityRecord, NodeState, RelationKey, RelationRecord, Snapshot
 from valuegraph.graph.store import Direction, Store
 from valuegraph.schema import vocabulary
@@ -84,8 +84,10 @@ def _utc(time: dt.datetime) -> dt.datetime:
 class History:
     """Revisions, changes and past indexes of one store."""
 
-    #: revisions between two points beyond which a catching-up index is rebuilt from the store instead
-    catch_up_limit = 20_000
+    #: revisions, or changed facts, between two points beyond which an index catching up with the store is
+    #: rebuilt from it instead (changed facts: or a quarter of the graph, whichever is more)
+    catch_up_revisions = 10_000
+    catch_up_facts = 20_000
 
     def __init__(self, store: Store, cache_bytes: int = 256 * 2**20) -> None:
         self.store = store
@@ -111,6 +113,32 @@ class History:
     def start(self) -> int:
         """The revision up to which the history was compacted (0: it is whole)."""
         return self.store.history_start()
+
+    def adopt(self, index: TraversalIndex) -> int:
+        """Give a store that was written before it kept history (its latest revision has no record) a
+        history that starts at its latest revision, the revision of ``index``: a snapshot group per
+        entity holding what the store holds now. Returns the number of entities adopted (0: the store
+        has its history)."""
+        latest = index.revision
+        if latest == 0 or self.start() >= latest or self.store.revisions([latest]):
+            return 0
+        ids = [index.ids[i] for i in range(index.size) if index.kind[i] != ABSENT]
+        snapshots: list[tuple[str, dict]] = []
+        for at in range(0, len(ids), 10_000):
+            chunk = ids[at:at + 10_000]
+            records = self.store.entity_records(chunk)
+            relations: dict[str, dict[RelationKey, dict]] = {}
+            for rec in self.store.relation_records(touching=chunk, direction=Direction.OUT):
+                relations.setdefault(rec.key.from_id, {})[rec.key] = rec.assertions
+            for entity_id in chunk:
+                record = records.get(entity_id)
+                replayed = Replayed(record, relations.get(entity_id, {}), record.kind if record else None)
+                group = history.snapshot_group(replayed) if record is not None else None
+                if group is not None:
+                    snapshots.append((entity_id, group))
+        self.store.compact_history(latest, [], snapshots)
+        self.forget()
+        return len(snapshots)
 
     def compact(self, up_to: int) -> int:
         """Compact the history up to revision ``up_to`` into a snapshot at it: every entity the revisions
@@ -219,7 +247,10 @@ class History:
         replayed from their change groups (an entity with no change up to then is left out)."""
         found = self.store.entity_changes(ids, up_to=number)
         sources = self.revisions({n for groups in found.values() for n, _ in groups})
-        return {entity_id: history.replay(entity_id, ((n, sources[n].source, g) for n, g in groups))
+        # a snapshot group names its sources itself: the revision it stands at may have no record (the
+        # start of an adopted history)
+        return {entity_id: history.replay(entity_id, ((n, sources[n].source if n in sources else "", g)
+                                                      for n, g in groups))
                 for entity_id, groups in found.items()}
 
     def changes_of(self, entity_id: str, first: int, up_to: int) -> list[Change]:
@@ -228,6 +259,8 @@ class History:
         revisions = self.revisions(n for n, _ in groups)
         out: list[Change] = []
         for n, group in groups:
+            if n not in revisions:  # the snapshot an adopted history starts from: no change of its own
+                continue
             out += history.expand(revisions[n], entity_id, group)
             if len(out) >= first:
                 return out[:first]
@@ -298,7 +331,7 @@ class History:
         revisions = self.revisions(n for n, _ in groups)
         out: list[tuple[str, Change]] = []
         for n, group in groups:
-            if n < start[0] or (source is not None and revisions[n].source != source):
+            if n < start[0] or n not in revisions or (source is not None and revisions[n].source != source):
                 continue
             made = history.expand(revisions[n], entity, group)
             for j in range(start[1] if n == start[0] else 0, len(made)):
@@ -335,6 +368,15 @@ class History:
                 _, dropped = self._pasts.popitem(last=False)
                 total -= dropped.index.nbytes
         return made
+
+    def cheaper_to_rebuild(self, index: TraversalIndex, latest: int) -> bool:
+        """Whether an index is brought to revision ``latest`` faster by a build from the store than by
+        replaying what the revisions since changed (a large load by another process)."""
+        if latest - index.revision > self.catch_up_revisions:
+            return True
+        found = self.revisions(range(index.revision + 1, latest + 1))
+        changed = sum(r.created + r.updated + r.retracted for r in found.values())
+        return changed > max(self.catch_up_facts, index.size // 4)
 
     def moved(self, base: TraversalIndex, target: int, *, branch: bool) -> TraversalIndex:
         """``base`` brought to revision ``target`` (before or after it) and published: a branch of it

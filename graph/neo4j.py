@@ -150,9 +150,8 @@ class Neo4jStore(Store):
             raise StoreConflict(str(exc)) from None
         except ConstraintError as exc:
             raise StoreConflict(
-                "another process wrote some of this sync's entities since this one read the graph, so it took "
-                "them for new; nothing was written. Send every write through one valuegraph server, or restart "
-                f"this one ({exc.message})") from exc
+                "another process wrote some of this sync's entities since it was planned, so it took them for "
+                f"new; nothing was written, and a sync through ValueGraph is planned again ({exc.message})") from exc
 
     # ------------------------------------------------------------ history
     def current_revision(self) -> int:

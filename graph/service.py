@@ -151,7 +151,13 @@ class ValueGraph:
         self._published = _Published(index.publish(), RecordCache())
 
     def _open_index(self) -> TraversalIndex:
-        """The index kept beside the store if it is current, else one built from the store (and kept)."""
+        """The index kept beside the store if it is current, else one built from the store (and kept).
+        A store written before it kept history gets one, starting at its latest revision."""
+        index = self._read_index()
+        self.history.adopt(index)
+        return index
+
+    def _read_index(self) -> TraversalIndex:
         cache = self.store.index_cache()
         if cache is not None:
             index = TraversalIndex.load(*cache)
@@ -412,7 +418,7 @@ class ValueGraph:
         current = self._current().index
         if latest <= current.revision:
             return
-        if latest - current.revision > self.history.catch_up_limit:
+        if self.history.cheaper_to_rebuild(current, latest):
             self._publish(TraversalIndex.build(self.store.snapshot()))
         else:
             self._published = _Published(self.history.moved(current, latest, branch=False), RecordCache())

@@ -11,6 +11,7 @@ from valuegraph.api.settings import Settings
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.errors import InvalidRequest
 from valuegraph.graph.history import AsOf, parse_keep
+from valuegraph.graph.model import ChangeSet, RelationKey
 from valuegraph.graph.questions import Questions
 
 from tests.conftest import neo4j_store
@@ -92,3 +93,29 @@ def test_the_retention_setting_reaches_the_graph(monkeypatch):
     monkeypatch.setenv("VALUEGRAPH_HISTORY_KEEP", "forever")
     with pytest.raises(ValueError, match="not a retention"):
         Settings()
+
+
+def test_a_store_written_before_it_kept_history_gets_one_from_its_latest_revision(tmp_path):
+    """A store whose commits carry no revision records (as before history was kept) is adopted when a
+    graph opens it: its history starts at its latest revision, holding what it holds."""
+
+    store = open_store(f"oxigraph:{tmp_path / 'old'}")
+    store.commit(ChangeSet("s", [("G1", "Goal", {"name": "Grow"}), ("O1", "Objective", {"name": "Win"})],
+                           put_relations=[(RelationKey("O1", "SUPPORTS", "G1"), {"weight": 1.0})]))
+    store.commit(ChangeSet("t", [("P1", "Project", {"name": "P", "budget": 5})],
+                           put_relations=[(RelationKey("P1", "CONTRIBUTES_TO", "O1"), {})]))
+    store.close()
+    graph = ValueGraph(open_store(f"oxigraph:{tmp_path / 'old'}"))
+    try:
+        q = Questions(graph)
+        assert graph.history.start() == 2 and q.current_revision() == 2
+        now = answers(q)
+        assert answers(q.at(AsOf(revision=2))) == now
+        with pytest.raises(InvalidRequest, match="before revision 2 was compacted"):
+            q.at(AsOf(revision=1))
+        assert all_changes(q) == [] and q.entity_history("P1") == []
+        assert sync(graph, *SYNCS[1]).revision == 3
+        assert [c.revision for c in all_changes(q)] and {c.revision for c in all_changes(q)} == {3}
+        assert answers(q.at(AsOf(revision=2))) == now
+    finally:
+        graph.close()

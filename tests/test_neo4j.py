@@ -253,3 +253,25 @@ def open_store_again():
     from valuegraph.graph import open_store
 
     return open_store(NEO4J_URL, **NEO4J_AUTH)
+
+
+@pytest.mark.parametrize("rebuild", [False, True])
+def test_a_process_catches_up_with_anothers_writes_by_replaying_them_or_by_a_rebuild(rebuild):
+    from tests.utils.factories import E, R, document
+
+    first, second = ValueGraph(neo4j_store()), ValueGraph(open_store_again())
+    try:
+        first.sync(document([E("OBJ", "Objective")], [], "strategy"))
+        before = first.index
+        if rebuild:  # what a large load by another process takes: a build from the store
+            first.history.catch_up_facts = 1
+        second.sync(document([E(f"P{n}", "Project") for n in range(30)],
+                             [R(f"P{n}", "CONTRIBUTES_TO", "OBJ") for n in range(30)], "ppm"))
+        second.sync(document([E("P0", "Project", status="cancelled")], [], "ppm"))
+        index = first.refresh()
+        assert index.revision == 3 and index is not before
+        assert (index.updates == 0) == rebuild  # a build starts counting afresh; a replay is a successor
+        assert [h.entity.id for h in Questions(first).what_delivers("OBJ").hits] == sorted(f"P{n}" for n in range(1, 30))
+    finally:
+        first.close()
+        second.close()
