@@ -13,6 +13,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
+from tests.conftest import NEO4J_AUTH, NEO4J_URL, neo4j_store
 from tests.utils.history import SYNCS, load_history, sync
 from tests.utils.server import serve_in_thread
 from valuegraph.api.auth import DEVELOPMENT, ApiKeyConfig, hash_key
@@ -246,3 +247,21 @@ def test_the_subscription_needs_a_key_with_the_read_scope(tmp_path):
             got = json.loads(ws.recv(timeout=10))
         assert got["payload"]["data"]["revisionCommitted"]["number"] == revision == 1
     graph.close()
+
+
+def test_the_subscription_sees_revisions_another_writer_commits_to_neo4j():
+    """Two graphs over one Neo4j store, as two processes: the server's subscription pushes what the other
+    commits."""
+    served, writer = ValueGraph(neo4j_store()), None
+    try:
+        writer = ValueGraph(open_store(NEO4J_URL, **NEO4J_AUTH))
+        with serve_in_thread(served, subscription_poll_seconds=0.05) as url, \
+                subscribe(url, variables={"after": 0}) as ws:
+            made = [sync(writer, *SYNCS[i]).revision for i in (0, 1)]
+            got = [json.loads(ws.recv(timeout=20))["payload"]["data"]["revisionCommitted"] for _ in made]
+        assert [r["number"] for r in got] == made == [1, 2]
+        assert [(r["source"], r["author"]) for r in got] == [("strategy-office", "alice"), ("ppm-tool", "bob")]
+    finally:
+        served.close()
+        if writer is not None:
+            writer.close()
