@@ -5,7 +5,8 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 import orjson
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
+from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
 from valuegraph.api.auth import KeyRing
@@ -14,7 +15,7 @@ from valuegraph.api.errors import install_handlers
 from valuegraph.api.graphql.context import GraphContext, Limits
 from valuegraph.api.graphql.schema import create_schema
 from valuegraph.api.middleware import RequestIdMiddleware
-from valuegraph.api.routers import cypher, export, health, sparql, sync
+from valuegraph.api.routers import changes, cypher, export, health, sparql, sync
 from valuegraph.api.settings import Settings
 from valuegraph.graph import ValueGraph
 
@@ -58,13 +59,15 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
 
     limits = Limits(max_first=settings.max_first, max_paths=settings.max_paths)
 
-    async def context(request: Request) -> GraphContext:
-        return GraphContext(request.app.state.graph, get_principal(request), limits)
+    async def context(request: HTTPConnection) -> GraphContext:  # a request, or a subscription's WebSocket
+        return GraphContext(request.app.state.graph, get_principal(request), limits,
+                            settings.subscription_poll_seconds)
 
     schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
     app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql",
                        dependencies=[Depends(get_principal)])
     app.include_router(sync.router)
+    app.include_router(changes.router)
     app.include_router(cypher.router)
     app.include_router(export.router)
     app.include_router(sparql.router)

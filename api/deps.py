@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from starlette.requests import HTTPConnection
 
 from valuegraph.api.auth import DEVELOPMENT, KeyRing, Principal, Scope
 from valuegraph.api.settings import Settings
@@ -19,7 +20,9 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_principal(request: Request) -> Principal:
+def get_principal(request: HTTPConnection) -> Principal:
+    """The caller: the key sent in the Authorization header (of a request, or of a subscription's WebSocket
+    handshake)."""
     keys: KeyRing = request.app.state.keys
     if keys.empty:
         return DEVELOPMENT

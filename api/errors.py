@@ -76,7 +76,9 @@ def format_graphql_error(error: GraphQLError) -> None:
     """Give an error of a GraphQL response its ``extensions.code``; mask one that no ValueGraphError caused.
     In place: strawberry formats the very error objects it collected (parse and validation errors too)."""
     original = error.original_error
-    if original is None and error.path is None:  # the query does not parse or validate: shown as it is
+    # the query does not parse or validate, or a variable's value is not of its type (a scalar's parser
+    # raised a GraphQLError, as DateTime's does for a malformed time): shown as it is
+    if error.path is None and (original is None or isinstance(original, GraphQLError)):
         code = GRAPHQL_PARSE_FAILED if isinstance(error, GraphQLSyntaxError) else GRAPHQL_VALIDATION_FAILED
         error.extensions = {**(error.extensions or {}), "code": code}
     elif isinstance(original, ValueGraphError):

@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_tokens: int = Field(5000, description="Most tokens in one GraphQL document")
     max_first: int = Field(500, description="Largest page (`first`) a connection serves")
     max_paths: int = Field(100, description="Most paths (`limit`) one field answers")
+    subscription_poll_seconds: float = Field(0.5, gt=0, description="How often a GraphQL subscription looks for "
+                                                                 "new revisions")
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest sync body accepted")
     cypher_timeout_seconds: float = Field(10.0, description="Longest a read-only Cypher query may run")
     cypher_max_rows: int = Field(1000, description="Most rows a Cypher query returns")

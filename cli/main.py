@@ -22,7 +22,16 @@ from valuegraph.cli import render
 from valuegraph.graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
 from valuegraph.graph import cypher as cypher_queries
 from valuegraph.graph import sparql as sparql_queries
-from valuegraph.graph.errors import NO_LOADER, NO_SOURCE, UNKNOWN_FORMAT, UNKNOWN_RECIPE, NotSupported, QueryRejected
+from valuegraph.graph.errors import (
+    NO_LOADER,
+    NO_SOURCE,
+    UNKNOWN_FORMAT,
+    UNKNOWN_RECIPE,
+    InvalidRequest,
+    NotSupported,
+    QueryRejected,
+)
+from valuegraph.graph.history import AsOf
 from valuegraph.graph.export import csv_files
 from valuegraph.graph.model import Document, join_documents
 from valuegraph.graph.pause import collector_paused
@@ -43,6 +52,10 @@ CancelledOpt = Annotated[bool, typer.Option("--include-cancelled", help="Let val
 TargetArg = Annotated[str, typer.Argument(help="Id of an objective, goal, key result, benefit…")]
 ItemArg = Annotated[str, typer.Argument(help="Id of a project, programme, deliverable…")]
 SlippingArg = Annotated[str, typer.Argument(help="Id of the project, programme or deliverable that slips.")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="REVISION|TIME",
+                                             help="Answer as the graph stood at this revision number or ISO-8601 "
+                                                  "time (as in 12 or 2026-03-01T09:00:00Z).")]
+PointArg = Annotated[str, typer.Argument(metavar="FROM", help="A revision number or an ISO-8601 time.")]
 
 
 @contextmanager
@@ -56,7 +69,7 @@ def _graph(store: str | None, lazy: bool = False):
         raise typer.Exit(2) from exc
     try:
         yield graph
-    except NotFound as exc:
+    except (NotFound, InvalidRequest) as exc:  # an unknown id, a point the history does not have, a bad cursor
         render.errors.print(f"[red]{exc}[/]")
         raise typer.Exit(2) from exc
     except StoreError as exc:
@@ -64,6 +77,11 @@ def _graph(store: str | None, lazy: bool = False):
         raise typer.Exit(2) from exc
     finally:
         graph.close()
+
+
+def _questions(graph: ValueGraph, as_of: str | None) -> Questions:
+    """The questions on the graph as it stood at ``as_of`` (now when None)."""
+    return Questions(graph).at(None if as_of is None else AsOf.parse(as_of))
 
 
 def _kinds(given: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]:
@@ -252,18 +270,19 @@ def stats(store: StoreOpt = None, json: JsonOpt = False) -> None:
 
 @app.command()
 def delivers(target: TargetArg, kind: KindsOpt = None, include_cancelled: CancelledOpt = False,
-             store: StoreOpt = None, json: JsonOpt = False) -> None:
+             as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What delivers TARGET: projects and programmes (or --kind) with a value path to it, closest first."""
     with _graph(store) as graph:
-        hits = Questions(graph).what_delivers(target, _kinds(kind, DELIVERY_KINDS), include_cancelled).hits
+        hits = _questions(graph, as_of).what_delivers(target, _kinds(kind, DELIVERY_KINDS), include_cancelled).hits
     _show_hits(hits, f"what delivers {target}", json)
 
 
 @app.command()
-def why(item: ItemArg, kind: KindsOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
+def why(item: ItemArg, kind: KindsOpt = None, as_of: AsOfOpt = None, store: StoreOpt = None,
+        json: JsonOpt = False) -> None:
     """Why ITEM exists: the goals, objectives, key results, benefits and segments it serves."""
     with _graph(store) as graph:
-        hits = Questions(graph).why_exists(item, _kinds(kind, DEFAULT_WHY_KINDS))
+        hits = _questions(graph, as_of).why_exists(item, _kinds(kind, DEFAULT_WHY_KINDS))
     _show_hits(hits, f"why {item} exists", json)
 
 
@@ -273,12 +292,13 @@ def trace(
     target: Annotated[str, typer.Argument(metavar="TO")],
     limit: Annotated[int, typer.Option("--limit", min=1, max=1000)] = 10,
     include_cancelled: CancelledOpt = False,
+    as_of: AsOfOpt = None,
     store: StoreOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Value paths from FROM to TO, shortest first."""
     with _graph(store) as graph:
-        questions = Questions(graph)
+        questions = _questions(graph, as_of)
         found = questions.path_records(questions.trace(source, target, limit, include_cancelled))
     if json:
         render.emit_json([render.path_json(p) for p in found])
@@ -290,10 +310,10 @@ def trace(
 
 
 @app.command()
-def alignment(store: StoreOpt = None, json: JsonOpt = False) -> None:
+def alignment(as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """Orphan projects, unsupported objectives and goals, and the aligned budget share."""
     with _graph(store) as graph:
-        answer = Questions(graph).alignment()
+        answer = _questions(graph, as_of).alignment()
     if json:
         render.emit_json(render.alignment_json(answer))
         return
@@ -304,15 +324,80 @@ def alignment(store: StoreOpt = None, json: JsonOpt = False) -> None:
 
 
 @app.command()
-def impact(item: SlippingArg, store: StoreOpt = None, json: JsonOpt = False) -> None:
+def impact(item: SlippingArg, as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What breaks if ITEM slips: its dependents and everything they and it serve."""
     with _graph(store) as graph:
-        answer = Questions(graph).impact(item)
+        answer = _questions(graph, as_of).impact(item)
     if json:
         render.emit_json(render.impact_json(answer))
         return
     render.console.print(render.hits_table(f"dependents of {item} ({len(answer.dependents)})", answer.dependents))
     render.console.print(render.hits_table(f"affected ({len(answer.affected)})", answer.affected))
+
+
+@app.command()
+def history(
+    entity: Annotated[str, typer.Argument(metavar="ID", help="Id of any entity.")],
+    first: Annotated[int, typer.Option("--first", min=0, max=10_000, help="The most changes to show.")] = 100,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """The changes of one entity, oldest first: every source's, with the value before and after."""
+    with _graph(store) as graph:
+        found = Questions(graph).entity_history(entity, first)
+    if json:
+        render.emit_json([render.change_json(c) for c in found])
+        return
+    if not found:
+        render.console.print(f"no changes of {entity}")
+        return
+    render.print_changes(f"history of {entity} ({len(found)} changes, oldest first)", found, entity=False)
+
+
+@app.command()
+def changes(
+    since: Annotated[int, typer.Option("--since", min=0, help="Changes of the revisions after this one.")] = 0,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000, help="The most changes to show.")] = 100,
+    source: Annotated[str | None, typer.Option("--source", help="Only the revisions of this source.")] = None,
+    entity: Annotated[str | None, typer.Option("--entity", help="Only the changes of this entity.")] = None,
+    after: Annotated[str | None, typer.Option("--after", help="Go on exactly after the page that gave this cursor "
+                                                             "(`after` of --json).")] = None,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Changes after a revision, in revision order, with where to go on from."""
+    with _graph(store) as graph:
+        page = Questions(graph).changes(since, limit, after, source, entity)
+    found = [c for _, c in page.changes]
+    if json:
+        render.emit_json({"changes": [render.change_json(c) for c in found], "next": page.complete_through,
+                          "after": page.changes[-1][0] if page.has_next_page and page.changes else None})
+        return
+    if not found:
+        render.console.print(f"no changes after revision {since}")
+    else:
+        render.print_changes(f"changes after revision {since} ({len(found)})", found)
+    if page.has_next_page:
+        since_hint = (f" (or with --since {page.complete_through}: every change up to that revision is shown)"
+                      if page.complete_through > since else "")
+        render.console.print(f"[dim]more: go on with --after {page.changes[-1][0]}{since_hint}[/]")
+
+
+@app.command()
+def diff(
+    start: PointArg,
+    end: Annotated[str | None, typer.Argument(metavar="[TO]", help="A revision number or an ISO-8601 time "
+                                                                  "(default: now).")] = None,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """What changed from FROM to TO: first what it means for strategy, then the graph's changes."""
+    with _graph(store) as graph:
+        found = Questions(graph).diff(AsOf.parse(start), None if end is None else AsOf.parse(end))
+    if json:
+        render.emit_json(render.diff_json(found))
+        return
+    render.print_diff(found)
 
 
 def _loopback(host: str) -> bool:
@@ -476,6 +561,7 @@ def export(
 def analytics_command(
     which: Annotated[str, typer.Argument(help="reach, critical, cycles, concentration or budget")],
     top: Annotated[int, typer.Option("--top", min=1)] = 10,
+    as_of: AsOfOpt = None,
     store: StoreOpt = None,
     json: JsonOpt = False,
 ) -> None:
@@ -490,7 +576,7 @@ def analytics_command(
     if which not in compute:
         raise typer.BadParameter(f"'{which}' is not one of {', '.join(compute)}")
     with _graph(store) as graph:
-        rows = [r if isinstance(r, dict) else asdict(r) for r in compute[which](Questions(graph))]
+        rows = [r if isinstance(r, dict) else asdict(r) for r in compute[which](_questions(graph, as_of))]
     if json:
         render.emit_json(rows)
         return

@@ -1,8 +1,9 @@
-"""The served schema contains the core contract without breaking or changing a default."""
+"""The served schema contains the core and history contracts without breaking or changing a default."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from graphql import build_schema, find_breaking_changes, find_dangerous_changes
@@ -11,27 +12,54 @@ from valuegraph.api.graphql.schema import create_schema
 from tests.conftest import CONTRACT
 
 CORE = CONTRACT / "core.graphql"
+HISTORY = CONTRACT / "history.graphql"
+
+# additions the contract expects ("the full schema adds typed objects per kind") are fine;
+# anything else (a changed default, a changed argument) is not
+ALLOWED = {"TYPE_ADDED_TO_UNION", "VALUE_ADDED_TO_ENUM", "IMPLEMENTED_INTERFACE_ADDED", "OPTIONAL_ARG_ADDED"}
+
+
+def contract(path: Path = CORE) -> str:
+    """A contract file's SDL. It is not part of the repository: CI (.ci/run) sets VALUEGRAPH_REQUIRE_CONTRACT=1 so
+    that a missing contract fails; a clone without the shared folder beside it skips the check."""
+    if path.is_file():
+        return path.read_text(encoding="utf-8")
+    if os.environ.get("VALUEGRAPH_REQUIRE_CONTRACT") == "1":
+        pytest.fail(f"the contract {path} is missing, and VALUEGRAPH_REQUIRE_CONTRACT=1 requires it")
+    pytest.skip(f"no contract at {path} (a clone without ../shared/contract beside it): the contract check did not run")
 
 
 def core_contract() -> str:
-    """The contract's SDL. It is not part of the repository: CI (.ci/run) sets VALUEGRAPH_REQUIRE_CONTRACT=1 so
-    that a missing contract fails; a clone without the shared folder beside it skips the check."""
-    if CORE.is_file():
-        return CORE.read_text(encoding="utf-8")
-    if os.environ.get("VALUEGRAPH_REQUIRE_CONTRACT") == "1":
-        pytest.fail(f"the contract {CORE} is missing, and VALUEGRAPH_REQUIRE_CONTRACT=1 requires it")
-    pytest.skip(f"no contract at {CORE} (a clone without ../shared/contract beside it): the contract check did not run")
+    return contract(CORE)
+
+
+def assert_compatible(expected) -> None:
+    ours = create_schema()._schema
+    assert find_breaking_changes(expected, ours) == []
+    assert [c for c in find_dangerous_changes(expected, ours) if c.type.name not in ALLOWED] == []
 
 
 def test_schema_is_compatible_with_the_core_contract():
-    core = build_schema(core_contract())
+    assert_compatible(build_schema(core_contract()))
+
+
+def test_schema_is_compatible_with_the_history_contract():
+    """history.graphql uses the core's types (Kind, PageInfo, JSON…) and adds to its Query: the two are read
+    as one schema, history's Query as an extension of the core's, with the asOf arguments and
+    Entity.history its comments promise written out."""
+    core, history = core_contract(), contract(HISTORY)
+    promised = """
+    extend interface Entity { history(first: Int = 100): [Change!]! }
+    """
+    expected = build_schema(core + "\n" + history.replace("type Query {", "extend type Query {") + promised)
+    # every core question gains an optional asOf argument
+    asked = {"entity", "entities", "whatDelivers", "whyExists", "trace", "alignment", "impact"}
     ours = create_schema()._schema
-    assert find_breaking_changes(core, ours) == []
-    dangerous = find_dangerous_changes(core, ours)
-    # additions the contract expects ("the full schema adds typed objects per kind") are fine;
-    # anything else (a changed default, a changed argument) is not
-    allowed = {"TYPE_ADDED_TO_UNION", "VALUE_ADDED_TO_ENUM", "IMPLEMENTED_INTERFACE_ADDED", "OPTIONAL_ARG_ADDED"}
-    assert [c for c in dangerous if c.type.name not in allowed] == []
+    for name in asked:
+        assert "asOf" in ours.query_type.fields[name].args, name
+        arg = ours.query_type.fields[name].args["asOf"]
+        assert str(arg.type) == "AsOf", (name, arg.type)
+    assert_compatible(expected)
 
 
 def test_the_published_sdl_is_current():

@@ -39,36 +39,40 @@ class ObjectiveBudget:
 
 @strawberry.type(description="Graph analytics; each field's description says how it is computed.")
 class Analytics:
+    # the revision the analytics answer at (None: the present)
+    at: strawberry.Private[int | None] = None
+
     @strawberry.field(description="Open projects ranked by the objectives and goals they serve, weighted by "
                                   "relation weights.")
     async def strategic_reach(self, info: Info, top: int | None = 10) -> list[StrategicReach]:
-        found = await ask(info.context.questions.strategic_reach, top or 10)
-        projects = await load_entities(info, [r.project for r in found])
+        found = await ask(info.context.view(self.at).questions.strategic_reach, top or 10)
+        projects = await load_entities(info, [r.project for r in found], self.at)
         return [StrategicReach(project=p, objectives=r.objectives, goals=r.goals, weighted_reach=r.weighted)
                 for p, r in zip(projects, found, strict=True)]
 
     @strawberry.field(description="Work items whose slip affects the most objectives and goals through "
                                   "DEPENDS_ON (the strategic part of their impact).")
     async def critical_dependencies(self, info: Info, top: int | None = 10) -> list[CriticalDependency]:
-        found = await ask(info.context.questions.critical_dependencies, top or 10)
-        items = await load_entities(info, [c.item for c in found])
+        found = await ask(info.context.view(self.at).questions.critical_dependencies, top or 10)
+        items = await load_entities(info, [c.item for c in found], self.at)
         return [CriticalDependency(item=i, dependents=c.dependents, affected_objectives_and_goals=c.affected_strategy)
                 for i, c in zip(items, found, strict=True)]
 
     @strawberry.field(description="DEPENDS_ON cycles, each as the list of its entities.")
     async def dependency_cycles(self, info: Info) -> list[list[Entity]]:
-        return [await load_entities(info, cycle) for cycle in await ask(info.context.questions.dependency_cycles)]
+        return [await load_entities(info, cycle, self.at) for cycle in await ask(info.context.view(self.at).questions.dependency_cycles)]
 
     @strawberry.field(description="Objectives and goals that become unsupported if a single project stops.")
     async def concentration(self, info: Info) -> list[ConcentrationRisk]:
-        found = await ask(info.context.questions.concentration)
-        return [ConcentrationRisk(target=await load_entity(info, c.target), project=await load_entity(info, c.project))
+        found = await ask(info.context.view(self.at).questions.concentration)
+        return [ConcentrationRisk(target=await load_entity(info, c.target, self.at),
+                                  project=await load_entity(info, c.project, self.at))
                 for c in found]
 
     @strawberry.field(description="Budget of the open projects delivering each objective and goal, without "
                                   "counting a project twice for one objective.")
     async def budget_by_objective(self, info: Info) -> list[ObjectiveBudget]:
-        found = await ask(info.context.questions.budget_by_objective)
-        targets = await load_entities(info, [b.objective for b in found])
+        found = await ask(info.context.view(self.at).questions.budget_by_objective)
+        targets = await load_entities(info, [b.objective for b in found], self.at)
         return [ObjectiveBudget(objective=t, budget=b.budget, projects=b.projects)
                 for t, b in zip(targets, found, strict=True)]

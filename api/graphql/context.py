@@ -1,4 +1,10 @@
-"""Per-request context: the graph and its questions, the caller, and DataLoaders that batch every store read."""
+"""Per-request context: the graph and its questions, the caller, and DataLoaders that batch every store read.
+
+A request may ask about the present and about past points (``asOf``). Each point it asks about has a
+``GraphView``: the questions at that point and DataLoaders reading the graph as it stood then. An object
+read at a point carries the point (``at``: a revision, None for the present), and its nested fields
+answer through the view of that point, so that a whole answer is the graph as it stood then.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from strawberry.fastapi import BaseContext
 from valuegraph.api.answers import answer
 from valuegraph.api.auth import Principal
 from valuegraph.graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph
+from valuegraph.graph.history import AsOf, PastGraph
 from valuegraph.graph.questions import Questions, Route
 
 
@@ -21,14 +28,14 @@ class Limits:
     max_paths: int = 100
 
 
-class GraphContext(BaseContext):
-    def __init__(self, graph: ValueGraph, principal: Principal, limits: Limits) -> None:
-        super().__init__()
-        self.graph = graph
-        # every question a resolver asks, asked here, all of one request's from one index snapshot
-        self.questions = Questions(graph, pinned=True)
-        self.principal = principal
-        self.limits = limits
+class GraphView:
+    """The questions and the batched reads at one point of the graph's history (``at``: a revision, or None
+    for the present as of the request's snapshot)."""
+
+    def __init__(self, questions: Questions, at: int | None) -> None:
+        self.questions = questions
+        self.graph = questions.graph
+        self.at = at
         self.entities: DataLoader[str, EntityRecord | None] = DataLoader(self._load_entities)
         # one loader for both directions: the relations an entity has out and in come in one store read
         self.relations_touching: DataLoader[str, list[RelationRecord]] = DataLoader(self._load_touching)
@@ -36,13 +43,24 @@ class GraphContext(BaseContext):
         # the paths of a page's items, asked in one call off the event loop (not one thread hop per item)
         self.routes: DataLoader[tuple[str, str, int, bool], list[Route]] = DataLoader(self._load_routes)
 
+    @property
+    def past(self) -> bool:
+        return isinstance(self.graph, PastGraph)
+
+    async def _read(self, read, *args, **kwargs):
+        # the present's records come from the record cache and one store read; a past graph's are replayed
+        # from change records (more work): that is done off the event loop
+        if self.past:
+            return await answer(read, *args, **kwargs)
+        return read(*args, **kwargs)
+
     async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
-        records = self.graph.entities(ids)
+        records = await self._read(self.graph.entities, ids)
         return [records.get(i) for i in ids]
 
     async def _load_touching(self, ids: list[str]) -> list[list[RelationRecord]]:
         found: dict[str, list[RelationRecord]] = defaultdict(list)
-        for record in self.graph.store.relation_records(touching=ids, direction=Direction.BOTH):
+        for record in await self._read(self.graph.relation_records, touching=ids, direction=Direction.BOTH):
             found[record.key.from_id].append(record)
             if record.key.to_id != record.key.from_id:
                 found[record.key.to_id].append(record)
@@ -51,7 +69,7 @@ class GraphContext(BaseContext):
         return [found.get(i, []) for i in ids]
 
     async def _load_relations(self, keys: list[RelationKey]) -> list[RelationRecord | None]:
-        records = {r.key: r for r in self.graph.store.relation_records(keys)}
+        records = {r.key: r for r in await self._read(self.graph.relation_records, keys)}
         return [records.get(k) for k in keys]
 
     async def _load_routes(self, asked: list[tuple[str, str, int, bool]]) -> list[list[Route] | Exception]:
@@ -66,6 +84,56 @@ class GraphContext(BaseContext):
         if direction is Direction.IN:
             return inn
         return out + [r for r in inn if r.key.from_id != r.key.to_id]
+
+
+class GraphContext(BaseContext):
+    def __init__(self, graph: ValueGraph, principal: Principal, limits: Limits, poll_seconds: float = 0.5) -> None:
+        super().__init__()
+        self.graph = graph
+        self.poll_seconds = poll_seconds  # how often a subscription looks for new revisions
+        # every question a resolver asks, asked here, all of one request's from one index snapshot
+        self.present = GraphView(Questions(graph, pinned=True), None)
+        self.principal = principal
+        self.limits = limits
+        self._views: dict[int, GraphView] = {}
+
+    # the present's questions and loaders, as most resolvers use them
+    @property
+    def questions(self) -> Questions:
+        return self.present.questions
+
+    @property
+    def entities(self) -> DataLoader:
+        return self.present.entities
+
+    @property
+    def relation(self) -> DataLoader:
+        return self.present.relation
+
+    @property
+    def routes(self) -> DataLoader:
+        return self.present.routes
+
+    async def relations_of(self, entity_id: str, direction: Direction) -> list[RelationRecord]:
+        return await self.present.relations_of(entity_id, direction)
+
+    def view(self, at: int | None) -> GraphView:
+        """The view of a point this request has already resolved (``point`` made it)."""
+        if at is None:
+            return self.present
+        return self._views[at]
+
+    async def point(self, as_of: AsOf | None) -> GraphView:
+        """The view at ``as_of`` (the present when None); an InvalidRequest for a point the history does not
+        have. Making a past graph reads change records: off the event loop."""
+        if as_of is None:
+            return self.present
+        questions = await answer(self.questions.at, as_of)
+        revision = questions.graph.revision
+        found = self._views.get(revision)
+        if found is None:
+            found = self._views.setdefault(revision, GraphView(questions, revision))
+        return found
 
 
 Info = strawberry.Info[GraphContext, None]

@@ -7,6 +7,7 @@ from strawberry.scalars import JSON
 
 from valuegraph.api.answers import answer
 from valuegraph.graph.errors import UserError
+from valuegraph.api.graphql.changes import Change
 from valuegraph.api.graphql.context import Info
 from valuegraph.api.graphql.enums import Direction, Kind, RelationType
 from valuegraph.api.graphql.objects import load_entities, load_entity
@@ -62,6 +63,8 @@ class Entity:
     kind: Kind
     name: str
     sources: list[str] = strawberry.field(description="Names of the sources that assert this entity.")
+    # the revision the entity was read at (None: the present): its nested fields answer at that point
+    at: strawberry.Private[int | None] = None
 
     # every Entity object is made by entity_object, one class per kind named after it: its type is
     # known without the engine's generic checks (a cast lookup and isinstance against every kind)
@@ -80,9 +83,17 @@ class Entity:
     @strawberry.field
     async def relations(self, info: Info, types: list[RelationType] | None = None,
                         direction: Direction | None = Direction.OUT) -> list["Relation"]:
-        records = await info.context.relations_of(self.record.id, StoreDirection((direction or Direction.OUT).value))
+        records = await info.context.view(self.at).relations_of(self.record.id,
+                                                                StoreDirection((direction or Direction.OUT).value))
         wanted = None if types is None else {t.value for t in types}
-        return [Relation(record=r) for r in records if wanted is None or r.key.type in wanted]
+        return [Relation(record=r, at=self.at) for r in records if wanted is None or r.key.type in wanted]
+
+    @strawberry.field(description="This entity's changes, oldest first: every source's, up to the point the "
+                                  "entity was read at (asOf), at most `first` (0 to 10000).")
+    async def history(self, info: Info, first: int | None = 100) -> list[Change]:
+        found = await ask(info.context.questions.entity_history, self.record.id, 100 if first is None else first)
+        # oldest first: the changes up to the point are the first ones, so cutting after the limit is exact
+        return [Change.of(c) for c in found if self.at is None or c.revision <= self.at]
 
 
 def _json_value(value):
@@ -92,6 +103,7 @@ def _json_value(value):
 @strawberry.type
 class Relation:
     record: strawberry.Private[RelationRecord]
+    at: strawberry.Private[int | None] = None
 
     @strawberry.field
     def type(self) -> RelationType:
@@ -99,11 +111,11 @@ class Relation:
 
     @strawberry.field(name="from")
     async def from_(self, info: Info) -> Entity:
-        return await load_entity(info, self.record.key.from_id)
+        return await load_entity(info, self.record.key.from_id, self.at)
 
     @strawberry.field
     async def to(self, info: Info) -> Entity:
-        return await load_entity(info, self.record.key.to_id)
+        return await load_entity(info, self.record.key.to_id, self.at)
 
     @strawberry.field
     def weight(self) -> float | None:
@@ -118,20 +130,21 @@ class Relation:
 class Path:
     keys: strawberry.Private[list[RelationKey]]
     length: int
+    at: strawberry.Private[int | None] = None
 
     @classmethod
-    def of(cls, keys: list[RelationKey]) -> "Path":
-        return cls(keys=keys, length=len(keys))
+    def of(cls, keys: list[RelationKey], at: int | None = None) -> "Path":
+        return cls(keys=keys, length=len(keys), at=at)
 
     @strawberry.field
     async def nodes(self, info: Info) -> list[Entity]:
         ids = [self.keys[0].from_id] + [k.to_id for k in self.keys]
-        return await load_entities(info, ids)
+        return await load_entities(info, ids, self.at)
 
     @strawberry.field
     async def relations(self, info: Info) -> list[Relation]:
-        records = await info.context.relation.load_many(self.keys)
-        return [Relation(record=r) for r in records if r is not None]
+        records = await info.context.view(self.at).relation.load_many(self.keys)
+        return [Relation(record=r, at=self.at) for r in records if r is not None]
 
 
 @strawberry.type
@@ -161,9 +174,9 @@ class Delivery:
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
     async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
-        found = await info.context.routes.load((self.item.record.id, self.target, check_limit(info, limit),
-                                                self.include_cancelled))
-        return [Path.of(list(route.keys)) for route in found]
+        found = await info.context.view(self.item.at).routes.load((self.item.record.id, self.target,
+                                                                   check_limit(info, limit), self.include_cancelled))
+        return [Path.of(list(route.keys), self.item.at) for route in found]
 
 
 @strawberry.type
@@ -186,8 +199,9 @@ class Contribution:
 
     @strawberry.field
     async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
-        found = await info.context.routes.load((self.item, self.target.record.id, check_limit(info, limit), False))
-        return [Path.of(list(route.keys)) for route in found]
+        found = await info.context.view(self.target.at).routes.load((self.item, self.target.record.id,
+                                                                     check_limit(info, limit), False))
+        return [Path.of(list(route.keys), self.target.at) for route in found]
 
 
 @strawberry.type
@@ -220,6 +234,8 @@ class KindCounts:
 
 @strawberry.type
 class SyncReport:
+    revision: int | None = strawberry.field(
+        description="The revision the sync committed (null: it changed nothing, or the document was rejected).")
     created: int
     updated: int
     retracted: int
@@ -230,7 +246,7 @@ class SyncReport:
     @classmethod
     def from_report(cls, report: GraphSyncReport) -> "SyncReport":
         return cls(
-            created=report.created, updated=report.updated, retracted=report.retracted, unchanged=report.unchanged,
+            revision=report.revision, created=report.created, updated=report.updated, retracted=report.retracted, unchanged=report.unchanged,
             errors=[SyncError(location=e.location, message=e.message) for e in report.errors],
             by_kind=[KindCounts(kind=k, created=c.created, updated=c.updated, retracted=c.retracted,
                                 unchanged=c.unchanged) for k, c in report.by_kind.items()],
@@ -238,6 +254,6 @@ class SyncReport:
 
     @classmethod
     def rejected(cls, errors) -> "SyncReport":
-        return cls(created=0, updated=0, retracted=0, unchanged=0, by_kind=[],
+        return cls(revision=None, created=0, updated=0, retracted=0, unchanged=0, by_kind=[],
                    errors=[SyncError(location=e.location, message=e.message) for e in errors])
 

@@ -138,11 +138,12 @@ def _navigation_field(name: str, rel_type: str, direction: StoreDirection, kinds
     wanted = None if kinds is None else set(kinds)
 
     async def ends(root, info) -> list:
-        records = await info.context.relations_of(root.record.id, direction)
+        view = info.context.view(root.at)  # the point the entity was read at
+        records = await view.relations_of(root.record.id, direction)
         ids = [r.key.to_id if direction is OUT else r.key.from_id for r in records if r.key.type == rel_type]
         if wanted is not None:
-            ids = [i for i, kind in zip(ids, info.context.questions.kinds_of(ids), strict=True) if kind in wanted]
-        return await load_entities(info, ids)
+            ids = [i for i, kind in zip(ids, view.questions.kinds_of(ids), strict=True) if kind in wanted]
+        return await load_entities(info, ids, root.at)
 
     if many:
         async def resolve(root, info: Info) -> list[target]:

@@ -23,7 +23,9 @@ from valuegraph.graph.questions import DELIVERY_KINDS
 
 
 async def delivery_connection(info: Info, target: str, kinds: list[Kind] | None,
-                              include_cancelled: bool | None, first: int | None, after: str | None) -> DeliveryConnection:
+                              include_cancelled: bool | None, first: int | None, after: str | None,
+                              at: int | None = None) -> DeliveryConnection:
+    """What delivers ``target``, at revision ``at`` (None: the present), a page at a time."""
     first = check_first(info, first)
     include_cancelled = bool(include_cancelled)
     position = None
@@ -33,11 +35,11 @@ async def delivery_connection(info: Info, target: str, kinds: list[Kind] | None,
             position = (int(parts[0]), parts[1])
         except (ValueError, IndexError) as exc:
             raise UserError(f"'{after}' is not a cursor of this connection") from exc
-    found = await ask(info.context.questions.what_delivers, target, kind_names(kinds) or DELIVERY_KINDS,
+    found = await ask(info.context.view(at).questions.what_delivers, target, kind_names(kinds) or DELIVERY_KINDS,
                       include_cancelled, first=first, after=position)
     edges = [
         DeliveryEdge(cursor=encode_cursor(hit.distance, hit.entity.id),
-                     node=Delivery(item=entity_object(hit.entity), target=target, include_cancelled=include_cancelled))
+                     node=Delivery(item=entity_object(hit.entity, at), target=target, include_cancelled=include_cancelled))
         for hit in found.hits
     ]
     return DeliveryConnection(
@@ -48,13 +50,14 @@ async def delivery_connection(info: Info, target: str, kinds: list[Kind] | None,
 
 
 async def entity_connection(info: Info, kind: Kind | None, search: str | None, first: int | None,
-                            after: str | None, status: list | None, health: list | None) -> EntityConnection:
+                            after: str | None, status: list | None, health: list | None,
+                            at: int | None = None) -> EntityConnection:
     first = check_first(info, first)
     after_id = decode_cursor(after)[0] if after is not None else None
-    found = await ask(info.context.questions.entities, None if kind is None else kind.value,
+    found = await ask(info.context.view(at).questions.entities, None if kind is None else kind.value,
                       [s.value for s in status or ()], [h.value for h in health or ()], search,
                       first=first, after=after_id)
-    edges = [EntityEdge(cursor=encode_cursor(r.id), node=entity_object(r)) for r in found.records]
+    edges = [EntityEdge(cursor=encode_cursor(r.id), node=entity_object(r, at)) for r in found.records]
     return EntityConnection(
         total_count=found.total,
         edges=edges,

@@ -30,7 +30,7 @@ class DeliverySummary:
 
 
 async def _summary(root, info: Info) -> DeliverySummary:
-    rollup = await ask(info.context.questions.delivery_rollup, root.record.id)
+    rollup = await ask(info.context.view(root.at).questions.delivery_rollup, root.record.id)
     health = rollup.by_health
     return DeliverySummary(
         projects=rollup.projects,
@@ -47,7 +47,7 @@ async def _delivered_by(root, info: Info, kinds: list[Kind] | None = [Kind.PROJE
                         include_cancelled: bool | None = False, first: int | None = 50,
                         after: str | None = None) -> DeliveryConnection:
     return await delivery_connection(info, root.record.id, list(kinds) if kinds is not None else None,
-                                     include_cancelled, first, after)
+                                     include_cancelled, first, after, root.at)
 
 
 def _progress(root) -> float | None:

@@ -16,10 +16,13 @@ from strawberry.extensions import (
 from strawberry.scalars import JSON
 
 from valuegraph.api.auth import Scope
-from valuegraph.api.errors import GraphQLErrors
+from graphql import GraphQLError
+
+from valuegraph.api.errors import GraphQLErrors, format_graphql_error
 from valuegraph.graph.errors import PermissionDenied
 from valuegraph.api.graphql import kinds
 from valuegraph.api.graphql.analytics import Analytics
+from valuegraph.api.graphql.changes import AsOf, point_of
 from valuegraph.api.graphql.core import (
     AlignmentReport,
     Contribution,
@@ -35,6 +38,7 @@ from valuegraph.api.graphql.core import (
     kind_names,
 )
 from valuegraph.api.graphql.enums import Kind, SyncMode
+from valuegraph.api.graphql.history import HistoryQuery, Subscription
 from valuegraph.api.graphql.objects import entity_object, load_entity
 from valuegraph.api.graphql.queries import delivery_connection, entity_connection
 from valuegraph.graph import DocumentRejected, StoreUnavailable
@@ -45,57 +49,72 @@ kinds.build()
 Status, Health = kinds.Status, kinds.Health
 
 
+AS_OF = strawberry.argument(description="The graph as it stood at this point (absent: now); nested fields "
+                                         "answer at the same point.")
+AsOfArg = Annotated[AsOf | None, AS_OF]
+
+
 @strawberry.type
-class Query:
-    @strawberry.field
-    async def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
-        if info.context.questions.kind_of(id) is None:
+class Query(HistoryQuery):
+    @strawberry.field(description="One entity by id (null when the graph holds none).")
+    async def entity(self, info: Info, id: strawberry.ID, as_of: AsOfArg = None) -> Entity | None:
+        view = await info.context.point(point_of(as_of))
+        if view.questions.kind_of(id) is None:
             return None
-        return await load_entity(info, id)
+        return await load_entity(info, id, view.at)
 
     @strawberry.field(description="Entities, optionally of one kind and matching a text search on name, ordered by id.")
     async def entities(self, info: Info, kind: Kind | None = None, search: str | None = None,
                        first: int | None = 50, after: str | None = None, status: list[Status] | None = None,
-                       health: list[Health] | None = None) -> EntityConnection:
-        return await entity_connection(info, kind, search, first, after, status, health)
+                       health: list[Health] | None = None, as_of: AsOfArg = None) -> EntityConnection:
+        view = await info.context.point(point_of(as_of))
+        return await entity_connection(info, kind, search, first, after, status, health, view.at)
 
     @strawberry.field(description="Projects and programmes (or the given kinds) that deliver the target, closest first.")
     async def what_delivers(self, info: Info, target: strawberry.ID,
                             kinds: list[Kind] | None = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
                             include_cancelled: bool | None = False, first: int | None = 50,
-                            after: str | None = None) -> DeliveryConnection:
-        return await delivery_connection(info, target, kinds, include_cancelled, first, after)
+                            after: str | None = None, as_of: AsOfArg = None) -> DeliveryConnection:
+        view = await info.context.point(point_of(as_of))
+        return await delivery_connection(info, target, kinds, include_cancelled, first, after, view.at)
 
     @strawberry.field(description="What the item serves: every entity of the given kinds that it reaches by a value path.")
     async def why_exists(self, info: Info, item: strawberry.ID,
                          kinds: list[Kind] | None = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
-                                                        Kind.BENEFIT, Kind.CUSTOMER_SEGMENT]) -> list[Contribution]:
-        found = await ask(info.context.questions.why_exists, item, kind_names(kinds))  # no kinds: every kind
-        return [Contribution(item=item, target=entity_object(hit.entity)) for hit in found]
+                                                        Kind.BENEFIT, Kind.CUSTOMER_SEGMENT],
+                         as_of: AsOfArg = None) -> list[Contribution]:
+        view = await info.context.point(point_of(as_of))
+        found = await ask(view.questions.why_exists, item, kind_names(kinds))  # no kinds: every kind
+        return [Contribution(item=item, target=entity_object(hit.entity, view.at)) for hit in found]
 
     @strawberry.field(description="Value paths from one entity to another, shortest first.")
     async def trace(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
-                    to: strawberry.ID, limit: int | None = 10) -> list[Path]:
-        found = await ask(info.context.questions.trace, from_, to, check_limit(info, limit, default=10))
-        return [Path.of(list(route.keys)) for route in found]
+                    to: strawberry.ID, limit: int | None = 10, as_of: AsOfArg = None) -> list[Path]:
+        view = await info.context.point(point_of(as_of))
+        found = await ask(view.questions.trace, from_, to, check_limit(info, limit, default=10))
+        return [Path.of(list(route.keys), view.at) for route in found]
 
-    @strawberry.field
-    async def alignment(self, info: Info) -> AlignmentReport:
-        a = await ask(info.context.questions.alignment)
-        return AlignmentReport(orphans=[entity_object(r) for r in a.orphans],
-                               unsupported=[entity_object(r) for r in a.unsupported],
+    @strawberry.field(description="Open projects serving no objective or goal, objectives and goals nothing "
+                                  "delivers, and the aligned share of open projects' budget.")
+    async def alignment(self, info: Info, as_of: AsOfArg = None) -> AlignmentReport:
+        view = await info.context.point(point_of(as_of))
+        a = await ask(view.questions.alignment)
+        return AlignmentReport(orphans=[entity_object(r, view.at) for r in a.orphans],
+                               unsupported=[entity_object(r, view.at) for r in a.unsupported],
                                aligned_budget_share=a.aligned_budget_share)
 
     @strawberry.field(description="Graph analytics: strategic reach, critical dependencies, dependency cycles, "
                                   "concentration risk, budget by objective.")
-    def analytics(self) -> Analytics:
-        return Analytics()
+    async def analytics(self, info: Info, as_of: AsOfArg = None) -> Analytics:
+        return Analytics(at=(await info.context.point(point_of(as_of))).at)
 
-    @strawberry.field
-    async def impact(self, info: Info, item: strawberry.ID) -> Impact:
-        found = await ask(info.context.questions.impact, item)
-        return Impact(dependents=[entity_object(h.entity) for h in found.dependents],
-                      affected=[entity_object(h.entity) for h in found.affected])
+    @strawberry.field(description="What depends on the item (through DEPENDS_ON), and what it or they reach by "
+                                  "value paths.")
+    async def impact(self, info: Info, item: strawberry.ID, as_of: AsOfArg = None) -> Impact:
+        view = await info.context.point(point_of(as_of))
+        found = await ask(view.questions.impact, item)
+        return Impact(dependents=[entity_object(h.entity, view.at) for h in found.dependents],
+                      affected=[entity_object(h.entity, view.at) for h in found.affected])
 
 
 @strawberry.type
@@ -108,24 +127,30 @@ class Mutation:
             raise PermissionDenied(f"this API key may not sync as source '{source}'")
         doc = validate_mapping(document, "document")
         try:
+            # the revision's author is the API key's name
             report = await run_in_threadpool(info.context.graph.sync, doc, source,
-                                             GraphSyncMode((mode or SyncMode.MERGE).value))
+                                             GraphSyncMode((mode or SyncMode.MERGE).value),
+                                             author=info.context.principal.name)
         except DocumentRejected as exc:
             return SyncReport.rejected(exc.errors)
         return SyncReport.from_report(report)
 
 
 class RequireReadScope(SchemaExtension):
-    """Every query needs the read scope; no resolver can skip the check.
+    """Every query and subscription needs the read scope; no resolver can skip the check.
     (Mutations check their own, narrower, scopes.)"""
 
     def on_execute(self):
         context = self.execution_context
         operation = context.operation_type
         principal = context.context.principal
-        if operation is not None and operation.value == "query" and not principal.has(Scope.READ):
+        if operation is not None and operation.value in ("query", "subscription") and not principal.has(Scope.READ):
             context.result = None
-            raise PermissionDenied("this API key lacks the read scope")
+            denied = PermissionDenied("this API key lacks the read scope")
+            # formatted here: a subscription's errors do not pass GraphQLErrors' formatting of a result
+            error = GraphQLError(str(denied), original_error=denied)
+            format_graphql_error(error)
+            raise error
         yield
 
 
@@ -135,8 +160,10 @@ class StoreAvailability(SchemaExtension):
     def on_execute(self):
         yield
         result = self.execution_context.result
-        if result is not None and any(isinstance(e.original_error, StoreUnavailable) for e in result.errors or ()):
-            self.execution_context.context.response.status_code = 503
+        response = self.execution_context.context.response  # None for a subscription (a WebSocket)
+        if (result is not None and response is not None
+                and any(isinstance(e.original_error, StoreUnavailable) for e in result.errors or ())):
+            response.status_code = 503
 
 
 def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
@@ -147,6 +174,7 @@ def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=list(kinds.KIND_TYPES.values()),
         extensions=[
             # dashboards send the same few queries again and again: parse and validate each text once

@@ -41,5 +41,6 @@ async def sync(source: str, request: Request, graph: GraphDep, principal: Princi
         raise InvalidRequest(f"the body is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})") from exc
     doc = validate_mapping(data, "body")
     # a rejected document (DocumentRejected) is a 422 listing every error: see api/errors.py
-    report = await run_in_threadpool(graph.sync, doc, source, mode)
+    # the revision's author is the API key's name
+    report = await run_in_threadpool(graph.sync, doc, source, mode, author=principal.name)
     return report.as_dict()
