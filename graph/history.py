@@ -23,7 +23,7 @@ from valuegraph.graph.changes import Change, Replayed, Revision
 from valuegraph.graph.errors import InvalidRequest
 from valuegraph.graph.index import ABSENT, TraversalIndex
 from valuegraph.graph.model import EntityRecord, NodeState, RelationKey, RelationRecord, Snapshot
-from valuegraph.graph.store import Direction, Store
+from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.schema import vocabulary
 
 
@@ -98,6 +98,8 @@ class History:
         #: past revisions' graphs (each its index and the records replayed for it), least recently used first
         self._pasts: OrderedDict[int, PastGraph] = OrderedDict()
         self._lock = threading.Lock()
+        self._start: int | None = None  # the history's start, once read
+        self._shared = Capability.SHARED in store.capabilities
         vocab = vocabulary()
         self._traversed = {r.name for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"}
 
@@ -108,11 +110,16 @@ class History:
             self._entities.clear()
             self._touched.clear()
             self._pasts.clear()
+            self._start = None
 
     # ------------------------------------------------------------ retention
     def start(self) -> int:
-        """The revision up to which the history was compacted (0: it is whole)."""
-        return self.store.history_start()
+        """The revision up to which the history was compacted (0: it is whole). Kept once read, unless
+        other processes write to the store (and may compact it)."""
+        start = self._start
+        if start is None or self._shared:
+            start = self._start = self.store.history_start()
+        return start
 
     def adopt(self, index: TraversalIndex) -> int:
         """Give a store that was written before it kept history (its latest revision has no record) a
@@ -152,6 +159,7 @@ class History:
         snapshots = [(e, group) for e in entities
                      if e in states and (group := history.snapshot_group(states[e])) is not None]
         self.store.compact_history(up_to, entities, snapshots)
+        self._start = up_to
         with self._lock:  # what was read of the compacted revisions is gone from the store
             self._entities.clear()
             self._touched.clear()

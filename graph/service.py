@@ -152,12 +152,8 @@ class ValueGraph:
 
     def _open_index(self) -> TraversalIndex:
         """The index kept beside the store if it is current, else one built from the store (and kept).
-        A store written before it kept history gets one, starting at its latest revision."""
-        index = self._read_index()
-        self.history.adopt(index)
-        return index
-
-    def _read_index(self) -> TraversalIndex:
+        A store written before it kept history gets one, starting at its latest revision, when its index
+        is built (a kept index is only ever written beside a store that keeps history)."""
         cache = self.store.index_cache()
         if cache is not None:
             index = TraversalIndex.load(*cache)
@@ -165,6 +161,7 @@ class ValueGraph:
                 self._saved_at = index.updates
                 return index
         index = TraversalIndex.build(self.store.snapshot())
+        self.history.adopt(index)
         if cache is not None:
             self._save_index(index, *cache)
         return index
