@@ -176,16 +176,16 @@ class OxigraphStore(Store):
         self.calls += 1
         seq = self._last_seq() + 1
         _refuse_if_moved_on(changes, seq)
-        self._commit(changes, seq, [entity_id for entity_id, _ in changes.history])
+        self._commit(changes, seq)
         return seq
 
-    def _commit(self, changes: ChangeSet, seq: int, changed: list[str]) -> None:
+    def _commit(self, changes: ChangeSet, seq: int) -> None:
         """One transaction: the changes (less what a batch loaded already), the revision's record and
-        the sync's bookkeeping. ``changed``: the ids of every entity the revision has a change group of."""
+        the sync's bookkeeping."""
         deletes, inserts = self._change_quads(changes, seq)
         inserts += self._bookkeeping(changes.source, seq)
         if changes.revision is not None:
-            inserts += self._revision_quads(seq, changes.source, changes.revision, changed)
+            inserts += self._revision_quads(seq, changes.source, changes.revision)
         if deletes:
             self._store.update(_update_text(deletes, inserts))
         else:  # one transaction too, without building (and parsing) a SPARQL update
@@ -224,12 +224,10 @@ class OxigraphStore(Store):
             ox.Quad(g, t.SEQ, seq_lit, t.META_GRAPH),
         ]
 
-    def _revision_quads(self, seq: int, source: str, facts, changed: list[str]) -> list[ox.Quad]:
+    def _revision_quads(self, seq: int, source: str, facts) -> list[ox.Quad]:
         previous = self.revisions([seq - 1]).get(seq - 1)
         fields = history.revision_fields(history.commit_time(previous and previous.committed_at), source, facts)
-        node = t.revision_iri(seq)
-        return [ox.Quad(node, t.REVISION_RECORD, ox.Literal(orjson.dumps(fields).decode()), t.HISTORY_GRAPH),
-                ox.Quad(node, t.REVISION_ENTITIES, ox.Literal(orjson.dumps(sorted(set(changed))).decode()),
+        return [ox.Quad(t.revision_iri(seq), t.REVISION_RECORD, ox.Literal(orjson.dumps(fields).decode()),
                         t.HISTORY_GRAPH)]
 
     def batch(self, source: str) -> Batch:
@@ -250,10 +248,14 @@ class OxigraphStore(Store):
         return out
 
     def revision_entities(self, number: int) -> list[str]:
+        # read from the change groups themselves (their predicate is the revision): a list kept beside
+        # them would be one literal of every id a large load changed, which Oxigraph writes slowly
+        # (seconds for a few megabytes, inside the commit's transaction)
         self.calls += 1
-        for q in self._quads(t.revision_iri(number), t.REVISION_ENTITIES, None, t.HISTORY_GRAPH):
-            return orjson.loads(q.object.value)
-        return []
+        if number <= self.history_start():
+            return []  # compacted: what is left at the start revision is a snapshot, not its changes
+        return sorted({t.history_entity(q.subject.value)
+                       for q in self._quads(None, t.revision_iri(number), None, t.HISTORY_GRAPH)})
 
     def change_groups(self, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], dict]:
         self.calls += 1
@@ -271,11 +273,8 @@ class OxigraphStore(Store):
 
     def compact_history(self, up_to: int, entities: list[str], snapshots: list[tuple[str, dict]]) -> None:
         self.calls += 1
-        start = self.history_start()
         deletes = [q for entity_id in entities for q in self._quads(t.history_iri(entity_id), None, None, t.HISTORY_GRAPH)
                    if (t.revision_number(q.predicate.value) or 0) <= up_to]
-        deletes += [q for n in range(start + 1, up_to + 1)
-                    for q in self._quads(t.revision_iri(n), t.REVISION_ENTITIES, None, t.HISTORY_GRAPH)]
         inserts = [ox.Quad(t.history_iri(entity_id), t.revision_iri(up_to), ox.Literal(history.encode(group)),
                            t.HISTORY_GRAPH) for entity_id, group in snapshots]
         inserts.append(ox.Quad(t.STORE_NODE, t.HISTORY_START, ox.Literal(up_to), t.META_GRAPH))
@@ -546,10 +545,8 @@ class _JournalBatch(Batch):
         self._slices: queue.Queue[bytes | None] = queue.Queue(maxsize=2)  # bounded: memory stays bounded
         self._failure: BaseException | None = None
         self._loaders: list[threading.Thread] = []
-        self._changed: list[str] = []  # the entities the revision has change groups of
 
     def add(self, changes: ChangeSet) -> None:
-        self._changed += [entity_id for entity_id, _ in changes.history]
         fresh, rest = changes.split_fresh()
         for text in _put_text(fresh, self._seq, self.facts_per_slice) if fresh or fresh.history else ():
             data = text.encode()
@@ -595,7 +592,7 @@ class _JournalBatch(Batch):
                 raise StoreConflict(f"another write to this store committed sync {self._seq} while the batch for "
                                     f"{self.source!r} was open; nothing of the batch was written")
             _refuse_if_moved_on(self.rest, self._seq)
-            self._store._commit(self.rest, self._seq, self._changed)
+            self._store._commit(self.rest, self._seq)
         except BaseException:
             self._store._remove_quads(_journal_quads(self._journal))
             raise

@@ -46,10 +46,9 @@ STORE_ID = ox.NamedNode(META + "storeId")  # made once per store: tells stores a
 PROV_ENTITY = ox.NamedNode(PROV + "Entity")
 GENERATED_AT = ox.NamedNode(PROV + "generatedAtTime")
 HISTORY_GRAPH = ox.NamedNode(BASE + "history")  # revisions and their change groups: never a source's
-#: a revision's record (JSON: time, source, mode, author, counts), and the ids of the entities it changed
-#: in order (JSON), on the revision's node; its number is in its IRI
+#: a revision's record (JSON: time, source, mode, author, counts), on the revision's node; its number is
+#: in its IRI, and the entities it changed are the subjects of its change groups
 REVISION_RECORD = ox.NamedNode(META + "revision")
-REVISION_ENTITIES = ox.NamedNode(META + "revisionEntities")
 HISTORY_START = ox.NamedNode(META + "historyStart")  # on the store's node: the revision compacted up to
 
 _XSD_DATE = ox.NamedNode(XSD + "date")
