@@ -477,9 +477,16 @@ class TraversalIndex:
             if u is not None and v is not None:
                 self._edges_for(key.type).remove(u, v, self.relation_code[key.type])
         added: dict[bool, list[tuple[int, int, int]]] = {True: [], False: []}  # by "is DEPENDS_ON"
+        table, ensure, relation_code, depends_code = self._table, self._ensure, self.relation_code, self.depends_code
         for key in edges_added:
-            code = self.relation_code[key.type]
-            added[code == self.depends_code].append((self._ensure(key.from_id), self._ensure(key.to_id), code))
+            code = relation_code[key.type]
+            # most ends are numbered already (the write's entities come first): looked up without a call
+            u, v = table.get(key.from_id, -1), table.get(key.to_id, -1)
+            if not 0 <= u < self._size:
+                u = ensure(key.from_id)
+            if not 0 <= v < self._size:
+                v = ensure(key.to_id)
+            added[code == depends_code].append((u, v, code))
         self.value.add_many(added[False], self._size)
         self.depends.add_many(added[True], self._size)
         gone = [i for i in (self.number.get(entity_id) for entity_id in removed) if i is not None]

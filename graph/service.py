@@ -372,8 +372,16 @@ class ValueGraph:
         """What a plan changes in ``index``: what needs no read, and what must be read back once written."""
         # an entity new to the graph is exactly what this source says of it; entities that were
         # there already may carry other sources' values, so those are read back resolved
-        fresh = [NodeState.of(i, kind, props) for i, kind, props in changes.put_entities if i not in index]
-        known = [e[0] for e in changes.put_entities if e[0] in index] + list(changes.drop_entities)
+        puts = changes.put_entities
+        fresh: list[NodeState] = []
+        known: list[str] = []
+        # one vectorised lookup for the whole write (a large load puts hundreds of thousands)
+        for (entity_id, kind, props), existing in zip(puts, index.kinds_of([e[0] for e in puts]), strict=True):
+            if existing is None:
+                fresh.append(NodeState.of(entity_id, kind, props))
+            else:
+                known.append(entity_id)
+        known += changes.drop_entities
         traversed_types = self._traversed_types
         traversed = [k for k in touched if k.type in traversed_types]
         put = {k for k, _ in changes.put_relations}
