@@ -343,7 +343,8 @@ def test_cors_lets_the_configured_origins_call_with_a_bearer_key(served):
 def test_without_cors_origins_there_is_no_cors():
     graph = strategy_graph()
     with serve_in_thread(graph, api_keys=keys()) as url:
-        response = httpx.options(url + "/graphql", headers={"Origin": DASHBOARD, "Access-Control-Request-Method": "POST"})
+        response = httpx.options(url + "/graphql",
+                                 headers={"Origin": DASHBOARD, "Access-Control-Request-Method": "POST"})
         assert response.status_code == 405 and "access-control-allow-origin" not in response.headers
     graph.close()
 
