@@ -129,6 +129,14 @@ def test_a_wrong_key_is_the_page_again_with_an_error_and_no_cookie(served, key):
     assert '<input type="hidden" name="next" value="/healthz">' in response.text  # kept for the next try
 
 
+def test_a_sign_in_form_posted_from_another_origin_is_refused(served):
+    _, url = served
+    for origin in ("http://evil.example", "null", url.replace("127.0.0.1", "localhost")):
+        response = sign_in(url, KEYS["reader"], "/", Origin=origin)
+        assert response.status_code == 403 and "set-cookie" not in response.headers
+    assert sign_in(url, KEYS["reader"], "/", Origin=url).status_code == 303  # from its own page
+
+
 def test_a_key_without_the_read_scope_cannot_sign_in(served):
     _, url = served
     response = sign_in(url, KEYS["bot"])

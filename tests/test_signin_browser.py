@@ -75,6 +75,9 @@ def test_a_browser_signs_in_and_asks_graphql(browser, served):
     sign_in(page, url, "not-a-key", "/healthz")
     assert page.url.startswith(url + "/signin") or page.url == url + "/signin"
     assert "not known" in page.locator("[role=alert]").inner_text() and context.cookies() == []
+    # the field is found by its label, as assistive technology finds it
+    assert page.get_by_label("API key").get_attribute("data-testid") == "api-key"
+    assert page.title().startswith("Sign in")
     # the right one lands on next
     page.fill("[data-testid=api-key]", KEYS["reader"])
     with page.expect_navigation():

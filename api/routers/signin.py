@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from valuegraph.api.auth import KeyRing, Scope, hash_key
+from valuegraph.api.origins import own_origin
 from valuegraph.api.sessions import CSRF_COOKIE, SESSION_COOKIE, Sessions, check_csrf, session_of
 
 router = APIRouter(tags=["sign-in"], include_in_schema=False)
@@ -137,6 +138,11 @@ async def signin(request: Request) -> Response:
     if wait is not None:
         return page(request, "/", f"Too many failed sign-ins from your address: try again in {wait} s.",
                     status=429, headers={"Retry-After": str(wait)})
+    origin = request.headers.get("origin")
+    if origin is not None and origin.lower() != own_origin(request) and not keys.empty:
+        # a browser names the page a form comes from: another site must not sign its visitor in with a key
+        # of its choosing (their later writes would be the attacker's)
+        return page(request, "/", "Sign in from this server's own sign-in page.", status=403)
     try:
         form = await read_form(request)
     except FormRejected as rejected:
@@ -158,7 +164,7 @@ async def signin(request: Request) -> Response:
     token, csrf = sessions.start(hash_key(key))
     response = RedirectResponse(target, status_code=303, headers={"Cache-Control": "no-store"})
     secure = request.url.scheme == "https"
-    lifetime = int(sessions.lifetime_seconds)
+    lifetime = max(1, int(sessions.lifetime_seconds))
     response.set_cookie(SESSION_COOKIE, token, max_age=lifetime, path="/", secure=secure, httponly=True,
                         samesite="strict")
     response.set_cookie(CSRF_COOKIE, csrf, max_age=lifetime, path="/", secure=secure, httponly=False,
