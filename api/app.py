@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from contextlib import asynccontextmanager
 
 import orjson
@@ -15,7 +16,10 @@ from valuegraph.api.errors import install_handlers
 from valuegraph.api.graphql.context import GraphContext, Limits
 from valuegraph.api.graphql.schema import create_schema
 from valuegraph.api.middleware import RequestIdMiddleware
-from valuegraph.api.routers import changes, cypher, export, health, sparql, sync
+from valuegraph.api.origins import install_cors
+from valuegraph.api.ratelimit import FailureLimiter
+from valuegraph.api.routers import changes, cypher, export, health, signin, sparql, sync
+from valuegraph.api.sessions import Sessions
 from valuegraph.api.settings import Settings
 from valuegraph.graph import ValueGraph
 
@@ -54,6 +58,11 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
                   description="Traceability from strategy through projects to customer value.")
     app.state.settings = settings
     app.state.keys = keys
+    # browser sign-in (api/sessions.py): without a configured secret, sessions last as long as the process
+    secret = (settings.session_secret.get_secret_value().encode() if settings.session_secret
+              else secrets.token_bytes(32))
+    app.state.sessions = Sessions(keys, secret, settings.session_hours * 3600)
+    app.state.signin_limiter = FailureLimiter(settings.signin_max_failures, settings.signin_failure_window_seconds)
     if graph is not None:
         app.state.graph = graph
 
@@ -64,7 +73,10 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
                             settings.subscription_poll_seconds)
 
     schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
-    app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql",
+    # get_principal refuses a WebSocket from a foreign origin; strawberry (recent versions) does too, and is
+    # told which origins are not foreign
+    app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide="graphiql",
+                                         allowed_origins=settings.cors_origins), prefix="/graphql",
                        dependencies=[Depends(get_principal)])
     app.include_router(sync.router)
     app.include_router(changes.router)
@@ -72,8 +84,10 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     app.include_router(export.router)
     app.include_router(sparql.router)
     app.include_router(health.router)
+    app.include_router(signin.router)
 
     install_handlers(app)
+    install_cors(app, settings.cors_origins)
     app.add_middleware(RequestIdMiddleware)
 
     return app

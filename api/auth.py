@@ -79,8 +79,16 @@ class KeyRing:
     def __len__(self) -> int:
         return len(self._by_hash)
 
+    @property
+    def hashes(self) -> list[str]:
+        """The configured keys' hashes (a browser session names its key by one)."""
+        return list(self._by_hash)
+
     def authenticate(self, key: str) -> Principal | None:
-        digest = hash_key(key)
+        return self.principal_of(hash_key(key))
+
+    def principal_of(self, digest: str) -> Principal | None:
+        """The key whose hash is ``digest``, if it is (still) configured."""
         for known, config in self._by_hash.items():
             if hmac.compare_digest(known, digest):
                 return Principal(config.name, frozenset(config.scopes),

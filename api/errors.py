@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
@@ -61,6 +61,21 @@ def error_body(exc: ValueGraphError) -> dict:
     return {"detail": str(exc), "code": code, "requestId": logs.request_id.get()}
 
 
+class ApiError(HTTPException):
+    """An error of the HTTP surface itself rather than of the graph (a CSRF token missing, a WebSocket from a
+    foreign origin): its status, with a code in the body every REST error has."""
+
+    def __init__(self, status: int, code: str, detail: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(status, detail, headers)
+        self.code = code
+
+
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ApiError)
+    return JSONResponse({"detail": exc.detail, "code": exc.code, "requestId": logs.request_id.get()},
+                        status_code=exc.status_code, headers=exc.headers)
+
+
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status, _ = status_of(exc)
     return JSONResponse(error_body(exc), status_code=status)  # type: ignore[arg-type]
@@ -70,6 +85,7 @@ def install_handlers(app: FastAPI) -> None:
     """Every ValueGraphError a route raises becomes its status and message. Other exceptions reach
     RequestIdMiddleware, which logs them and answers 500 with the request id only."""
     app.add_exception_handler(ValueGraphError, _domain_error)
+    app.add_exception_handler(ApiError, _api_error)
 
 
 def format_graphql_error(error: GraphQLError) -> None:
@@ -114,6 +130,7 @@ class GraphQLErrors(SchemaExtension):
 
 
 __all__ = [
+    "ApiError",
     "INTERNAL",
     "STATUS",
     "GraphQLErrors",

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Annotated
 
 import datetime as dt
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from valuegraph.api.auth import ApiKeyConfig
 from valuegraph.graph.history import parse_keep
 
 DEFAULT_STORE = "oxigraph:./valuegraph-data"
+#: what a browser sends as Origin: scheme, host and perhaps a port
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -24,6 +28,17 @@ class Settings(BaseSettings):
 
     api_keys: list[ApiKeyConfig] = Field([], description="API keys as JSON: [{name, hash, scopes, sources}]")
     api_keys_file: Path | None = Field(None, description="A YAML or JSON file listing API keys")
+
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        [], description="Origins (scheme://host[:port], comma-separated) whose pages may call the API with a "
+                        "Bearer key (CORS, without credentials); unset: none")
+    session_hours: float = Field(12.0, gt=0, description="How long a browser sign-in lasts (hours)")
+    session_secret: SecretStr | None = Field(
+        None, description="Secret that signs browser sessions (unset: a random one per process, so sessions end "
+                          "when the server restarts); give every worker the same one")
+    signin_max_failures: int = Field(5, ge=1, description="Failed sign-ins one client address may make in "
+                                                          "`signin_failure_window_seconds` before it gets 429")
+    signin_failure_window_seconds: float = Field(10.0, gt=0, description="The window of `signin_max_failures`")
 
     max_query_depth: int = Field(12, description="Deepest GraphQL selection accepted")
     max_aliases: int = Field(30, description="Most aliases in one GraphQL document")
@@ -45,6 +60,17 @@ class Settings(BaseSettings):
         None, description="How long revisions are kept in full, as 400d, 52w or 36h (unset: for ever); older "
                           "ones are compacted into a snapshot, and asking as of a point before it is an error")
     history_cache_mb: int = Field(256, ge=0, description="Memory that indexes of past revisions may take (MB)")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for origin in value:
+            if not ORIGIN.fullmatch(origin):
+                raise ValueError(f"{origin!r} is not an origin: expected scheme://host[:port] with scheme http or "
+                                 f"https and nothing after the host (no path, no trailing slash, no '*')")
+        return [origin.lower() for origin in value]
 
     @field_validator("history_keep", mode="before")
     @classmethod
