@@ -9,16 +9,16 @@ from valuegraph.api.graphql.objects import load_entities, load_entity
 
 @strawberry.type(description="A project and the strategy it serves.")
 class StrategicReach:
-    project: Entity
-    objectives: int
-    goals: int
+    project: Entity = strawberry.field(description="The open project.")
+    objectives: int = strawberry.field(description="Objectives it serves (a value path leads to them).")
+    goals: int = strawberry.field(description="Goals it serves (a value path leads to them).")
     weighted_reach: float = strawberry.field(description="Sum over the objectives and goals served of the best "
                                                          "product of relation weights on a value path (missing = 1).")
 
 
 @strawberry.type(description="A work item whose slip affects the most strategy.")
 class CriticalDependency:
-    item: Entity
+    item: Entity = strawberry.field(description="The project, programme or deliverable.")
     dependents: int = strawberry.field(description="Work items that depend on it, directly or through others.")
     affected_objectives_and_goals: int = strawberry.field(
         description="Objectives and goals that it or its dependents reach by value paths.")
@@ -26,14 +26,18 @@ class CriticalDependency:
 
 @strawberry.type(description="An objective or goal that only one project delivers.")
 class ConcentrationRisk:
-    target: Entity
-    project: Entity
+    target: Entity = strawberry.field(description="The objective or goal.")
+    project: Entity = strawberry.field(description="The only project that delivers it.")
 
 
-@strawberry.type(description="The budget of the open projects delivering an objective or goal, each project once.")
+@strawberry.type(description="The budget of the open projects delivering an objective or goal, each project once "
+                             "(the same figure as its delivery.openBudget).")
 class ObjectiveBudget:
-    objective: Entity
-    budget: float = strawberry.field(description="Sum of the open projects' budgets (missing counts as 0).")
+    objective: Entity = strawberry.field(description="The objective or goal.")
+    budget: float = strawberry.field(description="Sum of the open (neither completed nor cancelled) projects' "
+                                                 "budgets, each once (missing counts as 0): the objective's "
+                                                 "delivery.openBudget, not delivery.budget (which adds completed "
+                                                 "projects).")
     projects: int = strawberry.field(description="Open projects that deliver it.")
 
 
@@ -69,8 +73,9 @@ class Analytics:
                                   project=await load_entity(info, c.project, self.at))
                 for c in found]
 
-    @strawberry.field(description="Budget of the open projects delivering each objective and goal, without "
-                                  "counting a project twice for one objective.")
+    @strawberry.field(description="Budget of the open (neither completed nor cancelled) projects delivering each "
+                                  "objective and goal, without counting a project twice for one objective: each "
+                                  "one's delivery.openBudget.")
     async def budget_by_objective(self, info: Info) -> list[ObjectiveBudget]:
         found = await ask(info.context.view(self.at).questions.budget_by_objective)
         targets = await load_entities(info, [b.objective for b in found], self.at)

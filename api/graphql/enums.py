@@ -14,14 +14,23 @@ RelationType = strawberry.enum(enum.Enum("RelationType", {r: r for r in _VOCAB.r
                                description="The relation types; PART_OF … SERVES form the value chain.")
 
 
-@strawberry.enum
+@strawberry.enum(description="Which relations of an entity: those leaving it (OUT), arriving (IN) or both.")
 class Direction(enum.Enum):
     OUT = "out"
     IN = "in"
     BOTH = "both"
 
 
-@strawberry.enum
+@strawberry.enum(description="MERGE adds or updates what a document holds; FULL also retracts what its source "
+                             "asserted before and no longer does.")
 class SyncMode(enum.Enum):
     MERGE = "merge"
     FULL = "full"
+
+
+@strawberry.enum(description="A derived red/amber/green status; UNKNOWN when there is nothing to judge by.")
+class Rag(enum.Enum):
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+    UNKNOWN = "unknown"

@@ -20,8 +20,10 @@ from valuegraph.schema.values import number_or
 
 _VOCAB = vocabulary()
 
-Status = strawberry.enum(enum.Enum("Status", {s.upper(): s for s in _VOCAB.properties["status"].allowed}))
-Health = strawberry.enum(enum.Enum("Health", {s.upper(): s for s in _VOCAB.properties["health"].allowed}))
+Status = strawberry.enum(enum.Enum("Status", {s.upper(): s for s in _VOCAB.properties["status"].allowed}),
+                         description="The status of work and objectives; a missing status means ACTIVE.")
+Health = strawberry.enum(enum.Enum("Health", {s.upper(): s for s in _VOCAB.properties["health"].allowed}),
+                         description="The health a project or programme reports.")
 
 OUT, IN = StoreDirection.OUT, StoreDirection.IN
 ONE, MANY = False, True
@@ -160,6 +162,7 @@ def _build() -> dict[str, type]:
     classes = {k: type(k, (Entity,), {"__doc__": spec.comment, "__annotations__": {}})
                for k, spec in _VOCAB.kinds.items()}
     KIND_TYPES.update(classes)
+    EXTRA_FIELDS.update(rollups.extra_fields())  # made once the classes exist: some fields return them
     for kind, spec in _VOCAB.kinds.items():
         cls = classes[kind]
         for prop in spec.properties:
@@ -179,7 +182,6 @@ EXTRA_FIELDS: dict[str, dict] = {}
 def build() -> dict[str, type]:
     """Make the per-kind types (once) and register them in ``KIND_TYPES``."""
     if not KIND_TYPES:
-        EXTRA_FIELDS.update(rollups.extra_fields())
         _build()
     return KIND_TYPES
 

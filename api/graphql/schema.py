@@ -41,6 +41,7 @@ from valuegraph.api.graphql.enums import Kind, SyncMode
 from valuegraph.api.graphql.history import HistoryQuery, Subscription
 from valuegraph.api.graphql.objects import entity_object, load_entity
 from valuegraph.api.graphql.queries import delivery_connection, entity_connection
+from valuegraph.api.graphql.rollups import DisplaySettings
 from valuegraph.graph import DocumentRejected, StoreUnavailable
 from valuegraph.graph import SyncMode as GraphSyncMode
 from valuegraph.loaders import validate_mapping
@@ -54,7 +55,8 @@ AS_OF = strawberry.argument(description="The graph as it stood at this point (ab
 AsOfArg = Annotated[AsOf | None, AS_OF]
 
 
-@strawberry.type
+@strawberry.type(description="Questions about strategy, delivery and value; each takes `asOf` to answer as the "
+                             "graph stood at a past point.")
 class Query(HistoryQuery):
     @strawberry.field(description="One entity by id (null when the graph holds none).")
     async def entity(self, info: Info, id: strawberry.ID, as_of: AsOfArg = None) -> Entity | None:
@@ -116,8 +118,12 @@ class Query(HistoryQuery):
         return Impact(dependents=[entity_object(h.entity, view.at) for h in found.dependents],
                       affected=[entity_object(h.entity, view.at) for h in found.affected])
 
+    @strawberry.field(description="How figures are meant to be shown: the currency of budgets and costs.")
+    def display(self, info: Info) -> DisplaySettings:
+        return DisplaySettings(currency=info.context.currency)
 
-@strawberry.type
+
+@strawberry.type(description="Writes: a sync of one source's exchange document.")
 class Mutation:
     @strawberry.mutation(description="Same semantics as POST /api/v1/sync/{source}; a rejected document writes "
                                      "nothing and returns its errors.")
