@@ -55,15 +55,15 @@ def json_value(value):
 
 @strawberry.type(description="One accepted sync that changed something.")
 class Revision:
-    number: int
-    committed_at: dt.datetime
-    source: str
-    mode: SyncMode
+    number: int = strawberry.field(description="Its number: 1, 2, 3, … across all sources, without gaps.")
+    committed_at: dt.datetime = strawberry.field(description="When it committed (UTC, from the server's clock).")
+    source: str = strawberry.field(description="The source whose sync it is.")
+    mode: SyncMode = strawberry.field(description="The sync's mode.")
     author: str = strawberry.field(
         description="Who wrote it: the API key's name, or the local user for a command-line load.")
-    created: int
-    updated: int
-    retracted: int
+    created: int = strawberry.field(description="Entities and relations it created.")
+    updated: int = strawberry.field(description="Entities and relations it updated.")
+    retracted: int = strawberry.field(description="Entities and relations it retracted.")
 
     @classmethod
     def of(cls, r: RevisionRecord) -> Revision:
@@ -73,13 +73,13 @@ class Revision:
 
 @strawberry.type(description="One fact that a revision changed, as its source asserted it.")
 class Change:
-    revision: int
-    committed_at: dt.datetime
-    source: str
-    kind: ChangeKind
+    revision: int = strawberry.field(description="The revision that made it.")
+    committed_at: dt.datetime = strawberry.field(description="When that revision committed (UTC).")
+    source: str = strawberry.field(description="The source whose fact changed.")
+    kind: ChangeKind = strawberry.field(description="What kind of change it is.")
     entity_id: strawberry.ID = strawberry.field(
         description="The entity the change is about; for a relation, its from end.")
-    entity_kind: Kind
+    entity_kind: Kind = strawberry.field(description="The kind of the entity it is about.")
     property: str | None = strawberry.field(
         description="Property changes: the property's camelCase name (name included).")
     before: JSON | None = strawberry.field(

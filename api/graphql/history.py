@@ -22,28 +22,28 @@ from valuegraph.graph.model import RelationKey
 from valuegraph.graph.questions import Questions
 
 
-@strawberry.type
+@strawberry.type(description="A revision on a page, with its cursor.")
 class RevisionEdge:
-    cursor: str
-    node: Revision
+    cursor: str = strawberry.field(description="Pass as `after` for the revisions after this one.")
+    node: Revision = strawberry.field(description="The revision.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of revisions, newest first.")
 class RevisionConnection:
-    edges: list[RevisionEdge]
-    page_info: PageInfo
+    edges: list[RevisionEdge] = strawberry.field(description="This page's revisions.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
-@strawberry.type
+@strawberry.type(description="A change on a page, with its cursor.")
 class ChangeEdge:
-    cursor: str
-    node: Change
+    cursor: str = strawberry.field(description="Pass as `after` for the changes after this one.")
+    node: Change = strawberry.field(description="The change.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of changes in revision order.")
 class ChangeConnection:
-    edges: list[ChangeEdge]
-    page_info: PageInfo
+    edges: list[ChangeEdge] = strawberry.field(description="This page's changes.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
     complete_through: int = strawberry.field(
         description="The latest revision every change of which is on this page or an earlier one: asking again "
                     "with sinceRevision set to it never repeats a change.")
@@ -51,9 +51,9 @@ class ChangeConnection:
 
 @strawberry.type(description="An entity as the diff's points answer it.")
 class EntityRef:
-    id: strawberry.ID
-    kind: Kind
-    name: str
+    id: strawberry.ID = strawberry.field(description="The entity's id.")
+    kind: Kind = strawberry.field(description="The entity's kind.")
+    name: str = strawberry.field(description="The entity's name at the point that has it (the later one when both do).")
 
     @classmethod
     def of(cls, ref: diffs.EntityRef) -> EntityRef:
@@ -62,9 +62,9 @@ class EntityRef:
 
 @strawberry.type(description="A relation, by its ends and type.")
 class RelationRef:
-    from_: strawberry.ID = strawberry.field(name="from")
-    type: RelationType
-    to: strawberry.ID
+    from_: strawberry.ID = strawberry.field(name="from", description="The id of the entity it leaves.")
+    type: RelationType = strawberry.field(description="The relation's type.")
+    to: strawberry.ID = strawberry.field(description="The id of the entity it points to.")
 
     @classmethod
     def of(cls, key: RelationKey) -> RelationRef:
@@ -73,10 +73,10 @@ class RelationRef:
 
 @strawberry.type(description="An answered (effective) property value that differs between the two points.")
 class PropertyChange:
-    entity: EntityRef
-    property: str
-    before: JSON | None
-    after: JSON | None
+    entity: EntityRef = strawberry.field(description="The entity whose property changed.")
+    property: str = strawberry.field(description="The property's camelCase name.")
+    before: JSON | None = strawberry.field(description="The answered value at `from` (null: none).")
+    after: JSON | None = strawberry.field(description="The answered value at `to` (null: none).")
 
 
 def _refs(found: list[diffs.EntityRef]) -> list[EntityRef]:
@@ -85,13 +85,14 @@ def _refs(found: list[diffs.EntityRef]) -> list[EntityRef]:
 
 @strawberry.type(description="What changed between two points, in answers: the graph and what it means for strategy.")
 class GraphDiff:
-    from_revision: int
-    to_revision: int
-    entities_added: list[EntityRef]
-    entities_removed: list[EntityRef]
-    properties_changed: list[PropertyChange]
-    relations_added: list[RelationRef]
-    relations_removed: list[RelationRef]
+    from_revision: int = strawberry.field(description="The revision the diff starts at.")
+    to_revision: int = strawberry.field(description="The revision the diff ends at.")
+    entities_added: list[EntityRef] = strawberry.field(description="Entities at `to` that were not at `from`.")
+    entities_removed: list[EntityRef] = strawberry.field(description="Entities at `from` that are not at `to`.")
+    properties_changed: list[PropertyChange] = strawberry.field(
+        description="Answered property values that differ between the two points.")
+    relations_added: list[RelationRef] = strawberry.field(description="Relations at `to` that were not at `from`.")
+    relations_removed: list[RelationRef] = strawberry.field(description="Relations at `from` that are not at `to`.")
     new_orphans: list[EntityRef] = strawberry.field(
         description="Orphans at `to` that were not orphans at `from`.")
     resolved_orphans: list[EntityRef] = strawberry.field(
@@ -100,8 +101,10 @@ class GraphDiff:
         description="Objectives and goals unsupported at `to` that were supported (or absent) at `from`.")
     newly_supported: list[EntityRef] = strawberry.field(
         description="Objectives and goals unsupported at `from` that are supported at `to`.")
-    aligned_budget_share_before: float | None
-    aligned_budget_share_after: float | None
+    aligned_budget_share_before: float | None = strawberry.field(
+        description="The aligned budget share at `from` (null: no open budget).")
+    aligned_budget_share_after: float | None = strawberry.field(
+        description="The aligned budget share at `to` (null: no open budget).")
 
     @classmethod
     def of(cls, d: diffs.GraphDiff) -> GraphDiff:
@@ -122,11 +125,12 @@ class GraphDiff:
 
 @strawberry.type(description="The alignment figures at one time.")
 class AlignmentPoint:
-    time: dt.datetime
+    time: dt.datetime = strawberry.field(description="The time these figures stand at.")
     revision: int = strawberry.field(description="The latest revision committed at or before `time` (0 when none).")
-    aligned_budget_share: float | None
-    orphans: int
-    unsupported: int
+    aligned_budget_share: float | None = strawberry.field(
+        description="The aligned budget share then (null: no open budget).")
+    orphans: int = strawberry.field(description="Open projects then serving no objective or goal.")
+    unsupported: int = strawberry.field(description="Objectives and goals then delivered by nothing.")
 
 
 @strawberry.type
@@ -191,7 +195,7 @@ def revisions_after(questions: Questions, seen: int) -> list[RevisionRecord]:
             return found[::-1]
 
 
-@strawberry.type
+@strawberry.type(description="What a client can follow as it happens.")
 class Subscription:
     @strawberry.subscription(description="Each revision as it commits, oldest first: those after `afterRevision` "
                                          "(absent: after the latest when the subscription starts).")
