@@ -218,25 +218,21 @@ def budget_by_objective(index: TraversalIndex) -> list[ObjectiveBudget]:
     figure as ``open_budget`` (an objective's ``delivery.openBudget``)."""
     strategic = index.kind_table(STRATEGY)
     cancelled = index.cancelled()
-    open_projects = set(_open_projects(index).tolist())
     found = []
     for t in np.flatnonzero(strategic[index.kind[: index.size]] & ~cancelled[: index.size]).tolist():
-        budget, projects = _open_budget(index, index.ids[t], open_projects)
+        budget, projects = open_budget(index, index.ids[t])
         found.append(ObjectiveBudget(index.ids[t], budget, projects))
     return sorted(found, key=lambda b: (-b.budget, b.objective))
 
 
 def open_budget(index: TraversalIndex, target: str) -> tuple[float, int]:
     """The budget of the open (neither completed nor cancelled) projects that deliver ``target``, each once
-    (missing budgets count 0), and how many they are."""
-    return _open_budget(index, target, set(_open_projects(index).tolist()))
-
-
-def _open_budget(index: TraversalIndex, target: str, open_projects: set[int]) -> tuple[float, int]:
-    budget = np.nan_to_num(index.budget[: index.size], nan=0.0)
-    projects = [p for p in traversal.what_delivers(index, target, ("Project",)).numbers.tolist()
-                if p in open_projects]
-    return float(budget[projects].sum()), len(projects)
+    (missing budgets count 0), and how many they are. Only the delivering projects are read: an objective's
+    roll-up asks this for one target."""
+    projects = traversal.what_delivers(index, target, ("Project",)).numbers
+    status = index.status[projects]
+    projects = projects[(status != CANCELLED) & (status != COMPLETED)]
+    return float(np.nan_to_num(index.budget[projects], nan=0.0).sum()), len(projects)
 
 
 def rag(open_health: dict[str, int], key_result_progress: float | None) -> Rag:
