@@ -3,6 +3,7 @@
 
 import strawberry
 
+from valuegraph.api.graphql.arguments import Top
 from valuegraph.api.graphql.core import Entity, Info, ask
 from valuegraph.api.graphql.objects import load_entities, load_entity
 
@@ -48,7 +49,7 @@ class Analytics:
 
     @strawberry.field(description="Open projects ranked by the objectives and goals they serve, weighted by "
                                   "relation weights.")
-    async def strategic_reach(self, info: Info, top: int | None = 10) -> list[StrategicReach]:
+    async def strategic_reach(self, info: Info, top: Top = 10) -> list[StrategicReach]:
         found = await ask(info.context.view(self.at).questions.strategic_reach, top or 10)
         projects = await load_entities(info, [r.project for r in found], self.at)
         return [StrategicReach(project=p, objectives=r.objectives, goals=r.goals, weighted_reach=r.weighted)
@@ -56,7 +57,7 @@ class Analytics:
 
     @strawberry.field(description="Work items whose slip affects the most objectives and goals through "
                                   "DEPENDS_ON (the strategic part of their impact).")
-    async def critical_dependencies(self, info: Info, top: int | None = 10) -> list[CriticalDependency]:
+    async def critical_dependencies(self, info: Info, top: Top = 10) -> list[CriticalDependency]:
         found = await ask(info.context.view(self.at).questions.critical_dependencies, top or 10)
         items = await load_entities(info, [c.item for c in found], self.at)
         return [CriticalDependency(item=i, dependents=c.dependents, affected_objectives_and_goals=c.affected_strategy)

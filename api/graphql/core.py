@@ -1,12 +1,14 @@
 """The core GraphQL contract types (shared/contract/core.graphql), and their resolvers."""
 
 import base64
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from valuegraph.api.answers import answer
 from valuegraph.graph.errors import UserError
+from valuegraph.api.graphql.arguments import Limit, RelationDirection, RelationTypes
 from valuegraph.api.graphql.changes import Change
 from valuegraph.api.graphql.context import Info
 from valuegraph.api.graphql.enums import Direction, Kind, RelationType
@@ -83,8 +85,8 @@ class Entity:
 
     @strawberry.field(description="Its relations of the given types (all when absent) in the given direction "
                                   "(OUT by default).")
-    async def relations(self, info: Info, types: list[RelationType] | None = None,
-                        direction: Direction | None = Direction.OUT) -> list["Relation"]:
+    async def relations(self, info: Info, types: RelationTypes = None,
+                        direction: RelationDirection = Direction.OUT) -> list["Relation"]:
         records = await info.context.view(self.at).relations_of(self.record.id,
                                                                 StoreDirection((direction or Direction.OUT).value))
         wanted = None if types is None else {t.value for t in types}
@@ -92,7 +94,8 @@ class Entity:
 
     @strawberry.field(description="This entity's changes, oldest first: every source's, up to the point the "
                                   "entity was read at (asOf), at most `first` (0 to 10000).")
-    async def history(self, info: Info, first: int | None = 100) -> list[Change]:
+    async def history(self, info: Info, first: Annotated[int | None, strawberry.argument(
+                          description="The most changes answered (0 to 10000).")] = 100) -> list[Change]:
         found = await ask(info.context.questions.entity_history, self.record.id, 100 if first is None else first)
         # oldest first: the changes up to the point are the first ones, so cutting after the limit is exact
         return [Change.of(c) for c in found if self.at is None or c.revision <= self.at]
@@ -175,7 +178,7 @@ class Delivery:
     item: Entity = strawberry.field(description="What delivers the target.")
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
-    async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
+    async def paths(self, info: Info, limit: Limit = 1) -> list[Path]:
         found = await info.context.view(self.item.at).routes.load((self.item.record.id, self.target,
                                                                    check_limit(info, limit), self.include_cancelled))
         return [Path.of(list(route.keys), self.item.at) for route in found]
@@ -200,7 +203,7 @@ class Contribution:
     target: Entity = strawberry.field(description="What the item serves.")
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
-    async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
+    async def paths(self, info: Info, limit: Limit = 1) -> list[Path]:
         found = await info.context.view(self.target.at).routes.load((self.item, self.target.record.id,
                                                                      check_limit(info, limit), False))
         return [Path.of(list(route.keys), self.target.at) for route in found]

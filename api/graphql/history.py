@@ -12,6 +12,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from valuegraph.api.answers import answer
+from valuegraph.api.graphql.arguments import After, First, Source
 from valuegraph.api.graphql.changes import KIND_ENUMS, AsOf, Change, Revision, json_value, point_of
 from valuegraph.api.graphql.core import PageInfo, ask
 from valuegraph.api.graphql.context import Info
@@ -142,8 +143,8 @@ class HistoryQuery:
         return await ask(info.context.questions.current_revision)
 
     @strawberry.field(description="Revisions, newest first.")
-    async def revisions(self, info: Info, first: int | None = 50, after: str | None = None,
-                        source: str | None = None) -> RevisionConnection:
+    async def revisions(self, info: Info, first: First = 50, after: After = None,
+                        source: Source = None) -> RevisionConnection:
         page = await ask(info.context.questions.revisions, 50 if first is None else first, after, source)
         edges = [RevisionEdge(cursor=cursor, node=Revision.of(r)) for cursor, r in page.revisions]
         return RevisionConnection(edges=edges, page_info=PageInfo(has_next_page=page.has_next_page,
@@ -151,9 +152,11 @@ class HistoryQuery:
 
     @strawberry.field(description="Changes after revision `sinceRevision`, in revision order, then in a stable "
                                   "order within a revision: each change exactly once across pages.")
-    async def changes(self, info: Info, since_revision: int | None = 0, first: int | None = 100,
-                      after: str | None = None, source: str | None = None,
-                      entity: strawberry.ID | None = None) -> ChangeConnection:
+    async def changes(self, info: Info, since_revision: Annotated[int | None, strawberry.argument(
+                          description="Only changes of revisions after this one (0: every change).")] = 0,
+                      first: First = 100, after: After = None, source: Source = None,
+                      entity: Annotated[strawberry.ID | None, strawberry.argument(
+                          description="Only changes about this entity.")] = None) -> ChangeConnection:
         page = await ask(info.context.questions.changes, since_revision or 0, 100 if first is None else first,
                          after, source, entity)
         edges = [ChangeEdge(cursor=cursor, node=Change.of(c)) for cursor, c in page.changes]
@@ -162,14 +165,21 @@ class HistoryQuery:
                                                    end_cursor=edges[-1].cursor if edges else None))
 
     @strawberry.field(description="What changed between two points (`to` absent: now).")
-    async def diff(self, info: Info, from_: Annotated[AsOf, strawberry.argument(name="from")],
-                   to: AsOf | None = None) -> GraphDiff:
+    async def diff(self, info: Info,
+                   from_: Annotated[AsOf, strawberry.argument(name="from", description="The earlier point.")],
+                   to: Annotated[AsOf | None, strawberry.argument(
+                       description="The later point (absent: now).")] = None) -> GraphDiff:
         return GraphDiff.of(await ask(info.context.questions.diff, point_of(from_), point_of(to)))
 
     @strawberry.field(description="`points` evenly spaced times from `from` to `to`, both included (1 to 366; "
                                   "a time without a zone is UTC).")
-    async def alignment_trend(self, info: Info, from_: Annotated[dt.datetime, strawberry.argument(name="from")],
-                              to: dt.datetime, points: int | None = 12) -> list[AlignmentPoint]:
+    async def alignment_trend(self, info: Info,
+                              from_: Annotated[dt.datetime, strawberry.argument(name="from",
+                                                                                description="The first time.")],
+                              to: Annotated[dt.datetime, strawberry.argument(description="The last time.")],
+                              points: Annotated[int | None, strawberry.argument(
+                                  description="How many times, evenly spaced (1 to 366).")] = 12,
+                              ) -> list[AlignmentPoint]:
         found = await ask(info.context.questions.alignment_trend, _utc(from_), _utc(to), 12 if points is None else points)
         return [AlignmentPoint(time=p.time, revision=p.revision, aligned_budget_share=p.aligned_budget_share,
                                orphans=p.orphans, unsupported=p.unsupported) for p in found]
@@ -199,7 +209,9 @@ def revisions_after(questions: Questions, seen: int) -> list[RevisionRecord]:
 class Subscription:
     @strawberry.subscription(description="Each revision as it commits, oldest first: those after `afterRevision` "
                                          "(absent: after the latest when the subscription starts).")
-    async def revision_committed(self, info: Info, after_revision: int | None = None) -> AsyncGenerator[Revision, None]:
+    async def revision_committed(self, info: Info, after_revision: Annotated[int | None, strawberry.argument(
+            description="Start after this revision (absent: the latest when the subscription starts).")] = None,
+                                 ) -> AsyncGenerator[Revision, None]:
         # the present as it moves on: not the request's pinned snapshot
         questions = Questions(info.context.graph)
         seen = await answer(questions.current_revision) if after_revision is None else after_revision

@@ -5,6 +5,7 @@ from functools import cache
 
 import strawberry
 
+from valuegraph.api.graphql.arguments import After, First, IncludeCancelled, Kinds
 from valuegraph.api.graphql.core import DeliveryConnection, Info, ask
 from valuegraph.api.graphql.enums import Kind, Rag
 from valuegraph.api.graphql.objects import KIND_TYPES, entity_object
@@ -99,9 +100,9 @@ async def _summary(root, info: Info):
     )
 
 
-async def _delivered_by(root, info: Info, kinds: list[Kind] | None = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
-                        include_cancelled: bool | None = False, first: int | None = 50,
-                        after: str | None = None) -> DeliveryConnection:
+async def _delivered_by(root, info: Info, kinds: Kinds = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
+                        include_cancelled: IncludeCancelled = False, first: First = 50,
+                        after: After = None) -> DeliveryConnection:
     return await delivery_connection(info, root.record.id, list(kinds) if kinds is not None else None,
                                      include_cancelled, first, after, root.at)
 

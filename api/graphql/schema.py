@@ -22,6 +22,7 @@ from valuegraph.api.errors import GraphQLErrors, format_graphql_error
 from valuegraph.graph.errors import PermissionDenied
 from valuegraph.api.graphql import kinds
 from valuegraph.api.graphql.analytics import Analytics
+from valuegraph.api.graphql.arguments import After, EntityId, First, IncludeCancelled, Kinds, Limit
 from valuegraph.api.graphql.changes import AsOf, point_of
 from valuegraph.api.graphql.core import (
     AlignmentReport,
@@ -59,39 +60,53 @@ AsOfArg = Annotated[AsOf | None, AS_OF]
                              "graph stood at a past point.")
 class Query(HistoryQuery):
     @strawberry.field(description="One entity by id (null when the graph holds none).")
-    async def entity(self, info: Info, id: strawberry.ID, as_of: AsOfArg = None) -> Entity | None:
+    async def entity(self, info: Info, id: EntityId, as_of: AsOfArg = None) -> Entity | None:
         view = await info.context.point(point_of(as_of))
         if view.questions.kind_of(id) is None:
             return None
         return await load_entity(info, id, view.at)
 
     @strawberry.field(description="Entities, optionally of one kind and matching a text search on name, ordered by id.")
-    async def entities(self, info: Info, kind: Kind | None = None, search: str | None = None,
-                       first: int | None = 50, after: str | None = None, status: list[Status] | None = None,
-                       health: list[Health] | None = None, as_of: AsOfArg = None) -> EntityConnection:
+    async def entities(self, info: Info,
+                       kind: Annotated[Kind | None, strawberry.argument(
+                           description="Only entities of this kind.")] = None,
+                       search: Annotated[str | None, strawberry.argument(
+                           description="Only entities with this text in their name (case-insensitive).")] = None,
+                       first: First = 50, after: After = None,
+                       status: Annotated[list[Status] | None, strawberry.argument(
+                           description="Only entities of these statuses.")] = None,
+                       health: Annotated[list[Health] | None, strawberry.argument(
+                           description="Only entities of these healths.")] = None,
+                       as_of: AsOfArg = None) -> EntityConnection:
         view = await info.context.point(point_of(as_of))
         return await entity_connection(info, kind, search, first, after, status, health, view.at)
 
     @strawberry.field(description="Projects and programmes (or the given kinds) that deliver the target, closest first.")
-    async def what_delivers(self, info: Info, target: strawberry.ID,
-                            kinds: list[Kind] | None = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
-                            include_cancelled: bool | None = False, first: int | None = 50,
-                            after: str | None = None, as_of: AsOfArg = None) -> DeliveryConnection:
+    async def what_delivers(self, info: Info,
+                            target: Annotated[strawberry.ID, strawberry.argument(
+                                description="The id of what is delivered (an objective, a benefit, …).")],
+                            kinds: Kinds = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
+                            include_cancelled: IncludeCancelled = False, first: First = 50,
+                            after: After = None, as_of: AsOfArg = None) -> DeliveryConnection:
         view = await info.context.point(point_of(as_of))
         return await delivery_connection(info, target, kinds, include_cancelled, first, after, view.at)
 
     @strawberry.field(description="What the item serves: every entity of the given kinds that it reaches by a value path.")
-    async def why_exists(self, info: Info, item: strawberry.ID,
-                         kinds: list[Kind] | None = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
-                                                        Kind.BENEFIT, Kind.CUSTOMER_SEGMENT],
+    async def why_exists(self, info: Info,
+                         item: Annotated[strawberry.ID, strawberry.argument(description="The id of the item.")],
+                         kinds: Kinds = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
+                                         Kind.BENEFIT, Kind.CUSTOMER_SEGMENT],
                          as_of: AsOfArg = None) -> list[Contribution]:
         view = await info.context.point(point_of(as_of))
         found = await ask(view.questions.why_exists, item, kind_names(kinds))  # no kinds: every kind
         return [Contribution(item=item, target=entity_object(hit.entity, view.at)) for hit in found]
 
     @strawberry.field(description="Value paths from one entity to another, shortest first.")
-    async def trace(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
-                    to: strawberry.ID, limit: int | None = 10, as_of: AsOfArg = None) -> list[Path]:
+    async def trace(self, info: Info,
+                    from_: Annotated[strawberry.ID, strawberry.argument(name="from",
+                                                                        description="The id the paths start at.")],
+                    to: Annotated[strawberry.ID, strawberry.argument(description="The id the paths end at.")],
+                    limit: Limit = 10, as_of: AsOfArg = None) -> list[Path]:
         view = await info.context.point(point_of(as_of))
         found = await ask(view.questions.trace, from_, to, check_limit(info, limit, default=10))
         return [Path.of(list(route.keys), view.at) for route in found]
@@ -112,7 +127,9 @@ class Query(HistoryQuery):
 
     @strawberry.field(description="What depends on the item (through DEPENDS_ON), and what it or they reach by "
                                   "value paths.")
-    async def impact(self, info: Info, item: strawberry.ID, as_of: AsOfArg = None) -> Impact:
+    async def impact(self, info: Info,
+                     item: Annotated[strawberry.ID, strawberry.argument(description="The id of the work item.")],
+                     as_of: AsOfArg = None) -> Impact:
         view = await info.context.point(point_of(as_of))
         found = await ask(view.questions.impact, item)
         return Impact(dependents=[entity_object(h.entity, view.at) for h in found.dependents],
@@ -127,8 +144,12 @@ class Query(HistoryQuery):
 class Mutation:
     @strawberry.mutation(description="Same semantics as POST /api/v1/sync/{source}; a rejected document writes "
                                      "nothing and returns its errors.")
-    async def sync(self, info: Info, source: str, document: JSON,
-                   mode: SyncMode | None = SyncMode.MERGE) -> SyncReport:
+    async def sync(self, info: Info,
+                   source: Annotated[str, strawberry.argument(description="The source the facts come from.")],
+                   document: Annotated[JSON, strawberry.argument(
+                       description="An exchange document: {source?, entities, relations}.")],
+                   mode: Annotated[SyncMode | None, strawberry.argument(
+                       description="MERGE (the default) or FULL.")] = SyncMode.MERGE) -> SyncReport:
         if not info.context.principal.may_sync(source):
             raise PermissionDenied(f"this API key may not sync as source '{source}'")
         doc = validate_mapping(document, "document")
