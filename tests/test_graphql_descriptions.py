@@ -1,4 +1,5 @@
-"""Every type, field, input field and enum of the served schema says what it is (introspection of a served app)."""
+"""Every type, field, argument, input field and enum value of the served schema says what it is
+(introspection of a served app)."""
 
 from __future__ import annotations
 
@@ -10,22 +11,27 @@ from valuegraph.graph import ValueGraph, open_store
 
 INTROSPECTION = """{ __schema { types {
   kind name description
-  fields(includeDeprecated: true) { name description }
+  fields(includeDeprecated: true) { name description args { name description } }
   inputFields { name description }
+  enumValues(includeDeprecated: true) { name description }
 } } }"""
 
 
 def undescribed(schema: dict) -> list[str]:
-    """Types (not GraphQL's own nor the built-in scalars), their fields and input fields without a description."""
+    """Types (not GraphQL's own nor the built-in scalars), their fields, arguments, input fields and enum values
+    without a description."""
     missing = []
     for t in schema["types"]:
         if t["name"].startswith("__") or t["name"] in ("String", "Int", "Float", "Boolean", "ID"):
             continue
         if not (t["description"] or "").strip():
             missing.append(t["name"])
-        for field in (t["fields"] or []) + (t["inputFields"] or []):
+        for field in (t["fields"] or []) + (t["inputFields"] or []) + (t["enumValues"] or []):
             if not (field["description"] or "").strip():
                 missing.append(f"{t['name']}.{field['name']}")
+            for arg in field.get("args") or []:
+                if not (arg["description"] or "").strip():
+                    missing.append(f"{t['name']}.{field['name']}({arg['name']})")
     return missing
 
 
@@ -39,12 +45,18 @@ def served_schema():
 
 def test_every_type_and_field_has_a_description(served_schema):
     missing = undescribed(served_schema)
-    assert not missing, f"{len(missing)} types and fields without a description:\n" + "\n".join(missing)
+    assert not missing, f"{len(missing)} without a description:\n" + "\n".join(missing)
 
 
 def test_the_check_finds_what_lacks_a_description():
-    schema = {"types": [{"kind": "OBJECT", "name": "Thing", "description": "A thing.",
-                         "fields": [{"name": "said", "description": "Said."}, {"name": "unsaid", "description": None}],
-                         "inputFields": None},
-                        {"kind": "ENUM", "name": "Bare", "description": " ", "fields": None, "inputFields": None}]}
-    assert undescribed(schema) == ["Thing.unsaid", "Bare"]
+    schema = {"types": [
+        {"kind": "OBJECT", "name": "Thing", "description": "A thing.", "inputFields": None, "enumValues": None,
+         "fields": [{"name": "said", "description": "Said.", "args": [{"name": "n", "description": None}]},
+                    {"name": "unsaid", "description": None, "args": []}]},
+        {"kind": "ENUM", "name": "Bare", "description": " ", "fields": None, "inputFields": None,
+         "enumValues": [{"name": "ONE", "description": "One."}, {"name": "TWO", "description": ""}]},
+        {"kind": "INPUT_OBJECT", "name": "In", "description": "In.", "fields": None, "enumValues": None,
+         "inputFields": [{"name": "x", "description": None}]},
+        {"kind": "SCALAR", "name": "String", "description": None, "fields": None, "inputFields": None,
+         "enumValues": None}]}
+    assert undescribed(schema) == ["Thing.said(n)", "Thing.unsaid", "Bare", "Bare.TWO", "In.x"]

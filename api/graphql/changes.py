@@ -7,12 +7,11 @@ change records, and the history queries return core types.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 import strawberry
 from strawberry.scalars import JSON
 
-from valuegraph.api.graphql.enums import Kind, RelationType, SyncMode
+from valuegraph.api.graphql.enums import Kind, RelationType, SyncMode, described_enum
 from valuegraph.graph.changes import Change as ChangeRecord
 from valuegraph.graph.changes import ChangeKind as GraphChangeKind
 from valuegraph.graph.changes import Revision as RevisionRecord
@@ -21,8 +20,18 @@ from valuegraph.schema import vocabulary
 
 KIND_ENUMS = {name: Kind[spec.enum] for name, spec in vocabulary().kinds.items()}
 
-ChangeKind = strawberry.enum(enum.Enum("ChangeKind", {k.value: k.value for k in GraphChangeKind}),
-                             description="What a change did to a fact of its source.")
+_CHANGES = {
+    "ENTITY_ASSERTED": "The source asserts an entity it did not assert before (PROPERTY_SET of each property "
+                       "follow).",
+    "ENTITY_RETRACTED": "The source no longer asserts the entity.",
+    "PROPERTY_SET": "The source gives a property a value (before: its previous value or null).",
+    "PROPERTY_WITHDRAWN": "The source no longer gives the property.",
+    "RELATION_ASSERTED": "The source asserts a relation it did not assert before.",
+    "RELATION_UPDATED": "The relation's properties changed.",
+    "RELATION_RETRACTED": "The source no longer asserts the relation.",
+}
+ChangeKind = described_enum("ChangeKind", {k.value: (k.value, _CHANGES[k.value]) for k in GraphChangeKind},
+                            "What a change did to a fact of its source.")
 
 
 @strawberry.input(name="AsOf", description="A point in the graph's history: give exactly one of revision or time.")
