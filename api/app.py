@@ -70,7 +70,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
 
     async def context(request: HTTPConnection) -> GraphContext:  # a request, or a subscription's WebSocket
         return GraphContext(request.app.state.graph, get_principal(request), limits,
-                            settings.subscription_poll_seconds)
+                            settings.subscription_poll_seconds, settings.currency)
 
     schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
     # get_principal refuses a WebSocket from a foreign origin; strawberry (recent versions) does too, and is

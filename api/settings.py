@@ -82,5 +82,8 @@ class Settings(BaseSettings):
         return {"user": self.neo4j_user, "password": self.neo4j_password, "history_keep": self.history_keep,
                 "history_cache_bytes": self.history_cache_mb * 2**20}
 
+    currency: str = Field("EUR", min_length=1, description="Currency of budgets and costs, for display "
+                                                         "(GraphQL `display.currency`), e.g. EUR, GBP, USD")
+
     log_level: str = "INFO"
     log_json: bool = Field(True, description="Structured JSON logs (false: plain text)")

@@ -76,6 +76,30 @@ class Concentration:
 
 
 @dataclass(frozen=True, slots=True)
+class BenefitTotal:
+    """Benefits of one unit (None: no unit given) with their expected and realised values summed (a missing
+    value counts 0)."""
+
+    unit: str | None
+    expected: float
+    realised: float
+    benefits: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rag:
+    """A derived red/amber/green status (``unknown``: nothing to judge by) and the one sentence saying why."""
+
+    status: str  # green, amber, red or unknown
+    reason: str
+
+
+#: key-result progress below which an objective or goal is red, and below which it is amber
+RAG_RED_BELOW = 0.3
+RAG_AMBER_BELOW = 0.7
+
+
+@dataclass(frozen=True, slots=True)
 class ObjectiveBudget:
     """The budget of the open projects delivering an objective or goal, each project once."""
 
@@ -190,14 +214,87 @@ def concentration(index: TraversalIndex) -> list[Concentration]:
 
 def budget_by_objective(index: TraversalIndex) -> list[ObjectiveBudget]:
     """For each objective and goal, the budget of the open projects that deliver it; a project that serves
-    several sub-objectives of the same objective counts once for it (missing budgets count 0)."""
+    several sub-objectives of the same objective counts once for it (missing budgets count 0). The same
+    figure as ``open_budget`` (an objective's ``delivery.openBudget``)."""
     strategic = index.kind_table(STRATEGY)
     cancelled = index.cancelled()
-    open_projects = set(_open_projects(index).tolist())
-    budget = np.nan_to_num(index.budget[: index.size], nan=0.0)
     found = []
     for t in np.flatnonzero(strategic[index.kind[: index.size]] & ~cancelled[: index.size]).tolist():
-        projects = [p for p in traversal.what_delivers(index, index.ids[t], ("Project",)).numbers.tolist()
-                    if p in open_projects]
-        found.append(ObjectiveBudget(index.ids[t], float(budget[projects].sum()), len(projects)))
+        budget, projects = open_budget(index, index.ids[t])
+        found.append(ObjectiveBudget(index.ids[t], budget, projects))
     return sorted(found, key=lambda b: (-b.budget, b.objective))
+
+
+def open_budget(index: TraversalIndex, target: str) -> tuple[float, int]:
+    """The budget of the open (neither completed nor cancelled) projects that deliver ``target``, each once
+    (missing budgets count 0), and how many they are. Only the delivering projects are read: an objective's
+    roll-up asks this for one target."""
+    projects = traversal.what_delivers(index, target, ("Project",)).numbers
+    status = index.status[projects]
+    projects = projects[(status != CANCELLED) & (status != COMPLETED)]
+    return float(np.nan_to_num(index.budget[projects], nan=0.0).sum()), len(projects)
+
+
+def rag(open_health: dict[str, int], key_result_progress: float | None) -> Rag:
+    """The RAG of an objective or goal, from the health of the open projects that deliver it and the mean
+    progress of the key results that measure it:
+
+    - red when any of those projects is red, or key-result progress is below 0.3;
+    - otherwise amber when any of them is amber, or key-result progress is below 0.7;
+    - otherwise green when at least one of them has a health or key-result progress is known;
+    - unknown when none of them has a health and no key result has progress.
+
+    ``open_health``: the open delivering projects by health (green, amber, red, unknown)."""
+    with_health = open_health["green"] + open_health["amber"] + open_health["red"]
+    total = with_health + open_health["unknown"]
+    progress = None if key_result_progress is None else f"key-result progress is {key_result_progress:.2f}"
+
+    def projects(colour: str) -> str:
+        count = open_health[colour]
+        noun, verb = "project" if total == 1 else "projects", "is" if count == 1 else "are"
+        return f"{count} of {total} open delivering {noun} {verb} {colour}"
+
+    def sentence(parts: list[str]) -> str:
+        text = " and ".join(parts)
+        return text[0].upper() + text[1:] + "."
+
+    for colour, below in (("red", RAG_RED_BELOW), ("amber", RAG_AMBER_BELOW)):
+        reasons = [projects(colour)] if open_health[colour] else []
+        if key_result_progress is not None and key_result_progress < below:
+            reasons.append(f"{progress}, below {below}")
+        if reasons:
+            return Rag(colour, sentence(reasons))
+    if with_health == 0 and progress is None:
+        return Rag("unknown", "No open delivering project has a health and no key result has progress.")
+    reasons = []
+    if with_health:
+        reasons.append(f"all {with_health} open delivering project{'s' if with_health != 1 else ''} with a health "
+                       f"{'is' if with_health == 1 else 'are'} green")
+    if progress is not None:
+        reasons.append(f"{progress}, at least {RAG_AMBER_BELOW}")
+    return Rag("green", sentence(reasons))
+
+
+def benefit_totals(benefits: list[dict]) -> list[BenefitTotal]:
+    """Benefits' properties grouped by ``unit``, expectedValue and realisedValue summed (missing counts 0);
+    in unit order, benefits without a unit last."""
+    groups: dict[str | None, list[dict]] = {}
+    for props in benefits:
+        unit = props.get("unit")
+        groups.setdefault(None if unit is None else str(unit), []).append(props)
+    return [BenefitTotal(unit, sum(number_or(p.get("expectedValue"), 0.0) for p in found),
+                         sum(number_or(p.get("realisedValue"), 0.0) for p in found), len(found))
+            for unit, found in sorted(groups.items(), key=lambda g: (g[0] is None, g[0] or ""))]
+
+
+def weighted_progress(projects: list[dict]) -> float | None:
+    """Budget-weighted mean ``progress`` of the projects (properties) that have one: each weighs its budget
+    (missing counts 0); the plain mean when their budgets sum to 0; None when none has a progress."""
+    known = [(number_or(p.get("progress"), None), number_or(p.get("budget"), 0.0)) for p in projects]
+    known = [(progress, budget) for progress, budget in known if progress is not None]
+    if not known:
+        return None
+    total = sum(budget for _, budget in known)
+    if total == 0:
+        return sum(progress for progress, _ in known) / len(known)
+    return sum(progress * budget for progress, budget in known) / total

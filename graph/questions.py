@@ -34,6 +34,9 @@ Reach = analytics.Reach
 Critical = analytics.Critical
 Concentration = analytics.Concentration
 ObjectiveBudget = analytics.ObjectiveBudget
+BenefitTotal = analytics.BenefitTotal
+Rag = analytics.Rag
+RAG_RED_BELOW, RAG_AMBER_BELOW = analytics.RAG_RED_BELOW, analytics.RAG_AMBER_BELOW
 
 
 class Hit(NamedTuple):
@@ -125,6 +128,11 @@ class DeliveryRollup:
     actual_cost: float
     key_results: int
     key_result_progress: float | None  # the mean over the key results that have one
+    open_budget: float  # of the open (neither completed nor cancelled) delivering projects: budget_by_objective's
+    progress: float | None  # budget-weighted, over the delivering projects that have a progress
+    rag: Rag  # analytics.rag over the open delivering projects' health and key_result_progress
+    benefits: list[BenefitTotal]  # the benefits that serve it (a value path to it), per unit
+    accountable: list[EntityRecord]  # the people who own or sponsor it, in id order
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,26 +300,34 @@ class Questions:
         )
 
     def delivery_rollup(self, target: str) -> DeliveryRollup:
-        """Who delivers an objective or goal, in what health, at what cost, and how its key results stand."""
+        """Who delivers an objective or goal, in what health, at what cost and progress, how its key results
+        stand, its RAG, the benefits that serve it and the people accountable for it."""
         snapshot = self.snapshot
         delivering = traversal.what_delivers(snapshot, target, DELIVERY_KINDS).ids
-        found = self.graph.entities(delivering)
+        serving = traversal.what_delivers(snapshot, target, ("Benefit",)).ids
+        incoming = self.graph.relation_records(touching=[target], direction=Direction.IN)
+
+        def ids_of(types: set[str]) -> list[str]:
+            return sorted({r.key.from_id for r in incoming if r.key.type in types and r.key.to_id == target})
+
+        measures, owners = ids_of({"MEASURES"}), ids_of({"OWNS", "SPONSORS"})
+        owners = [i for i, kind in zip(owners, snapshot.kinds_of(owners), strict=True) if kind == "Person"]
+        found = self.graph.entities(delivering + serving + measures + owners)
         records = [found[i] for i in delivering if i in found]
         projects = [r for r in records if r.kind == "Project"]
         health = {"green": 0, "amber": 0, "red": 0, "unknown": 0}
+        open_health = dict(health)
         budget = cost = 0.0
         for r in projects:
             props = r.properties
             health[props.get("health", "unknown")] += 1
+            if props.get("status", "active") not in ("completed", "cancelled"):
+                open_health[props.get("health", "unknown")] += 1
             budget += number_or(props.get("budget"), 0.0)
             cost += number_or(props.get("actualCost"), 0.0)
-        measures = [rel.key.from_id for rel in self.graph.relation_records(touching=[target],
-                                                                                 direction=Direction.IN)
-                    if rel.key.type == "MEASURES" and rel.key.to_id == target]
-        measures = sorted(dict.fromkeys(measures))
-        found = self.graph.entities(measures)
         krs = [found[i] for i in measures if i in found]
         progress = [p for p in (key_result_progress(r.properties) for r in krs) if p is not None]
+        mean_progress = sum(progress) / len(progress) if progress else None
         return DeliveryRollup(
             projects=len(projects),
             programmes=len(records) - len(projects),
@@ -319,7 +335,12 @@ class Questions:
             budget=budget,
             actual_cost=cost,
             key_results=len(krs),
-            key_result_progress=sum(progress) / len(progress) if progress else None,
+            key_result_progress=mean_progress,
+            open_budget=analytics.open_budget(snapshot, target)[0],
+            progress=analytics.weighted_progress([r.properties for r in projects]),
+            rag=analytics.rag(open_health, mean_progress),
+            benefits=analytics.benefit_totals([found[i].properties for i in serving if i in found]),
+            accountable=[found[i] for i in owners if i in found],
         )
 
     # ------------------------------------------------------------ analytics (defined in graph/analytics.py)

@@ -7,12 +7,11 @@ change records, and the history queries return core types.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 
 import strawberry
 from strawberry.scalars import JSON
 
-from valuegraph.api.graphql.enums import Kind, RelationType, SyncMode
+from valuegraph.api.graphql.enums import Kind, RelationType, SyncMode, described_enum
 from valuegraph.graph.changes import Change as ChangeRecord
 from valuegraph.graph.changes import ChangeKind as GraphChangeKind
 from valuegraph.graph.changes import Revision as RevisionRecord
@@ -21,8 +20,18 @@ from valuegraph.schema import vocabulary
 
 KIND_ENUMS = {name: Kind[spec.enum] for name, spec in vocabulary().kinds.items()}
 
-ChangeKind = strawberry.enum(enum.Enum("ChangeKind", {k.value: k.value for k in GraphChangeKind}),
-                             description="What a change did to a fact of its source.")
+_CHANGES = {
+    "ENTITY_ASSERTED": "The source asserts an entity it did not assert before (PROPERTY_SET of each property "
+                       "follow).",
+    "ENTITY_RETRACTED": "The source no longer asserts the entity.",
+    "PROPERTY_SET": "The source gives a property a value (before: its previous value or null).",
+    "PROPERTY_WITHDRAWN": "The source no longer gives the property.",
+    "RELATION_ASSERTED": "The source asserts a relation it did not assert before.",
+    "RELATION_UPDATED": "The relation's properties changed.",
+    "RELATION_RETRACTED": "The source no longer asserts the relation.",
+}
+ChangeKind = described_enum("ChangeKind", {k.value: (k.value, _CHANGES[k.value]) for k in GraphChangeKind},
+                            "What a change did to a fact of its source.")
 
 
 @strawberry.input(name="AsOf", description="A point in the graph's history: give exactly one of revision or time.")
@@ -55,15 +64,15 @@ def json_value(value):
 
 @strawberry.type(description="One accepted sync that changed something.")
 class Revision:
-    number: int
-    committed_at: dt.datetime
-    source: str
-    mode: SyncMode
+    number: int = strawberry.field(description="Its number: 1, 2, 3, … across all sources, without gaps.")
+    committed_at: dt.datetime = strawberry.field(description="When it committed (UTC, from the server's clock).")
+    source: str = strawberry.field(description="The source whose sync it is.")
+    mode: SyncMode = strawberry.field(description="The sync's mode.")
     author: str = strawberry.field(
         description="Who wrote it: the API key's name, or the local user for a command-line load.")
-    created: int
-    updated: int
-    retracted: int
+    created: int = strawberry.field(description="Entities and relations it created.")
+    updated: int = strawberry.field(description="Entities and relations it updated.")
+    retracted: int = strawberry.field(description="Entities and relations it retracted.")
 
     @classmethod
     def of(cls, r: RevisionRecord) -> Revision:
@@ -73,13 +82,13 @@ class Revision:
 
 @strawberry.type(description="One fact that a revision changed, as its source asserted it.")
 class Change:
-    revision: int
-    committed_at: dt.datetime
-    source: str
-    kind: ChangeKind
+    revision: int = strawberry.field(description="The revision that made it.")
+    committed_at: dt.datetime = strawberry.field(description="When that revision committed (UTC).")
+    source: str = strawberry.field(description="The source whose fact changed.")
+    kind: ChangeKind = strawberry.field(description="What kind of change it is.")
     entity_id: strawberry.ID = strawberry.field(
         description="The entity the change is about; for a relation, its from end.")
-    entity_kind: Kind
+    entity_kind: Kind = strawberry.field(description="The kind of the entity it is about.")
     property: str | None = strawberry.field(
         description="Property changes: the property's camelCase name (name included).")
     before: JSON | None = strawberry.field(

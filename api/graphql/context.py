@@ -87,9 +87,11 @@ class GraphView:
 
 
 class GraphContext(BaseContext):
-    def __init__(self, graph: ValueGraph, principal: Principal, limits: Limits, poll_seconds: float = 0.5) -> None:
+    def __init__(self, graph: ValueGraph, principal: Principal, limits: Limits, poll_seconds: float = 0.5,
+                 currency: str = "EUR") -> None:
         super().__init__()
         self.graph = graph
+        self.currency = currency  # of budgets and costs, for display (settings.currency)
         self.poll_seconds = poll_seconds  # how often a subscription looks for new revisions
         # every question a resolver asks, asked here, all of one request's from one index snapshot
         self.present = GraphView(Questions(graph, pinned=True), None)

@@ -1,12 +1,14 @@
 """The core GraphQL contract types (shared/contract/core.graphql), and their resolvers."""
 
 import base64
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from valuegraph.api.answers import answer
 from valuegraph.graph.errors import UserError
+from valuegraph.api.graphql.arguments import Limit, RelationDirection, RelationTypes
 from valuegraph.api.graphql.changes import Change
 from valuegraph.api.graphql.context import Info
 from valuegraph.api.graphql.enums import Direction, Kind, RelationType
@@ -59,9 +61,10 @@ class Entity:
     # id, kind, name and sources are plain values set by entity_object: a field without a resolver is
     # read by the GraphQL engine directly, at a fraction of a resolver's cost (pages hold hundreds)
     record: strawberry.Private[EntityRecord]
-    id: strawberry.ID
-    kind: Kind
-    name: str
+    id: strawberry.ID = strawberry.field(description="Its id: unique across all kinds, case-sensitive; it keeps "
+                                                     "its kind for ever.")
+    kind: Kind = strawberry.field(description="Its kind.")
+    name: str = strawberry.field(description="Its display name.")
     sources: list[str] = strawberry.field(description="Names of the sources that assert this entity.")
     # the revision the entity was read at (None: the present): its nested fields answer at that point
     at: strawberry.Private[int | None] = None
@@ -80,9 +83,10 @@ class Entity:
     def properties(self) -> JSON:
         return {k: _json_value(v) for k, v in self.record.properties.items()}
 
-    @strawberry.field
-    async def relations(self, info: Info, types: list[RelationType] | None = None,
-                        direction: Direction | None = Direction.OUT) -> list["Relation"]:
+    @strawberry.field(description="Its relations of the given types (all when absent) in the given direction "
+                                  "(OUT by default).")
+    async def relations(self, info: Info, types: RelationTypes = None,
+                        direction: RelationDirection = Direction.OUT) -> list["Relation"]:
         records = await info.context.view(self.at).relations_of(self.record.id,
                                                                 StoreDirection((direction or Direction.OUT).value))
         wanted = None if types is None else {t.value for t in types}
@@ -90,7 +94,8 @@ class Entity:
 
     @strawberry.field(description="This entity's changes, oldest first: every source's, up to the point the "
                                   "entity was read at (asOf), at most `first` (0 to 10000).")
-    async def history(self, info: Info, first: int | None = 100) -> list[Change]:
+    async def history(self, info: Info, first: Annotated[int | None, strawberry.argument(
+                          description="The most changes answered (0 to 10000).")] = 100) -> list[Change]:
         found = await ask(info.context.questions.entity_history, self.record.id, 100 if first is None else first)
         # oldest first: the changes up to the point are the first ones, so cutting after the limit is exact
         return [Change.of(c) for c in found if self.at is None or c.revision <= self.at]
@@ -100,28 +105,28 @@ def _json_value(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
-@strawberry.type
+@strawberry.type(description="A relation from one entity to another, as its sources assert it.")
 class Relation:
     record: strawberry.Private[RelationRecord]
     at: strawberry.Private[int | None] = None
 
-    @strawberry.field
+    @strawberry.field(description="Its relation type.")
     def type(self) -> RelationType:
         return RelationType[self.record.key.type]
 
-    @strawberry.field(name="from")
+    @strawberry.field(name="from", description="The entity it leaves.")
     async def from_(self, info: Info) -> Entity:
         return await load_entity(info, self.record.key.from_id, self.at)
 
-    @strawberry.field
+    @strawberry.field(description="The entity it points to.")
     async def to(self, info: Info) -> Entity:
         return await load_entity(info, self.record.key.to_id, self.at)
 
-    @strawberry.field
+    @strawberry.field(description="Its weight in [0, 1] (null: none given; value paths count it as 1).")
     def weight(self) -> float | None:
         return number_or(self.record.properties.get("weight"), None)
 
-    @strawberry.field
+    @strawberry.field(description="Names of the sources that assert this relation.")
     def sources(self) -> list[str]:
         return self.record.sources
 
@@ -129,118 +134,121 @@ class Relation:
 @strawberry.type(description="A value path, from its first entity to its last.")
 class Path:
     keys: strawberry.Private[list[RelationKey]]
-    length: int
+    length: int = strawberry.field(description="How many relations it follows.")
     at: strawberry.Private[int | None] = None
 
     @classmethod
     def of(cls, keys: list[RelationKey], at: int | None = None) -> "Path":
         return cls(keys=keys, length=len(keys), at=at)
 
-    @strawberry.field
+    @strawberry.field(description="Its entities, from the first to the last.")
     async def nodes(self, info: Info) -> list[Entity]:
         ids = [self.keys[0].from_id] + [k.to_id for k in self.keys]
         return await load_entities(info, ids, self.at)
 
-    @strawberry.field
+    @strawberry.field(description="The relations it follows, in order.")
     async def relations(self, info: Info) -> list[Relation]:
         records = await info.context.view(self.at).relation.load_many(self.keys)
         return [Relation(record=r, at=self.at) for r in records if r is not None]
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a connection stands.")
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="Whether more answers follow this page.")
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page (null: empty page).")
 
 
-@strawberry.type
+@strawberry.type(description="An entity on a page, with its cursor.")
 class EntityEdge:
-    cursor: str
-    node: Entity
+    cursor: str = strawberry.field(description="Pass as `after` for the answers after this one.")
+    node: Entity = strawberry.field(description="The entity.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of entities in id order.")
 class EntityConnection:
-    total_count: int
-    edges: list[EntityEdge]
-    page_info: PageInfo
+    total_count: int = strawberry.field(description="Answers on all pages.")
+    edges: list[EntityEdge] = strawberry.field(description="This page's entities.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
-@strawberry.type
+@strawberry.type(description="Something that delivers a target (a value path leads from it to the target).")
 class Delivery:
     target: strawberry.Private[str]
     include_cancelled: strawberry.Private[bool]
-    item: Entity
+    item: Entity = strawberry.field(description="What delivers the target.")
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
-    async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
+    async def paths(self, info: Info, limit: Limit = 1) -> list[Path]:
         found = await info.context.view(self.item.at).routes.load((self.item.record.id, self.target,
                                                                    check_limit(info, limit), self.include_cancelled))
         return [Path.of(list(route.keys), self.item.at) for route in found]
 
 
-@strawberry.type
+@strawberry.type(description="A delivering item on a page, with its cursor.")
 class DeliveryEdge:
-    cursor: str
-    node: Delivery
+    cursor: str = strawberry.field(description="Pass as `after` for the answers after this one.")
+    node: Delivery = strawberry.field(description="The delivering item.")
 
 
-@strawberry.type
+@strawberry.type(description="A page of what delivers a target, closest first (ties in id order).")
 class DeliveryConnection:
-    total_count: int
-    edges: list[DeliveryEdge]
-    page_info: PageInfo
+    total_count: int = strawberry.field(description="Answers on all pages.")
+    edges: list[DeliveryEdge] = strawberry.field(description="This page's delivering items.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
 
 
-@strawberry.type
+@strawberry.type(description="Something an item serves (reaches by a value path).")
 class Contribution:
     item: strawberry.Private[str]
-    target: Entity
+    target: Entity = strawberry.field(description="What the item serves.")
 
-    @strawberry.field
-    async def paths(self, info: Info, limit: int | None = 1) -> list[Path]:
+    @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
+    async def paths(self, info: Info, limit: Limit = 1) -> list[Path]:
         found = await info.context.view(self.target.at).routes.load((self.item, self.target.record.id,
                                                                      check_limit(info, limit), False))
         return [Path.of(list(route.keys), self.target.at) for route in found]
 
 
-@strawberry.type
+@strawberry.type(description="How well delivery lines up with strategy.")
 class AlignmentReport:
-    orphans: list[Entity]
-    unsupported: list[Entity]
-    aligned_budget_share: float | None
+    orphans: list[Entity] = strawberry.field(description="Open projects with no value path to any objective or goal.")
+    unsupported: list[Entity] = strawberry.field(
+        description="Objectives and goals that no non-cancelled project or programme delivers.")
+    aligned_budget_share: float | None = strawberry.field(
+        description="Budget of the open projects that serve an objective or goal over the budget of all open "
+                    "projects (null when that is 0).")
 
 
-@strawberry.type
+@strawberry.type(description="What a slip of an item touches.")
 class Impact:
-    dependents: list[Entity]
-    affected: list[Entity]
+    dependents: list[Entity] = strawberry.field(description="What depends on the item through DEPENDS_ON paths.")
+    affected: list[Entity] = strawberry.field(description="What the item or its dependents reach by value paths.")
 
 
-@strawberry.type
+@strawberry.type(description="One reason a document was rejected.")
 class SyncError:
-    location: str
-    message: str
+    location: str = strawberry.field(description="Where: file, line or entity index, field.")
+    message: str = strawberry.field(description="What is wrong, in a plain sentence.")
 
 
-@strawberry.type
+@strawberry.type(description="What a sync did to one entity kind or relation type.")
 class KindCounts:
-    kind: str
-    created: int
-    updated: int
-    retracted: int
-    unchanged: int
+    kind: str = strawberry.field(description="The entity kind or relation type.")
+    created: int = strawberry.field(description="Facts of it the sync created.")
+    updated: int = strawberry.field(description="Facts of it the sync updated.")
+    retracted: int = strawberry.field(description="Facts of it the sync retracted.")
+    unchanged: int = strawberry.field(description="Facts of it the document repeated unchanged.")
 
 
-@strawberry.type
+@strawberry.type(description="What a sync did, or why its document was rejected.")
 class SyncReport:
     revision: int | None = strawberry.field(
         description="The revision the sync committed (null: it changed nothing, or the document was rejected).")
-    created: int
-    updated: int
-    retracted: int
-    unchanged: int
-    errors: list[SyncError]
+    created: int = strawberry.field(description="Entities and relations created.")
+    updated: int = strawberry.field(description="Entities and relations updated.")
+    retracted: int = strawberry.field(description="Entities and relations retracted.")
+    unchanged: int = strawberry.field(description="Entities and relations the document repeated unchanged.")
+    errors: list[SyncError] = strawberry.field(description="Why the document was rejected (empty: accepted).")
     by_kind: list[KindCounts] = strawberry.field(description="Counts per entity kind and relation type.")
 
     @classmethod

@@ -7,12 +7,12 @@ name to a relation type and direction.
 """
 
 import datetime as dt
-import enum
 
 import strawberry
 
 from valuegraph.api.graphql import rollups
 from valuegraph.api.graphql.core import Entity, Info
+from valuegraph.api.graphql.enums import described_enum
 from valuegraph.api.graphql.objects import KIND_TYPES, load_entities
 from valuegraph.graph import Direction as StoreDirection
 from valuegraph.schema import ValueType, vocabulary
@@ -20,8 +20,15 @@ from valuegraph.schema.values import number_or
 
 _VOCAB = vocabulary()
 
-Status = strawberry.enum(enum.Enum("Status", {s.upper(): s for s in _VOCAB.properties["status"].allowed}))
-Health = strawberry.enum(enum.Enum("Health", {s.upper(): s for s in _VOCAB.properties["health"].allowed}))
+# what each status and health means (the vocabulary lists the values; a value it adds reads as itself)
+_MEANING = {"proposed": "Proposed, not started.", "active": "Under way (also when no status is given).",
+            "on_hold": "Paused.", "completed": "Done.", "cancelled": "Stopped: no value path passes through it.",
+            "green": "On track.", "amber": "At risk.", "red": "In trouble."}
+
+Status = described_enum("Status", {s.upper(): (s, _MEANING.get(s, s)) for s in _VOCAB.properties["status"].allowed},
+                        "The status of work and objectives; a missing status means ACTIVE.")
+Health = described_enum("Health", {s.upper(): (s, _MEANING.get(s, s)) for s in _VOCAB.properties["health"].allowed},
+                        "The health a project or programme reports.")
 
 OUT, IN = StoreDirection.OUT, StoreDirection.IN
 ONE, MANY = False, True
@@ -160,6 +167,7 @@ def _build() -> dict[str, type]:
     classes = {k: type(k, (Entity,), {"__doc__": spec.comment, "__annotations__": {}})
                for k, spec in _VOCAB.kinds.items()}
     KIND_TYPES.update(classes)
+    EXTRA_FIELDS.update(rollups.extra_fields())  # made once the classes exist: some fields return them
     for kind, spec in _VOCAB.kinds.items():
         cls = classes[kind]
         for prop in spec.properties:
@@ -179,7 +187,6 @@ EXTRA_FIELDS: dict[str, dict] = {}
 def build() -> dict[str, type]:
     """Make the per-kind types (once) and register them in ``KIND_TYPES``."""
     if not KIND_TYPES:
-        EXTRA_FIELDS.update(rollups.extra_fields())
         _build()
     return KIND_TYPES
 

@@ -22,6 +22,7 @@ from valuegraph.api.errors import GraphQLErrors, format_graphql_error
 from valuegraph.graph.errors import PermissionDenied
 from valuegraph.api.graphql import kinds
 from valuegraph.api.graphql.analytics import Analytics
+from valuegraph.api.graphql.arguments import After, EntityId, First, IncludeCancelled, Kinds, Limit
 from valuegraph.api.graphql.changes import AsOf, point_of
 from valuegraph.api.graphql.core import (
     AlignmentReport,
@@ -41,6 +42,7 @@ from valuegraph.api.graphql.enums import Kind, SyncMode
 from valuegraph.api.graphql.history import HistoryQuery, Subscription
 from valuegraph.api.graphql.objects import entity_object, load_entity
 from valuegraph.api.graphql.queries import delivery_connection, entity_connection
+from valuegraph.api.graphql.rollups import DisplaySettings
 from valuegraph.graph import DocumentRejected, StoreUnavailable
 from valuegraph.graph import SyncMode as GraphSyncMode
 from valuegraph.loaders import validate_mapping
@@ -54,42 +56,57 @@ AS_OF = strawberry.argument(description="The graph as it stood at this point (ab
 AsOfArg = Annotated[AsOf | None, AS_OF]
 
 
-@strawberry.type
+@strawberry.type(description="Questions about strategy, delivery and value; each takes `asOf` to answer as the "
+                             "graph stood at a past point.")
 class Query(HistoryQuery):
     @strawberry.field(description="One entity by id (null when the graph holds none).")
-    async def entity(self, info: Info, id: strawberry.ID, as_of: AsOfArg = None) -> Entity | None:
+    async def entity(self, info: Info, id: EntityId, as_of: AsOfArg = None) -> Entity | None:
         view = await info.context.point(point_of(as_of))
         if view.questions.kind_of(id) is None:
             return None
         return await load_entity(info, id, view.at)
 
     @strawberry.field(description="Entities, optionally of one kind and matching a text search on name, ordered by id.")
-    async def entities(self, info: Info, kind: Kind | None = None, search: str | None = None,
-                       first: int | None = 50, after: str | None = None, status: list[Status] | None = None,
-                       health: list[Health] | None = None, as_of: AsOfArg = None) -> EntityConnection:
+    async def entities(self, info: Info,
+                       kind: Annotated[Kind | None, strawberry.argument(
+                           description="Only entities of this kind.")] = None,
+                       search: Annotated[str | None, strawberry.argument(
+                           description="Only entities with this text in their name (case-insensitive).")] = None,
+                       first: First = 50, after: After = None,
+                       status: Annotated[list[Status] | None, strawberry.argument(
+                           description="Only entities of these statuses.")] = None,
+                       health: Annotated[list[Health] | None, strawberry.argument(
+                           description="Only entities of these healths.")] = None,
+                       as_of: AsOfArg = None) -> EntityConnection:
         view = await info.context.point(point_of(as_of))
         return await entity_connection(info, kind, search, first, after, status, health, view.at)
 
     @strawberry.field(description="Projects and programmes (or the given kinds) that deliver the target, closest first.")
-    async def what_delivers(self, info: Info, target: strawberry.ID,
-                            kinds: list[Kind] | None = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
-                            include_cancelled: bool | None = False, first: int | None = 50,
-                            after: str | None = None, as_of: AsOfArg = None) -> DeliveryConnection:
+    async def what_delivers(self, info: Info,
+                            target: Annotated[strawberry.ID, strawberry.argument(
+                                description="The id of what is delivered (an objective, a benefit, …).")],
+                            kinds: Kinds = [Kind.PROJECT, Kind.PROGRAMME],  # noqa: B006
+                            include_cancelled: IncludeCancelled = False, first: First = 50,
+                            after: After = None, as_of: AsOfArg = None) -> DeliveryConnection:
         view = await info.context.point(point_of(as_of))
         return await delivery_connection(info, target, kinds, include_cancelled, first, after, view.at)
 
     @strawberry.field(description="What the item serves: every entity of the given kinds that it reaches by a value path.")
-    async def why_exists(self, info: Info, item: strawberry.ID,
-                         kinds: list[Kind] | None = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
-                                                        Kind.BENEFIT, Kind.CUSTOMER_SEGMENT],
+    async def why_exists(self, info: Info,
+                         item: Annotated[strawberry.ID, strawberry.argument(description="The id of the item.")],
+                         kinds: Kinds = [Kind.GOAL, Kind.OBJECTIVE, Kind.KEY_RESULT,  # noqa: B006
+                                         Kind.BENEFIT, Kind.CUSTOMER_SEGMENT],
                          as_of: AsOfArg = None) -> list[Contribution]:
         view = await info.context.point(point_of(as_of))
         found = await ask(view.questions.why_exists, item, kind_names(kinds))  # no kinds: every kind
         return [Contribution(item=item, target=entity_object(hit.entity, view.at)) for hit in found]
 
     @strawberry.field(description="Value paths from one entity to another, shortest first.")
-    async def trace(self, info: Info, from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
-                    to: strawberry.ID, limit: int | None = 10, as_of: AsOfArg = None) -> list[Path]:
+    async def trace(self, info: Info,
+                    from_: Annotated[strawberry.ID, strawberry.argument(name="from",
+                                                                        description="The id the paths start at.")],
+                    to: Annotated[strawberry.ID, strawberry.argument(description="The id the paths end at.")],
+                    limit: Limit = 10, as_of: AsOfArg = None) -> list[Path]:
         view = await info.context.point(point_of(as_of))
         found = await ask(view.questions.trace, from_, to, check_limit(info, limit, default=10))
         return [Path.of(list(route.keys), view.at) for route in found]
@@ -110,19 +127,29 @@ class Query(HistoryQuery):
 
     @strawberry.field(description="What depends on the item (through DEPENDS_ON), and what it or they reach by "
                                   "value paths.")
-    async def impact(self, info: Info, item: strawberry.ID, as_of: AsOfArg = None) -> Impact:
+    async def impact(self, info: Info,
+                     item: Annotated[strawberry.ID, strawberry.argument(description="The id of the work item.")],
+                     as_of: AsOfArg = None) -> Impact:
         view = await info.context.point(point_of(as_of))
         found = await ask(view.questions.impact, item)
         return Impact(dependents=[entity_object(h.entity, view.at) for h in found.dependents],
                       affected=[entity_object(h.entity, view.at) for h in found.affected])
 
+    @strawberry.field(description="How figures are meant to be shown: the currency of budgets and costs.")
+    def display(self, info: Info) -> DisplaySettings:
+        return DisplaySettings(currency=info.context.currency)
 
-@strawberry.type
+
+@strawberry.type(description="Writes: a sync of one source's exchange document.")
 class Mutation:
     @strawberry.mutation(description="Same semantics as POST /api/v1/sync/{source}; a rejected document writes "
                                      "nothing and returns its errors.")
-    async def sync(self, info: Info, source: str, document: JSON,
-                   mode: SyncMode | None = SyncMode.MERGE) -> SyncReport:
+    async def sync(self, info: Info,
+                   source: Annotated[str, strawberry.argument(description="The source the facts come from.")],
+                   document: Annotated[JSON, strawberry.argument(
+                       description="An exchange document: {source?, entities, relations}.")],
+                   mode: Annotated[SyncMode | None, strawberry.argument(
+                       description="MERGE (the default) or FULL.")] = SyncMode.MERGE) -> SyncReport:
         if not info.context.principal.may_sync(source):
             raise PermissionDenied(f"this API key may not sync as source '{source}'")
         doc = validate_mapping(document, "document")
