@@ -15,6 +15,7 @@ from valuegraph.api.errors import install_handlers
 from valuegraph.api.graphql.context import GraphContext, Limits
 from valuegraph.api.graphql.schema import create_schema
 from valuegraph.api.middleware import RequestIdMiddleware
+from valuegraph.api.pages import install_docs, install_pages
 from valuegraph.api.routers import changes, cypher, export, health, sparql, sync
 from valuegraph.api.settings import Settings
 from valuegraph.graph import ValueGraph
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
             if graph is None:
                 app.state.graph.close()
 
-    app = FastAPI(title="valuegraph", version="0.1.0", lifespan=lifespan,
+    # the API docs are served from this package's own Swagger UI files (install_docs): nothing from a CDN
+    app = FastAPI(title="valuegraph", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Traceability from strategy through projects to customer value.")
     app.state.settings = settings
     app.state.keys = keys
@@ -64,7 +66,11 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
                             settings.subscription_poll_seconds)
 
     schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
-    app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide="graphiql"), prefix="/graphql",
+    # the pages first: a browser's GET /graphql gets the bundled GraphiQL (no key needed for a page without
+    # data); the GraphQL router (no IDE of its own, which would load from a CDN) answers every query
+    install_pages(app)
+    install_docs(app)
+    app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide=None), prefix="/graphql",
                        dependencies=[Depends(get_principal)])
     app.include_router(sync.router)
     app.include_router(changes.router)

@@ -1,0 +1,197 @@
+// `/entity/{id}`: one entity, with what delivers it or why it exists, drawn.
+import { query } from "./api.js";
+import { displayCurrency } from "./portfolio.js";
+import { drawTrace, nodeFor, pathElements } from "./trace.js";
+import { entityLink, h, kindLabel, money, number, percent, ragBadge, table, when } from "./format.js";
+import { fieldsOf, optional } from "./api.js";
+
+/** Above this many deliverers the drawing groups them by programme. */
+export const DRAW_LIMIT = 300;
+const LIST_FIRST = 50;
+
+const DELIVERY = "projects programmes byHealth { green amber red unknown } budget actualCost keyResultProgress";
+const PEOPLE = "owners { id name kind } sponsors { id name kind }";
+const WORK = "status health budget actualCost startDate endDate manager { id name kind } sponsors { id name kind }";
+
+export const ENTITY = `query($id: ID!) {
+  entity(id: $id) {
+    id name kind sources properties
+    history(first: 1000) { property source }
+    out: relations(direction: OUT) { type to { id name kind } sources }
+    in: relations(direction: IN) { type from { id name kind } sources }
+    ... on Objective { ${PEOPLE} delivery { ${DELIVERY} } }
+    ... on Goal { ${PEOPLE} delivery { ${DELIVERY} } }
+    ... on Project { ${WORK} progress programme { id name kind } }
+    ... on Programme { ${WORK} }
+  }
+}`;
+
+const PATH = "paths(limit: 1) { length nodes { id name kind } relations { type from { id } to { id } } }";
+const DELIVERER = `item { id name kind ... on Project { health budget programme { id name } } ... on Programme { health budget } }`;
+
+/** The first screen of a target: the closest deliverers with their paths, and the programmes for a summary. */
+export const DELIVERERS = `query($id: ID!, $first: Int!) {
+  whatDelivers(target: $id, first: $first) { totalCount edges { node { ${DELIVERER} ${PATH} } } }
+  projects: whatDelivers(target: $id, kinds: [PROJECT], first: 1) { totalCount }
+  programmes: whatDelivers(target: $id, kinds: [PROGRAMME], first: 500) {
+    totalCount edges { node { item { id name kind ... on Programme { projects { id } } } } }
+  }
+}`;
+
+const ALL_PATHS = `query($id: ID!, $first: Int!) {
+  whatDelivers(target: $id, first: $first) { edges { node { item { id } ${PATH} } } }
+}`;
+
+export const WHY = `query($id: ID!) {
+  whyExists(item: $id) { target { id name kind } ${PATH} }
+  impact(item: $id) { dependents { id name kind } affected { id name kind } }
+}`;
+
+export function entityIdFromLocation() {
+  const encoded = location.pathname.slice("/entity/".length);
+  return decodeURIComponent(encoded);
+}
+
+function show(value) {
+  if (value === null || value === undefined) return "–";
+  if (typeof value === "number") return number(value, 4);
+  if (typeof value === "object") return JSON.stringify(value);
+  return String(value);
+}
+
+function propertiesTable(entity) {
+  const sourceOf = new Map();
+  for (const change of entity.history || []) if (change.property) sourceOf.set(change.property, change.source);
+  const rows = Object.entries(entity.properties || {}).sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, value]) => [name, show(value), sourceOf.get(name) || entity.sources.join(", ")]);
+  return h("section", { testid: "properties" }, h("h2", {}, "Properties"),
+    table(["Property", "Value", "Source"], rows),
+    h("p", { class: "note" }, `Asserted by: ${entity.sources.join(", ") || "–"}`));
+}
+
+function relationsList(entity) {
+  const items = [
+    ...entity.out.map((r) => h("li", {}, `${r.type.toLowerCase().replace(/_/g, " ")} → `, entityLink(r.to),
+      ` (${kindLabel(r.to.kind)}; ${r.sources.join(", ")})`)),
+    ...entity.in.map((r) => h("li", {}, entityLink(r.from), ` ${r.type.toLowerCase().replace(/_/g, " ")} this`,
+      ` (${kindLabel(r.from.kind)}; ${r.sources.join(", ")})`)),
+  ];
+  return h("section", { testid: "relations" }, h("h2", {}, "Relations"), items.length ? h("ul", {}, items) : h("p", {}, "None."));
+}
+
+function people(label, list) {
+  return h("p", {}, h("strong", {}, `${label}: `), list && list.length ? list.map((p, i) => [i ? ", " : "", entityLink(p)]) : "–");
+}
+
+async function targetSection(entity, currency) {
+  const start = performance.now();
+  const variables = { id: entity.id, first: LIST_FIRST };
+  window.vgFirstQuery = { query: DELIVERERS, variables };
+  const data = await query(DELIVERERS, variables);
+  const queried = performance.now() - start;
+  const list = data.whatDelivers;
+  const d = entity.delivery;
+  const extraFields = await fieldsOf("DeliverySummary", ["rag", "ragReason", "openBudget", "progress", "benefits", "accountable"]);
+  const sub = { benefits: "benefits { unit expected realised }", accountable: "accountable { id name }" };
+  const extra = extraFields.length
+    ? (await optional(`query($id: ID!) { entity(id: $id) { ... on Objective { delivery { ${extraFields.map((f) => sub[f] || f).join(" ")} } }
+        ... on Goal { delivery { ${extraFields.map((f) => sub[f] || f).join(" ")} } } } }`, { id: entity.id }))?.entity?.delivery || {}
+    : {};
+  const rows = list.edges.map(({ node }) => [
+    entityLink(node.item), kindLabel(node.item.kind), node.item.health ? node.item.health.toLowerCase() : "–",
+    money(node.item.budget, currency), node.item.programme ? entityLink(node.item.programme) : "–",
+    h("span", { class: "path" }, node.paths[0]?.nodes.map((n) => n.name).join(" → ") || ""),
+  ]);
+  const rollup = h("section", { testid: "rollup" }, h("h2", {}, "Delivery roll-up"),
+    h("p", {}, ragBadge(extra.rag, extra.ragReason), extra.ragReason ? ` ${extra.ragReason}` : ""),
+    table(["Projects", "Programmes", "Green", "Amber", "Red", "Unknown", "Budget", "Actual cost", "Open budget", "Progress"],
+      [[number(d.projects), number(d.programmes), number(d.byHealth.green), number(d.byHealth.amber), number(d.byHealth.red),
+        number(d.byHealth.unknown), money(d.budget, currency), money(d.actualCost, currency), money(extra.openBudget, currency),
+        percent(extra.progress ?? d.keyResultProgress)]]),
+    extra.benefits && extra.benefits.length
+      ? table(["Benefit unit", "Expected", "Realised"], extra.benefits.map((b) => [b.unit, number(b.expected), number(b.realised)])) : null,
+    extra.accountable ? people("Accountable", extra.accountable) : null,
+    people("Owners", entity.owners), people("Sponsors", entity.sponsors));
+  const deliverers = h("section", { testid: "deliverers" }, h("h2", {}, `What delivers it (${number(list.totalCount)})`),
+    rows.length ? table(["Name", "Kind", "Health", "Budget", "Programme", "Value path"], rows) : h("p", {}, "Nothing delivers it."),
+    list.totalCount > rows.length ? h("p", { class: "note" }, `The ${rows.length} closest of ${number(list.totalCount)}.`) : null);
+
+  let graph;
+  let caption;
+  if (list.totalCount > DRAW_LIMIT) {
+    graph = summary(entity, data);
+    caption = `${number(data.projects.totalCount)} delivering projects grouped by programme (too many to draw one by one)`;
+  } else {
+    const all = list.totalCount > list.edges.length
+      ? (await query(ALL_PATHS, { id: entity.id, first: DRAW_LIMIT })).whatDelivers.edges : list.edges;
+    const { nodes, edges } = pathElements(all.flatMap((e) => e.node.paths));
+    graph = { nodes: nodes.map(nodeFor), edges };
+    caption = "Value paths: projects → deliverables → outcomes → benefits → objectives";
+  }
+  const figure = drawTrace(graph, { caption, fileName: `trace-${entity.id}` });
+  figure.dataset.summarised = String(list.totalCount > DRAW_LIMIT);
+  return { sections: [rollup, deliverers, h("section", {}, h("h2", {}, "Value paths"), figure)], figure, queried };
+}
+
+/** One node per delivering programme (with its project count) and one for the target. */
+function summary(entity, data) {
+  const nodes = [nodeFor(entity)];
+  const edges = [];
+  let inProgrammes = 0;
+  for (const { node } of data.programmes.edges) {
+    const count = node.item.projects.length;
+    inProgrammes += count;
+    nodes.push({ ...nodeFor(node.item), kind: "GROUP", label: `${node.item.name} (${number(count)} projects)` });
+    edges.push({ source: node.item.id, target: entity.id, label: "" });
+  }
+  const others = data.projects.totalCount - inProgrammes;
+  if (others > 0) {
+    nodes.push({ id: "\u0000others", kind: "GROUP", label: `${number(others)} projects outside these programmes` });
+    edges.push({ source: "\u0000others", target: entity.id, label: "" });
+  }
+  return { nodes, edges };
+}
+
+async function workSection(entity, currency) {
+  const data = await query(WHY, { id: entity.id });
+  const figures = h("section", { testid: "figures" }, h("h2", {}, "Figures"),
+    table(["Status", "Health", "Budget", "Actual cost", "Progress", "Start", "End"],
+      [[kindLabel(entity.status || "active"), entity.health ? entity.health.toLowerCase() : "–", money(entity.budget, currency),
+        money(entity.actualCost, currency), entity.progress === undefined ? "–" : percent(entity.progress),
+        entity.startDate || "–", entity.endDate || "–"]]),
+    people("Manager", entity.manager ? [entity.manager] : []), people("Sponsors", entity.sponsors),
+    entity.programme ? h("p", {}, h("strong", {}, "Programme: "), entityLink(entity.programme)) : null);
+  const why = h("section", { testid: "why" }, h("h2", {}, "Why it exists"),
+    data.whyExists.length
+      ? table(["Serves", "Kind", "Value path"], data.whyExists.map((c) => [entityLink(c.target), kindLabel(c.target.kind),
+        c.paths[0]?.nodes.map((n) => n.name).join(" → ") || ""]))
+      : h("p", {}, "It serves no objective or goal: an orphan."));
+  const impact = h("section", { testid: "impact" }, h("h2", {}, "If it slips"),
+    h("h3", {}, `Work that depends on it (${data.impact.dependents.length})`),
+    data.impact.dependents.length ? h("ul", {}, data.impact.dependents.map((e) => h("li", {}, entityLink(e), ` (${kindLabel(e.kind)})`))) : h("p", {}, "None."),
+    h("h3", {}, `Strategy affected (${data.impact.affected.length})`),
+    data.impact.affected.length ? h("ul", {}, data.impact.affected.map((e) => h("li", {}, entityLink(e), ` (${kindLabel(e.kind)})`))) : h("p", {}, "None."));
+  const { nodes, edges } = pathElements(data.whyExists.flatMap((c) => c.paths));
+  const figure = drawTrace({ nodes: nodes.map(nodeFor), edges },
+    { caption: "Value paths from this work to the strategy it serves", fileName: `trace-${entity.id}` });
+  return { sections: [figures, why, impact, h("section", {}, h("h2", {}, "Value paths"), figure)], figure };
+}
+
+export async function render(main) {
+  const id = entityIdFromLocation();
+  const [data, currency] = await Promise.all([query(ENTITY, { id }), displayCurrency()]);
+  const entity = data.entity;
+  if (!entity) {
+    document.title = "Not found · valuegraph";
+    main.replaceChildren(h("h1", {}, "Not found"), h("p", {}, `The graph holds no entity with id “${id}”.`), h("p", {}, h("a", { href: "/" }, "Back to the portfolio")));
+    return;
+  }
+  document.title = `${entity.name} · valuegraph`;
+  const head = [h("p", { class: "kind" }, `${kindLabel(entity.kind)} · ${entity.id}`), h("h1", {}, entity.name)];
+  let part = { sections: [], figure: null };
+  if (entity.kind === "OBJECTIVE" || entity.kind === "GOAL") part = await targetSection(entity, currency);
+  else if (entity.kind === "PROJECT" || entity.kind === "PROGRAMME") part = await workSection(entity, currency);
+  main.replaceChildren(...head, ...part.sections, propertiesTable(entity), relationsList(entity));
+  if (part.figure) part.figure.draw();
+  performance.mark("vg-first-screen");
+}
