@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 
+from valuegraph.api.auth import ApiKeyConfig, hash_key
 from valuegraph.graph import ValueGraph, open_store
 from tests.utils.browser import Watch, axe_violations, browser, graphql, open_page, page_of
 from tests.utils.factories import E, R, load
@@ -202,3 +203,40 @@ def test_the_trace_downloads_as_svg_and_png(site, page):
 def test_no_serious_accessibility_violations(site, page, path):
     open_page(page, f"{site}{path}")
     assert axe_violations(page) == []
+
+
+@pytest.fixture(scope="module")
+def keyed_site(sample_store_path, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pages-keyed") / "store"
+    shutil.copytree(sample_store_path, path)
+    graph = ValueGraph(open_store(f"oxigraph:{path}"))
+    with serve_in_thread(graph, api_keys=[ApiKeyConfig(name="reader", hash=hash_key("reader-key-000000000001"),
+                                                       scopes=["read"])]) as url:
+        yield url
+    graph.close()
+
+
+@pytest.mark.parametrize("path", ["/", f"/entity/{quote(ODD_PROJECT, safe='')}?tab=why"])
+def test_without_a_session_a_page_goes_to_sign_in_and_back(chromium, keyed_site, path):
+    with page_of(chromium) as (page, watch):
+        page.goto(keyed_site + path)
+        page.wait_for_url(re.compile(r"/signin\?next="))
+        assert page.evaluate("() => new URLSearchParams(location.search).get('next')") == path
+        assert watch.blocked == []
+
+
+def test_the_pages_and_graphiql_send_the_session_cookie_and_its_csrf_token(chromium, site):
+    with page_of(chromium) as (page, watch):
+        page.context.add_cookies([{"name": "vg_csrf", "value": "tok-123_abc", "url": site}])
+        sent = []
+        page.on("request", lambda r: sent.append(r) if r.url.endswith("/graphql") and r.method == "POST" else None)
+        open_page(page, f"{site}/entity/OBJ-2")
+        page.goto(f"{site}/graphql")
+        page.wait_for_selector(".graphiql-container")
+        page.click(".graphiql-execute-button")
+        page.wait_for_function("() => document.querySelector('.result-window')?.innerText.includes('data')")
+        assert len(sent) > 3
+        for request in sent:
+            headers = request.all_headers()
+            assert headers["x-csrf-token"] == "tok-123_abc" and "vg_csrf=" in headers["cookie"], headers
+        watch.assert_clean()

@@ -1,12 +1,14 @@
 // Builds the pages and GraphiQL into the Python package (api/static/), which ships them: an installed
 // valuegraph serves them without node. `make web` runs this; the output is committed.
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const out = join(here, "..", "api", "static");
+rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
 // GraphiQL opens on the README's executive questions (one tab each), so they live in one place
@@ -36,3 +38,13 @@ await build({ ...common, entryPoints: { pages: join(here, "src", "pages.css") },
 for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
   copyFileSync(join(here, "node_modules", "swagger-ui-dist", file), join(out, file));
 }
+
+// what the build was made from and what it made: a test checks the committed build against both
+const sha256 = (path) => createHash("sha256").update(readFileSync(path)).digest("hex");
+const sources = ["package.json", "package-lock.json", "build.mjs", ...readdirSync(join(here, "src")).sort().map((f) => `src/${f}`)];
+const outputs = readdirSync(out).filter((f) => f !== "build.json").sort();
+const stamp = {
+  sources: Object.fromEntries(sources.map((f) => [`web/${f}`, sha256(join(here, f))])),
+  outputs: Object.fromEntries(outputs.map((f) => [f, sha256(join(out, f))])),
+};
+writeFileSync(join(out, "build.json"), JSON.stringify(stamp, null, 2) + "\n");

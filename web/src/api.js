@@ -53,14 +53,17 @@ export async function optional(text, variables = {}) {
   }
 }
 
-const typeFields = new Map();
+/** The types whose fields pages check before asking for newer ones, read in one request. */
+const CHECKED_TYPES = ["DeliverySummary", "Query"];
+let schemaFields = null;
 
 /** Of `wanted`, the fields the server's type has: pages ask for newer fields only where they exist. */
 export async function fieldsOf(typeName, wanted) {
-  if (!typeFields.has(typeName)) {
-    typeFields.set(typeName, query("query($n: String!) { __type(name: $n) { fields { name } } }", { n: typeName })
-      .then((data) => new Set((data.__type?.fields || []).map((f) => f.name))));
+  if (schemaFields === null) {
+    const selection = CHECKED_TYPES.map((t) => `${t}: __type(name: "${t}") { fields { name } }`).join(" ");
+    schemaFields = query(`{ ${selection} }`).then((data) =>
+      new Map(CHECKED_TYPES.map((t) => [t, new Set((data[t]?.fields || []).map((f) => f.name))])));
   }
-  const known = await typeFields.get(typeName);
+  const known = (await schemaFields).get(typeName) || new Set();
   return wanted.filter((name) => known.has(name));
 }

@@ -1,40 +1,47 @@
 // `/entity/{id}`: one entity, with what delivers it or why it exists, drawn.
-import { query } from "./api.js";
+import { fieldsOf, optional, query } from "./api.js";
 import { displayCurrency } from "./portfolio.js";
 import { drawTrace, nodeFor, pathElements } from "./trace.js";
 import { entityLink, h, kindLabel, money, number, percent, ragBadge, table, when } from "./format.js";
-import { fieldsOf, optional } from "./api.js";
 
 /** Above this many deliverers the drawing groups them by programme. */
 export const DRAW_LIMIT = 300;
 const LIST_FIRST = 50;
+/** Relations listed one by one at most (a target of thousands lists the first ones and says how many). */
+const RELATIONS_SHOWN = 500;
 
 const DELIVERY = "projects programmes byHealth { green amber red unknown } budget actualCost keyResultProgress";
 const PEOPLE = "owners { id name kind } sponsors { id name kind }";
 const WORK = "status health budget actualCost startDate endDate manager { id name kind } sponsors { id name kind }";
 
-export const ENTITY = `query($id: ID!) {
+const PATH = "paths(limit: 1) { length nodes { id name kind } relations { type from { id } to { id } } }";
+const DELIVERER = `item { id name kind ... on Project { health budget programme { id name } } ... on Programme { health budget } }`;
+// what delivers a target: the closest with their paths, and its programmes for a summary when there are too many
+const DELIVERED = `
+  deliveredBy(first: $first) { totalCount edges { node { ${DELIVERER} ${PATH} } } }
+  projectCount: deliveredBy(kinds: [PROJECT], first: 1) { totalCount }
+  programmes: deliveredBy(kinds: [PROGRAMME], first: 500) {
+    totalCount edges { node { item { id name kind ... on Programme { projects { id } } } } }
+  }`;
+
+/** The first screen's one query: the entity with its figures and, for a target, what delivers it. */
+export const FIRST = `query($id: ID!, $first: Int!) {
   entity(id: $id) {
-    id name kind sources properties
-    history(first: 1000) { property source }
-    out: relations(direction: OUT) { type to { id name kind } sources }
-    in: relations(direction: IN) { type from { id name kind } sources }
-    ... on Objective { ${PEOPLE} delivery { ${DELIVERY} } }
-    ... on Goal { ${PEOPLE} delivery { ${DELIVERY} } }
+    id name kind sources
+    ... on Objective { ${PEOPLE} delivery { ${DELIVERY} } ${DELIVERED} }
+    ... on Goal { ${PEOPLE} delivery { ${DELIVERY} } ${DELIVERED} }
     ... on Project { ${WORK} progress programme { id name kind } }
     ... on Programme { ${WORK} }
   }
 }`;
 
-const PATH = "paths(limit: 1) { length nodes { id name kind } relations { type from { id } to { id } } }";
-const DELIVERER = `item { id name kind ... on Project { health budget programme { id name } } ... on Programme { health budget } }`;
-
-/** The first screen of a target: the closest deliverers with their paths, and the programmes for a summary. */
-export const DELIVERERS = `query($id: ID!, $first: Int!) {
-  whatDelivers(target: $id, first: $first) { totalCount edges { node { ${DELIVERER} ${PATH} } } }
-  projects: whatDelivers(target: $id, kinds: [PROJECT], first: 1) { totalCount }
-  programmes: whatDelivers(target: $id, kinds: [PROGRAMME], first: 500) {
-    totalCount edges { node { item { id name kind ... on Programme { projects { id } } } } }
+/** What follows the first screen: every property with its source, and the relations. */
+const DETAILS = `query($id: ID!) {
+  entity(id: $id) {
+    id sources properties
+    history(first: 1000) { property source }
+    out: relations(direction: OUT) { type to { id name kind } sources }
+    in: relations(direction: IN) { type from { id name kind } sources }
   }
 }`;
 
@@ -76,32 +83,35 @@ function relationsList(entity) {
     ...entity.in.map((r) => h("li", {}, entityLink(r.from), ` ${r.type.toLowerCase().replace(/_/g, " ")} this`,
       ` (${kindLabel(r.from.kind)}; ${r.sources.join(", ")})`)),
   ];
-  return h("section", { testid: "relations" }, h("h2", {}, "Relations"), items.length ? h("ul", {}, items) : h("p", {}, "None."));
+  return h("section", { testid: "relations" }, h("h2", {}, `Relations (${number(items.length)})`),
+    items.length ? h("ul", {}, items.slice(0, RELATIONS_SHOWN)) : h("p", {}, "None."),
+    items.length > RELATIONS_SHOWN ? h("p", { class: "note" }, `The first ${RELATIONS_SHOWN} of ${number(items.length)}.`) : null);
 }
 
 function people(label, list) {
   return h("p", {}, h("strong", {}, `${label}: `), list && list.length ? list.map((p, i) => [i ? ", " : "", entityLink(p)]) : "–");
 }
 
-async function targetSection(entity, currency) {
-  const start = performance.now();
-  const variables = { id: entity.id, first: LIST_FIRST };
-  window.vgFirstQuery = { query: DELIVERERS, variables };
-  const data = await query(DELIVERERS, variables);
-  const queried = performance.now() - start;
-  const list = data.whatDelivers;
+/** The roll-up fields being added to DeliverySummary, where the server has them ({} otherwise). */
+async function newRollups(id) {
+  const fields = await fieldsOf("DeliverySummary", ["rag", "ragReason", "openBudget", "progress", "benefits", "accountable"]);
+  if (!fields.length) return {};
+  const sub = { benefits: "benefits { unit expected realised }", accountable: "accountable { id name kind }" };
+  const selection = fields.map((f) => sub[f] || f).join(" ");
+  const data = await optional(`query($id: ID!) { entity(id: $id) {
+    ... on Objective { delivery { ${selection} } } ... on Goal { delivery { ${selection} } } } }`, { id });
+  return data?.entity?.delivery || {};
+}
+
+async function targetSection(entity, currency, extra) {
+  const list = entity.deliveredBy;
   const d = entity.delivery;
-  const extraFields = await fieldsOf("DeliverySummary", ["rag", "ragReason", "openBudget", "progress", "benefits", "accountable"]);
-  const sub = { benefits: "benefits { unit expected realised }", accountable: "accountable { id name }" };
-  const extra = extraFields.length
-    ? (await optional(`query($id: ID!) { entity(id: $id) { ... on Objective { delivery { ${extraFields.map((f) => sub[f] || f).join(" ")} } }
-        ... on Goal { delivery { ${extraFields.map((f) => sub[f] || f).join(" ")} } } } }`, { id: entity.id }))?.entity?.delivery || {}
-    : {};
   const rows = list.edges.map(({ node }) => [
     entityLink(node.item), kindLabel(node.item.kind), node.item.health ? node.item.health.toLowerCase() : "–",
     money(node.item.budget, currency), node.item.programme ? entityLink(node.item.programme) : "–",
     h("span", { class: "path" }, node.paths[0]?.nodes.map((n) => n.name).join(" → ") || ""),
   ]);
+  const accountable = extra.accountable ? [].concat(extra.accountable) : null;
   const rollup = h("section", { testid: "rollup" }, h("h2", {}, "Delivery roll-up"),
     h("p", {}, ragBadge(extra.rag, extra.ragReason), extra.ragReason ? ` ${extra.ragReason}` : ""),
     table(["Projects", "Programmes", "Green", "Amber", "Red", "Unknown", "Budget", "Actual cost", "Open budget", "Progress"],
@@ -110,7 +120,7 @@ async function targetSection(entity, currency) {
         percent(extra.progress ?? d.keyResultProgress)]]),
     extra.benefits && extra.benefits.length
       ? table(["Benefit unit", "Expected", "Realised"], extra.benefits.map((b) => [b.unit, number(b.expected), number(b.realised)])) : null,
-    extra.accountable ? people("Accountable", extra.accountable) : null,
+    accountable ? people("Accountable", accountable) : null,
     people("Owners", entity.owners), people("Sponsors", entity.sponsors));
   const deliverers = h("section", { testid: "deliverers" }, h("h2", {}, `What delivers it (${number(list.totalCount)})`),
     rows.length ? table(["Name", "Kind", "Health", "Budget", "Programme", "Value path"], rows) : h("p", {}, "Nothing delivers it."),
@@ -119,8 +129,8 @@ async function targetSection(entity, currency) {
   let graph;
   let caption;
   if (list.totalCount > DRAW_LIMIT) {
-    graph = summary(entity, data);
-    caption = `${number(data.projects.totalCount)} delivering projects grouped by programme (too many to draw one by one)`;
+    graph = summary(entity);
+    caption = `${number(entity.projectCount.totalCount)} delivering projects grouped by programme (too many to draw one by one)`;
   } else {
     const all = list.totalCount > list.edges.length
       ? (await query(ALL_PATHS, { id: entity.id, first: DRAW_LIMIT })).whatDelivers.edges : list.edges;
@@ -130,21 +140,21 @@ async function targetSection(entity, currency) {
   }
   const figure = drawTrace(graph, { caption, fileName: `trace-${entity.id}` });
   figure.dataset.summarised = String(list.totalCount > DRAW_LIMIT);
-  return { sections: [rollup, deliverers, h("section", {}, h("h2", {}, "Value paths"), figure)], figure, queried };
+  return { sections: [rollup, deliverers, h("section", {}, h("h2", {}, "Value paths"), figure)], figure };
 }
 
 /** One node per delivering programme (with its project count) and one for the target. */
-function summary(entity, data) {
+function summary(entity) {
   const nodes = [nodeFor(entity)];
   const edges = [];
   let inProgrammes = 0;
-  for (const { node } of data.programmes.edges) {
+  for (const { node } of entity.programmes.edges) {
     const count = node.item.projects.length;
     inProgrammes += count;
     nodes.push({ ...nodeFor(node.item), kind: "GROUP", label: `${node.item.name} (${number(count)} projects)` });
     edges.push({ source: node.item.id, target: entity.id, label: "" });
   }
-  const others = data.projects.totalCount - inProgrammes;
+  const others = entity.projectCount.totalCount - inProgrammes;
   if (others > 0) {
     nodes.push({ id: "\u0000others", kind: "GROUP", label: `${number(others)} projects outside these programmes` });
     edges.push({ source: "\u0000others", target: entity.id, label: "" });
@@ -179,19 +189,25 @@ async function workSection(entity, currency) {
 
 export async function render(main) {
   const id = entityIdFromLocation();
-  const [data, currency] = await Promise.all([query(ENTITY, { id }), displayCurrency()]);
+  const variables = { id, first: LIST_FIRST };
+  window.vgFirstQuery = { query: FIRST, variables };
+  const [data, currency, extra] = await Promise.all([query(FIRST, variables), displayCurrency(), newRollups(id)]);
   const entity = data.entity;
   if (!entity) {
     document.title = "Not found · valuegraph";
-    main.replaceChildren(h("h1", {}, "Not found"), h("p", {}, `The graph holds no entity with id “${id}”.`), h("p", {}, h("a", { href: "/" }, "Back to the portfolio")));
+    main.replaceChildren(h("h1", {}, "Not found"), h("p", {}, `The graph holds no entity with id “${id}”.`),
+      h("p", {}, h("a", { href: "/" }, "Back to the portfolio")));
     return;
   }
   document.title = `${entity.name} · valuegraph`;
   const head = [h("p", { class: "kind" }, `${kindLabel(entity.kind)} · ${entity.id}`), h("h1", {}, entity.name)];
   let part = { sections: [], figure: null };
-  if (entity.kind === "OBJECTIVE" || entity.kind === "GOAL") part = await targetSection(entity, currency);
+  if (entity.kind === "OBJECTIVE" || entity.kind === "GOAL") part = await targetSection(entity, currency, extra);
   else if (entity.kind === "PROJECT" || entity.kind === "PROGRAMME") part = await workSection(entity, currency);
-  main.replaceChildren(...head, ...part.sections, propertiesTable(entity), relationsList(entity));
+  const details = h("div", { class: "details" }, h("p", { class: "loading" }, "Loading properties and relations…"));
+  main.replaceChildren(...head, ...part.sections, details);
   if (part.figure) part.figure.draw();
   performance.mark("vg-first-screen");
+  const more = (await query(DETAILS, { id })).entity;
+  details.replaceChildren(propertiesTable(more), relationsList(more));
 }

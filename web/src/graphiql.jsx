@@ -5,11 +5,17 @@ import "graphiql/graphiql.css";
 import examples from "./examples.json";
 import { csrfToken, signInUrl } from "./api.js";
 
-async function fetcher(params) {
+// headers typed in GraphiQL's headers editor (e.g. an Authorization of an API key) go with the session's
+async function fetcher(params, options = {}) {
   const response = await fetch("/graphql", {
     method: "POST",
     credentials: "same-origin",
-    headers: { "content-type": "application/json", accept: "application/json", "X-CSRF-Token": csrfToken() },
+    headers: {
+      ...(options.headers || {}),
+      "content-type": "application/json",
+      accept: "application/json",
+      "X-CSRF-Token": csrfToken(),
+    },
     body: JSON.stringify(params),
   });
   if (response.status === 401) {

@@ -7,6 +7,7 @@ import * as portfolio from "./portfolio.js";
 
 const PAGES = { portfolio, entity, changes, alignment };
 
+performance.mark("vg-start");
 const main = document.getElementById("main");
 const page = PAGES[document.body.dataset.page];
 page.render(main).then(
