@@ -113,7 +113,7 @@ async function targetSection(entity, currency, extra) {
   ]);
   const accountable = extra.accountable ? [].concat(extra.accountable) : null;
   const rollup = h("section", { testid: "rollup" }, h("h2", {}, "Delivery roll-up"),
-    h("p", {}, ragBadge(extra.rag, extra.ragReason), extra.ragReason ? ` ${extra.ragReason}` : ""),
+    extra.rag !== undefined ? h("p", {}, ragBadge(extra.rag, extra.ragReason), extra.ragReason ? ` ${extra.ragReason}` : "") : null,
     table(["Projects", "Programmes", "Green", "Amber", "Red", "Unknown", "Budget", "Actual cost", "Open budget", "Progress"],
       [[number(d.projects), number(d.programmes), number(d.byHealth.green), number(d.byHealth.amber), number(d.byHealth.red),
         number(d.byHealth.unknown), money(d.budget, currency), money(d.actualCost, currency), money(extra.openBudget, currency),
@@ -140,7 +140,7 @@ async function targetSection(entity, currency, extra) {
   }
   const figure = drawTrace(graph, { caption, fileName: `trace-${entity.id}` });
   figure.dataset.summarised = String(list.totalCount > DRAW_LIMIT);
-  return { sections: [rollup, deliverers, h("section", {}, h("h2", {}, "Value paths"), figure)], figure };
+  return { sections: [rollup, h("section", {}, h("h2", {}, "Value paths"), figure), deliverers], figure };
 }
 
 /** One node per delivering programme (with its project count) and one for the target. */
@@ -184,7 +184,7 @@ async function workSection(entity, currency) {
   const { nodes, edges } = pathElements(data.whyExists.flatMap((c) => c.paths));
   const figure = drawTrace({ nodes: nodes.map(nodeFor), edges },
     { caption: "Value paths from this work to the strategy it serves", fileName: `trace-${entity.id}` });
-  return { sections: [figures, why, impact, h("section", {}, h("h2", {}, "Value paths"), figure)], figure };
+  return { sections: [figures, why, h("section", {}, h("h2", {}, "Value paths"), figure), impact], figure };
 }
 
 export async function render(main) {

@@ -60,6 +60,7 @@ export function kindLabel(kind) {
 }
 
 export function ragBadge(rag, reason) {
+  if (rag === undefined) return "–"; // a server without the RAG roll-up
   const value = rag || "UNKNOWN";
   return h("span", { class: `rag rag-${value.toLowerCase()}`, title: reason || null }, value.toLowerCase());
 }

@@ -66,7 +66,7 @@ export function drawTrace(graph, { caption, fileName = "trace" }) {
           width: 1.5, "line-color": "#a0aec0", "target-arrow-color": "#a0aec0", "target-arrow-shape": "triangle",
           "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#4a5568", "text-rotation": "autorotate" } },
       ],
-      layout: { name: "dagre", rankDir: "LR", nodeSep: 20, rankSep: 120, animate: false },
+      layout: { name: "dagre", rankDir: "LR", nodeSep: 40, rankSep: 140, animate: false },
     });
     cy.on("tap", "node", (event) => {
       const href = event.target.data("href");
