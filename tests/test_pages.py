@@ -138,7 +138,7 @@ def test_objective_page_lists_and_draws_what_delivers_it(site, page, objective):
     assert page.get_attribute(".trace-figure", "data-summarised") == "false"
 
 
-@pytest.mark.parametrize("project", ["PRJ-07", "PRJ-03", ODD_PROJECT])
+@pytest.mark.parametrize("project", ["PRJ-07", "PRJ-03", "PG-CX", ODD_PROJECT])
 def test_project_page_says_why_it_exists_and_what_a_slip_breaks(site, page, project):
     open_page(page, f"{site}/entity/{quote(project, safe='')}")
     data = graphql(site, """query($id: ID!) {
@@ -240,3 +240,9 @@ def test_the_pages_and_graphiql_send_the_session_cookie_and_its_csrf_token(chrom
             headers = request.all_headers()
             assert headers["x-csrf-token"] == "tok-123_abc" and "vg_csrf=" in headers["cookie"], headers
         watch.assert_clean()
+
+
+def test_swagger_ui_renders_from_the_package(site, page):
+    page.goto(f"{site}/docs")
+    page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
+    assert page.locator(".swagger-ui .opblock").count() > 3

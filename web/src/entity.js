@@ -96,7 +96,7 @@ function people(label, list) {
 async function newRollups(id) {
   const fields = await fieldsOf("DeliverySummary", ["rag", "ragReason", "openBudget", "progress", "benefits", "accountable"]);
   if (!fields.length) return {};
-  const sub = { benefits: "benefits { unit expected realised }", accountable: "accountable { id name kind }" };
+  const sub = { benefits: "benefits { unit expected realised benefits }", accountable: "accountable { id name }" };
   const selection = fields.map((f) => sub[f] || f).join(" ");
   const data = await optional(`query($id: ID!) { entity(id: $id) {
     ... on Objective { delivery { ${selection} } } ... on Goal { delivery { ${selection} } } } }`, { id });
@@ -119,7 +119,8 @@ async function targetSection(entity, currency, extra) {
         number(d.byHealth.unknown), money(d.budget, currency), money(d.actualCost, currency), money(extra.openBudget, currency),
         percent(extra.progress ?? d.keyResultProgress)]]),
     extra.benefits && extra.benefits.length
-      ? table(["Benefit unit", "Expected", "Realised"], extra.benefits.map((b) => [b.unit, number(b.expected), number(b.realised)])) : null,
+      ? table(["Benefits", "Unit", "Expected", "Realised"],
+        extra.benefits.map((b) => [number(b.benefits), b.unit || "–", number(b.expected), number(b.realised)])) : null,
     accountable ? people("Accountable", accountable) : null,
     people("Owners", entity.owners), people("Sponsors", entity.sponsors));
   const deliverers = h("section", { testid: "deliverers" }, h("h2", {}, `What delivers it (${number(list.totalCount)})`),
