@@ -81,6 +81,9 @@ def test_portfolio_page_shows_the_services_answers(site, page):
     assert share == fmt_percent(page, report["alignedBudgetShare"])
     assert linked_ids(page, "[data-testid=orphans]") == [o["id"] for o in report["orphans"]]
     assert linked_ids(page, "[data-testid=unsupported]") == [u["id"] for u in report["unsupported"]]
+    # the trend runs from the history's start to now, ending on today's share
+    trend = page.get_attribute("[data-testid=alignment-share] svg.sparkline", "aria-label")
+    assert trend.endswith(f"to {fmt_percent(page, report['alignedBudgetShare'])}"), trend
     objectives = graphql(site, "{ entities(kind: OBJECTIVE, first: 500) { edges { node { id } } } }")["entities"]["edges"]
     assert linked_ids(page, "[data-testid=objectives]") == [e["node"]["id"] for e in objectives]
 

@@ -78,9 +78,12 @@ export function trendText(points) {
   return points_ === 0 ? `unchanged since ${since}` : `${points_ > 0 ? "up" : "down"} ${Math.abs(points_)} points since ${since}`;
 }
 
+/** The aligned share over the last `days`, or since the history starts when that is later. */
 export async function trend(days = 90) {
   const to = new Date();
-  const from = new Date(to.getTime() - days * 86400000);
+  const first = await optional("{ changes(sinceRevision: 0, first: 1) { edges { node { committedAt } } } }");
+  const started = first?.changes?.edges?.[0]?.node?.committedAt;
+  const from = new Date(Math.max(to.getTime() - days * 86400000, started ? new Date(started).getTime() : 0));
   const data = await optional(TREND, { from: from.toISOString(), to: to.toISOString() });
   return data?.alignmentTrend || [];
 }
