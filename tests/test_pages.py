@@ -202,10 +202,19 @@ def test_the_trace_downloads_as_svg_and_png(site, page):
         assert content.startswith(magic) or (kind == "SVG" and b"<svg" in content[:500]), content[:80]
 
 
-@pytest.mark.parametrize("path", ["/", "/entity/OBJ-2", "/entity/PRJ-07"])
+@pytest.mark.parametrize("path", ["/", "/entity/OBJ-2", "/entity/PRJ-07", f"/entity/{quote(ODD_DELIVERABLE, safe='')}",
+                                  "/changes", "/alignment"])
 def test_no_serious_accessibility_violations(site, page, path):
     open_page(page, f"{site}{path}")
     assert axe_violations(page) == []
+
+
+def test_the_accessibility_check_finds_a_violation(site, page):
+    """axe runs for real: an image without a text alternative on the page is reported."""
+    open_page(page, f"{site}/")
+    page.evaluate("() => document.querySelector('main').append(Object.assign(document.createElement('img'), "
+                  "{src: 'data:image/gif;base64,R0lGODlhAQABAAAAACw='}))")
+    assert "image-alt" in [v["id"] for v in axe_violations(page)]
 
 
 @pytest.fixture(scope="module")
