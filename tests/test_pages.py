@@ -12,7 +12,7 @@ import pytest
 
 from valuegraph.api.auth import ApiKeyConfig, hash_key
 from valuegraph.graph import ValueGraph, open_store
-from tests.utils.browser import Watch, axe_violations, browser, graphql, open_page, page_of
+from tests.utils.browser import axe_violations, browser, graphql, open_page, page_of
 from tests.utils.factories import E, R, load
 from tests.utils.server import serve_in_thread
 
@@ -57,7 +57,8 @@ def linked_ids(page, selector: str) -> list[str]:
 
 
 def fmt_percent(page, share: float) -> str:
-    return page.evaluate("s => new Intl.NumberFormat(undefined, {style: 'percent', maximumFractionDigits: 1}).format(s)",
+    return page.evaluate("s => new Intl.NumberFormat(undefined, {style: 'percent', maximumFractionDigits: 1})"
+                         ".format(s)",
                          share)
 
 
@@ -84,7 +85,8 @@ def test_portfolio_page_shows_the_services_answers(site, page):
     # the trend runs from the history's start to now, ending on today's share
     trend = page.get_attribute("[data-testid=alignment-share] svg.sparkline", "aria-label")
     assert trend.endswith(f"to {fmt_percent(page, report['alignedBudgetShare'])}"), trend
-    objectives = graphql(site, "{ entities(kind: OBJECTIVE, first: 500) { edges { node { id } } } }")["entities"]["edges"]
+    objectives = graphql(site, "{ entities(kind: OBJECTIVE, first: 500) { edges { node { id } } } }"
+                         )["entities"]["edges"]
     assert linked_ids(page, "[data-testid=objectives]") == [e["node"]["id"] for e in objectives]
 
 
@@ -130,12 +132,14 @@ def test_objective_page_lists_and_draws_what_delivers_it(site, page, objective):
     open_page(page, f"{site}/entity/{quote(objective, safe='')}")
     data = graphql(site, """query($id: ID!) {
         entity(id: $id) { name ... on Objective { delivery { projects } } }
-        whatDelivers(target: $id, first: 300) { totalCount edges { node { item { id } paths(limit: 1) { nodes { id } } } } }
+        whatDelivers(target: $id, first: 300) {
+            totalCount edges { node { item { id } paths(limit: 1) { nodes { id } } } } }
     }""", {"id": objective})
     assert page.inner_text("h1") == data["entity"]["name"]
     delivered = data["whatDelivers"]
-    shown = page.eval_on_selector_all("[data-testid=deliverers] tbody tr",
-                                      "rows => rows.map(r => decodeURIComponent(r.querySelector('a').getAttribute('href').slice(8)))")
+    shown = page.eval_on_selector_all(
+        "[data-testid=deliverers] tbody tr",
+        "rows => rows.map(r => decodeURIComponent(r.querySelector('a').getAttribute('href').slice(8)))")
     assert shown == [e["node"]["item"]["id"] for e in delivered["edges"]][:50]
     assert_drawn(page, len(trace_node_ids([e["node"]["paths"][0] for e in delivered["edges"]])))
     assert page.get_attribute(".trace-figure", "data-summarised") == "false"
@@ -164,14 +168,17 @@ def test_every_kind_shows_its_properties_with_sources_and_its_relations(site, pa
         entity_id = graphql(site, '{ entities(kind: PERSON, search: "Omar", first: 1) { edges { node { id } } } }'
                             )["entities"]["edges"][0]["node"]["id"]
     data = graphql(site, """query($id: ID!) { entity(id: $id) { name sources properties
-        out: relations(direction: OUT) { to { id } } in: relations(direction: IN) { from { id } } } }""", {"id": entity_id})
+        out: relations(direction: OUT) { to { id } } in: relations(direction: IN) { from { id } } } }""",
+                   {"id": entity_id})
     entity = data["entity"]
     open_page(page, f"{site}/entity/{quote(entity_id, safe='')}")
     assert page.inner_text("h1") == entity["name"]
-    rows = page.eval_on_selector_all("[data-testid=properties] tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText))")
+    rows = page.eval_on_selector_all("[data-testid=properties] tbody tr",
+                                     "rows => rows.map(r => [...r.cells].map(c => c.innerText))")
     assert sorted(r[0] for r in rows) == sorted(entity["properties"])
     assert all(r[2] in entity["sources"] or set(r[2].split(", ")) == set(entity["sources"]) for r in rows)
-    assert linked_ids(page, "[data-testid=relations]") == [r["to"]["id"] for r in entity["out"]] + [r["from"]["id"] for r in entity["in"]]
+    assert linked_ids(page, "[data-testid=relations]") == (
+        [r["to"]["id"] for r in entity["out"]] + [r["from"]["id"] for r in entity["in"]])
 
 
 def test_an_unknown_id_says_so(site, page):
@@ -182,7 +189,8 @@ def test_an_unknown_id_says_so(site, page):
 def test_changes_and_alignment_pages(site, page):
     open_page(page, f"{site}/changes")
     revisions = graphql(site, "{ revisions(first: 20) { edges { node { number } } } }")["revisions"]["edges"]
-    cells = page.eval_on_selector_all("[data-testid=revisions] tbody tr td:first-child", "cs => cs.map(c => c.innerText)")
+    cells = page.eval_on_selector_all("[data-testid=revisions] tbody tr td:first-child",
+                                      "cs => cs.map(c => c.innerText)")
     assert cells == [f"#{r['node']['number']}" for r in revisions]
     open_page(page, f"{site}/alignment")
     report = graphql(site, "{ alignment { alignedBudgetShare orphans { id } } }")["alignment"]

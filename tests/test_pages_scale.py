@@ -28,7 +28,8 @@ def large(tmp_path_factory):
             entities.append(E(project, "Project", f"Project {p}.{i}", budget=1000.0 * (i + 1), health="green"))
             relations.append(R(project, "PART_OF", f"PG-{p}"))
     for i in range(OUTSIDE):
-        entities += [E(f"PRJ-X-{i}", "Project", f"Standalone project {i}"), E(f"DEL-X-{i}", "Deliverable", f"Deliverable {i}")]
+        entities += [E(f"PRJ-X-{i}", "Project", f"Standalone project {i}"),
+                     E(f"DEL-X-{i}", "Deliverable", f"Deliverable {i}")]
         relations += [R(f"PRJ-X-{i}", "DELIVERS", f"DEL-X-{i}"), R(f"DEL-X-{i}", "CONTRIBUTES_TO", "OBJ-BIG")]
     load(graph, entities, relations, source="generated")
     with serve_in_thread(graph) as url:
@@ -47,7 +48,8 @@ def test_a_target_with_over_a_thousand_deliverers_is_drawn_grouped_by_programme(
         # the target, one node per delivering programme and one for the projects in none of them
         nodes = page.evaluate("() => document.querySelector('[data-testid=trace]').cy.nodes().length")
         assert nodes == 1 + counts["programmes"]["totalCount"] + 1
-        labels = page.evaluate("() => document.querySelector('[data-testid=trace]').cy.nodes().map(n => n.data('label'))")
+        labels = page.evaluate(
+            "() => document.querySelector('[data-testid=trace]').cy.nodes().map(n => n.data('label'))")
         assert any(str(OUTSIDE) in label and "outside" in label for label in labels)
         # the list shows the closest deliverers and says how many there are
         assert len(page.query_selector_all("[data-testid=deliverers] tbody tr")) == 50

@@ -2,7 +2,7 @@
 import { fieldsOf, optional, query } from "./api.js";
 import { displayCurrency } from "./portfolio.js";
 import { drawTrace, nodeFor, pathElements } from "./trace.js";
-import { entityLink, h, kindLabel, money, number, percent, ragBadge, table, when } from "./format.js";
+import { entityLink, h, kindLabel, money, number, percent, ragBadge, table } from "./format.js";
 
 /** Above this many deliverers the drawing groups them by programme. */
 export const DRAW_LIMIT = 300;
