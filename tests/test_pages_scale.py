@@ -53,6 +53,14 @@ def test_a_target_with_over_a_thousand_deliverers_is_drawn_grouped_by_programme(
         assert any(str(OUTSIDE) in label and "outside" in label for label in labels)
         # the list shows the closest deliverers and says how many there are
         assert len(page.query_selector_all("[data-testid=deliverers] tbody tr")) == 50
+        # and walks on, closest first, as the API pages them
+        page.click("[data-testid=deliverers] button.more")
+        page.wait_for_function("() => document.querySelectorAll('[data-testid=deliverers] tbody tr').length === 100")
+        closest = graphql(large, '{ whatDelivers(target: "OBJ-BIG", first: 100) { edges { node { item { id } } } } }')
+        shown = page.eval_on_selector_all(
+            "[data-testid=deliverers] tbody tr",
+            "rows => rows.map(r => decodeURIComponent(r.querySelector('a').getAttribute('href').slice(8)))")
+        assert shown == [e["node"]["item"]["id"] for e in closest["whatDelivers"]["edges"]]
         # the first screen, from the page's script starting (its data requests) to the drawing, on a server that has
         # answered the page once (as for the query timed below); the best of three loads against the best of three
         # queries, both timed in the browser

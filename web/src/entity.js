@@ -18,7 +18,7 @@ const PATH = "paths(limit: 1) { length nodes { id name kind } relations { type f
 const DELIVERER = `item { id name kind ... on Project { health budget programme { id name } } ... on Programme { health budget } }`;
 // what delivers a target: the closest with their paths, and its programmes for a summary when there are too many
 const DELIVERED = `
-  deliveredBy(first: $first) { totalCount edges { node { ${DELIVERER} ${PATH} } } }
+  deliveredBy(first: $first) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${DELIVERER} ${PATH} } } }
   projectCount: deliveredBy(kinds: [PROJECT], first: 1) { totalCount }
   programmes: deliveredBy(kinds: [PROGRAMME], first: 500) {
     totalCount edges { node { item { id name kind ... on Programme { projects { id } } } } }
@@ -43,6 +43,11 @@ const DETAILS = `query($id: ID!) {
     out: relations(direction: OUT) { type to { id name kind } sources }
     in: relations(direction: IN) { type from { id name kind } sources }
   }
+}`;
+
+const NEXT_DELIVERERS = `query($id: ID!, $first: Int!, $after: String!) {
+  whatDelivers(target: $id, first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor } edges { node { ${DELIVERER} ${PATH} } } }
 }`;
 
 const ALL_PATHS = `query($id: ID!, $first: Int!) {
@@ -106,11 +111,12 @@ async function newRollups(id) {
 async function targetSection(entity, currency, extra) {
   const list = entity.deliveredBy;
   const d = entity.delivery;
-  const rows = list.edges.map(({ node }) => [
+  const row = ({ node }) => [
     entityLink(node.item), kindLabel(node.item.kind), node.item.health ? node.item.health.toLowerCase() : "–",
     money(node.item.budget, currency), node.item.programme ? entityLink(node.item.programme) : "–",
     h("span", { class: "path" }, node.paths[0]?.nodes.map((n) => n.name).join(" → ") || ""),
-  ]);
+  ];
+  const rows = list.edges.map(row);
   const accountable = extra.accountable ? [].concat(extra.accountable) : null;
   const rollup = h("section", { testid: "rollup" }, h("h2", {}, "Delivery roll-up"),
     extra.rag !== undefined ? h("p", {}, ragBadge(extra.rag, extra.ragReason), extra.ragReason ? ` ${extra.ragReason}` : "") : null,
@@ -123,9 +129,27 @@ async function targetSection(entity, currency, extra) {
         extra.benefits.map((b) => [number(b.benefits), b.unit || "–", number(b.expected), number(b.realised)])) : null,
     accountable ? people("Accountable", accountable) : null,
     people("Owners", entity.owners), people("Sponsors", entity.sponsors));
+  const listed = rows.length ? table(["Name", "Kind", "Health", "Budget", "Programme", "Value path"], rows) : null;
+  const note = h("p", { class: "note" });
+  let page = list.pageInfo;
+  const shown = () => listed.tBodies[0].rows.length;
+  const more = h("button", { type: "button", class: "more" }, `Show ${LIST_FIRST} more`);
+  const update = () => {
+    note.textContent = list.totalCount > shown() ? `The ${number(shown())} closest of ${number(list.totalCount)}.` : "";
+    more.hidden = !page.hasNextPage;
+  };
+  // the next page after the cursor of the last one shown (the list can be walked to its end, closest first)
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    const next = (await query(NEXT_DELIVERERS, { id: entity.id, first: LIST_FIRST, after: page.endCursor })).whatDelivers;
+    for (const edge of next.edges) listed.tBodies[0].append(h("tr", {}, row(edge).map((c) => h("td", {}, c))));
+    page = next.pageInfo;
+    more.disabled = false;
+    update();
+  });
   const deliverers = h("section", { testid: "deliverers" }, h("h2", {}, `What delivers it (${number(list.totalCount)})`),
-    rows.length ? table(["Name", "Kind", "Health", "Budget", "Programme", "Value path"], rows) : h("p", {}, "Nothing delivers it."),
-    list.totalCount > rows.length ? h("p", { class: "note" }, `The ${rows.length} closest of ${number(list.totalCount)}.`) : null);
+    listed || h("p", {}, "Nothing delivers it."), note, listed ? more : null);
+  if (listed) update();
 
   let graph;
   let caption;
