@@ -17,6 +17,7 @@ from valuegraph.api.graphql.context import GraphContext, Limits
 from valuegraph.api.graphql.schema import create_schema
 from valuegraph.api.middleware import RequestIdMiddleware
 from valuegraph.api.origins import install_cors
+from valuegraph.api.pages import install_docs, install_pages
 from valuegraph.api.ratelimit import FailureLimiter
 from valuegraph.api.routers import changes, cypher, export, health, signin, sparql, sync
 from valuegraph.api.sessions import Sessions
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
             if graph is None:
                 app.state.graph.close()
 
-    app = FastAPI(title="valuegraph", version="0.1.0", lifespan=lifespan,
+    # the API docs are served from this package's own Swagger UI files (install_docs): nothing from a CDN
+    app = FastAPI(title="valuegraph", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Traceability from strategy through projects to customer value.")
     app.state.settings = settings
     app.state.keys = keys
@@ -73,9 +75,13 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
                             settings.subscription_poll_seconds, settings.currency)
 
     schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
-    # get_principal refuses a WebSocket from a foreign origin; strawberry (recent versions) does too, and is
-    # told which origins are not foreign
-    app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide="graphiql",
+    # the pages first: a browser's GET /graphql gets the bundled GraphiQL (no key needed for a page without
+    # data); the GraphQL router (no IDE of its own, which would load from a CDN) answers every query.
+    # get_principal refuses a WebSocket from a foreign origin; strawberry does too, and is told which
+    # origins are not foreign
+    install_pages(app)
+    install_docs(app)
+    app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide=None,
                                          allowed_origins=settings.cors_origins), prefix="/graphql",
                        dependencies=[Depends(get_principal)])
     app.include_router(sync.router)

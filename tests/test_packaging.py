@@ -47,3 +47,13 @@ def test_the_wheel_has_one_console_script_and_loaders_under_valuegraph(wheel):
         parser.read_string(archive.read(entry_points).decode())
     assert dict(parser["console_scripts"]) == {"valuegraph": "valuegraph.cli.main:main"}
     assert all(target.startswith("valuegraph.loaders.") for target in parser["valuegraph.loaders"].values())
+
+
+def test_the_wheel_ships_the_pages_built_assets(wheel):
+    """`pip install .` serves working pages without node: every built file of api/static/ is in the wheel."""
+    static = ROOT / "api" / "static"
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    built = sorted(p.name for p in static.iterdir())
+    assert {"pages.js", "pages.css", "graphiql.js", "graphiql.css", "swagger-ui-bundle.js"} <= set(built)
+    assert [n for n in built if f"valuegraph/api/static/{n}" not in names] == []

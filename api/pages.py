@@ -1,0 +1,130 @@
+"""The executive pages and the offline GraphiQL: HTML shells and the static assets built from web/.
+
+The shells hold no data (every figure is fetched by the page's script from the GraphQL API), so they
+are served without an API key; the GraphQL queries they make are authenticated as any other.
+Nothing is fetched from outside the server: the scripts and styles are files of this package
+(``api/static/``, built by ``make web`` and committed).
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import HTMLResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match
+from starlette.types import Scope
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+#: The pages: path, page name (read by pages.js) and title.
+PAGES = {
+    "portfolio": "Portfolio at a glance",
+    "entity": "Entity",
+    "changes": "What changed",
+    "alignment": "Strategic alignment",
+}
+
+
+def shell(page: str, title: str, script: str, style: str) -> str:
+    """A page without data: its script fetches everything from /graphql."""
+    return f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)} · valuegraph</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/{style}">
+</head>
+<body data-page="{escape(page)}">
+<header class="top"><a class="brand" href="/">valuegraph</a>
+<nav aria-label="Pages"><a href="/">Portfolio</a> <a href="/alignment">Alignment pack</a> <a href="/changes">Changes</a>
+<a href="/graphql">GraphiQL</a></nav></header>
+<main id="main"><p class="loading">Loading…</p></main>
+<script src="/static/{script}"></script>
+</body>
+</html>
+"""
+
+
+GRAPHIQL = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>GraphiQL · valuegraph</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/static/graphiql.css">
+<style>html, body, #graphiql { height: 100%; margin: 0; }</style>
+</head>
+<body>
+<div id="graphiql"><p>Loading GraphiQL…</p></div>
+<script src="/static/graphiql.js"></script>
+</body>
+</html>
+"""
+
+
+def wants_html(scope: Scope) -> bool:
+    """A browser opening the URL: a GET whose Accept names HTML and that carries no GraphQL query."""
+    if scope.get("method") != "GET":
+        return False
+    headers = dict(scope.get("headers") or [])
+    accept = headers.get(b"accept", b"").decode("latin-1").lower()
+    return "text/html" in accept and b"query=" not in (scope.get("query_string") or b"")
+
+
+class BrowserRoute(APIRoute):
+    """Matches only a browser's page request, so that GraphQL over GET still reaches the GraphQL router."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and not wants_html(scope):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def page_router() -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+
+    def html(page: str):
+        body = shell(page, PAGES[page], "pages.js", "pages.css")
+
+        async def serve() -> HTMLResponse:
+            return HTMLResponse(body)
+
+        return serve
+
+    router.add_api_route("/", html("portfolio"), methods=["GET"])
+    # the id is read by the script from the URL: any id, slashes (%2F) included, lands here
+    router.add_api_route("/entity/{entity_id:path}", html("entity"), methods=["GET"])
+    router.add_api_route("/changes", html("changes"), methods=["GET"])
+    router.add_api_route("/alignment", html("alignment"), methods=["GET"])
+
+    async def graphiql() -> HTMLResponse:
+        return HTMLResponse(GRAPHIQL)
+
+    router.routes.append(BrowserRoute("/graphql", graphiql, methods=["GET"], include_in_schema=False))
+    return router
+
+
+def install_pages(app: FastAPI) -> None:
+    """The pages and /static; call before the GraphQL router is included (its GET /graphql comes first)."""
+    app.include_router(page_router())
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+def install_docs(app: FastAPI) -> None:
+    """Swagger UI at /docs from the swagger-ui-dist files bundled in /static (FastAPI's default loads them from a
+    CDN); ReDoc is not served."""
+
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="valuegraph API",
+                                   swagger_js_url="/static/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger-ui.css", swagger_favicon_url="data:,")
+
+    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)

@@ -1,0 +1,116 @@
+"""The pages and GraphiQL over HTTP: shells without data and public, queries authenticated, every asset the shells
+name shipped in the package, the committed build made from the committed sources, nothing loaded from elsewhere."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
+
+from valuegraph.api import pages
+from valuegraph.api.auth import ApiKeyConfig, hash_key
+from valuegraph.graph import ValueGraph, open_store
+from tests.utils.server import serve_in_thread
+
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = Path(pages.__file__).parent / "static"
+KEY = "reader-key-0000000000001"
+HTML = {"accept": "text/html,application/xhtml+xml"}
+SHELLS = ["/", "/entity/OBJ-1", "/entity/a%2Fb%20%C3%BC", "/changes", "/alignment", "/graphql", "/docs"]
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name in ("src", "href") and value:
+                self.urls.append(value)
+
+
+def referenced(html: str) -> list[str]:
+    parser = Links()
+    parser.feed(html)
+    # Swagger UI's page names its files in its script too
+    return parser.urls + re.findall(r"'(/static/[^']+)'", html) + re.findall(r'"(/static/[^"]+)"', html)
+
+
+@pytest.fixture(scope="module")
+def keyed(sample_store_path, tmp_path_factory):
+    """The sample portfolio served with API keys configured."""
+    path = tmp_path_factory.mktemp("keyed") / "store"
+    shutil.copytree(sample_store_path, path)
+    graph = ValueGraph(open_store(f"oxigraph:{path}"))
+    with serve_in_thread(graph, api_keys=[ApiKeyConfig(name="reader", hash=hash_key(KEY), scopes=["read"])]) as url:
+        yield url
+    graph.close()
+
+
+@pytest.mark.parametrize("path", SHELLS)
+def test_a_page_is_public_holds_no_data_and_loads_only_local_files(keyed, path):
+    response = httpx.get(keyed + path, headers=HTML)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    urls = referenced(response.text)
+    assert urls, "the page names its script"
+    for url in urls:
+        assert url.startswith(("/", "data:")), f"{path} loads {url} from elsewhere"
+        if url.startswith("/static/"):
+            asset = httpx.get(keyed + url)
+            assert asset.status_code == 200 and len(asset.content) > 100, url
+            assert (STATIC / url.removeprefix("/static/")).is_file(), f"{url} is not a file of the package"
+    # no data: not one name of the sample portfolio is in a shell
+    assert "Halve customer complaints" not in response.text and "Customer app relaunch" not in response.text
+
+
+def test_graphql_queries_still_need_a_key(keyed):
+    query = {"query": "{ currentRevision }"}
+    assert httpx.post(keyed + "/graphql", json=query).status_code == 401
+    assert httpx.get(keyed + "/graphql", params=query, headers=HTML).status_code == 401
+    assert httpx.get(keyed + "/graphql", params=query).status_code == 401
+    # a GET without a query and without HTML in Accept is the GraphQL router's, keyed too
+    assert httpx.get(keyed + "/graphql").status_code == 401
+    auth = {"Authorization": f"Bearer {KEY}"}
+    assert httpx.post(keyed + "/graphql", json=query, headers=auth).json()["data"]["currentRevision"] > 0
+    got = httpx.get(keyed + "/graphql", params=query, headers={**auth, **HTML})
+    assert got.status_code == 200 and got.json()["data"]["currentRevision"] > 0
+
+
+def test_redoc_is_off_and_the_openapi_document_is_served(keyed):
+    assert httpx.get(keyed + "/redoc").status_code == 404
+    assert httpx.get(keyed + "/openapi.json").json()["info"]["title"] == "valuegraph"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_committed_build_is_made_from_the_committed_sources():
+    stamp = json.loads((STATIC / "build.json").read_text(encoding="utf-8"))
+    sources = {str(p.relative_to(ROOT)) for p in (ROOT / "web").glob("*.json") if p.name.startswith("package")}
+    sources |= {"web/build.mjs"} | {str(p.relative_to(ROOT)) for p in (ROOT / "web" / "src").iterdir()}
+    assert set(stamp["sources"]) == sources, "run `make web`"
+    for name, digest in stamp["sources"].items():
+        assert sha256(ROOT / name) == digest, f"{name} changed since the build: run `make web`"
+    assert set(stamp["outputs"]) == {p.name for p in STATIC.iterdir()} - {"build.json"}
+    for name, digest in stamp["outputs"].items():
+        assert sha256(STATIC / name) == digest, f"api/static/{name} is not what the build made: run `make web`"
+
+
+def test_graphiql_opens_on_the_readmes_executive_questions():
+    """The build reads them from README.md; the bundled copy must be the README's current text."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("Questions an executive can paste into GraphiQL"):]
+    section = section[:section.index("\n### ")]
+    expected = [{"title": t.strip(), "query": f"# {t.strip()}\n{q}"}
+                for t, q in re.findall(r"^#### ([^\n]+)\n+```graphql\n(.*?)```", section, re.M | re.S)]
+    assert expected
+    assert json.loads((ROOT / "web" / "src" / "examples.json").read_text(encoding="utf-8")) == expected
