@@ -334,6 +334,24 @@ b`.split(/\n/).length!=3?function(a){for(var u=0,p=[],d=a.length;u<=d;){var m=a.
     }
   }
 }
+`},{title:"Objective OBJ-1 as a steering pack reads it",query:`# Objective OBJ-1 as a steering pack reads it
+{
+  display { currency }
+  entity(id: "OBJ-1") {
+    name
+    ... on Objective {
+      delivery {
+        rag
+        ragReason
+        budget
+        openBudget
+        progress
+        benefits { unit expected realised benefits }
+        accountable { name title }
+      }
+    }
+  }
+}
 `},{title:"Which projects serve no objective, which objectives does nobody deliver, how much budget is aligned?",query:`# Which projects serve no objective, which objectives does nobody deliver, how much budget is aligned?
 {
   alignment {

@@ -1,6 +1,5 @@
 // `/entity/{id}`: one entity, with what delivers it or why it exists, drawn.
-import { fieldsOf, optional, query } from "./api.js";
-import { displayCurrency } from "./portfolio.js";
+import { query } from "./api.js";
 import { drawTrace, nodeFor, pathElements } from "./trace.js";
 import { entityLink, h, kindLabel, money, number, percent, ragBadge, table } from "./format.js";
 
@@ -10,7 +9,8 @@ const LIST_FIRST = 50;
 /** Relations listed one by one at most (a target of thousands lists the first ones and says how many). */
 const RELATIONS_SHOWN = 500;
 
-const DELIVERY = "projects programmes byHealth { green amber red unknown } budget actualCost keyResultProgress";
+const DELIVERY = "projects programmes byHealth { green amber red unknown } budget actualCost keyResultProgress "
+  + "rag ragReason openBudget progress benefits { unit expected realised benefits } accountable { id name kind }";
 const PEOPLE = "owners { id name kind } sponsors { id name kind }";
 const WORK = "status health budget actualCost startDate endDate manager { id name kind } sponsors { id name kind }";
 
@@ -26,6 +26,7 @@ const DELIVERED = `
 
 /** The first screen's one query: the entity with its figures and, for a target, what delivers it. */
 export const FIRST = `query($id: ID!, $first: Int!) {
+  display { currency }
   entity(id: $id) {
     id name kind sources
     ... on Objective { ${PEOPLE} delivery { ${DELIVERY} } ${DELIVERED} }
@@ -97,18 +98,7 @@ function people(label, list) {
   return h("p", {}, h("strong", {}, `${label}: `), list && list.length ? list.map((p, i) => [i ? ", " : "", entityLink(p)]) : "–");
 }
 
-/** The roll-up fields being added to DeliverySummary, where the server has them ({} otherwise). */
-async function newRollups(id) {
-  const fields = await fieldsOf("DeliverySummary", ["rag", "ragReason", "openBudget", "progress", "benefits", "accountable"]);
-  if (!fields.length) return {};
-  const sub = { benefits: "benefits { unit expected realised benefits }", accountable: "accountable { id name }" };
-  const selection = fields.map((f) => sub[f] || f).join(" ");
-  const data = await optional(`query($id: ID!) { entity(id: $id) {
-    ... on Objective { delivery { ${selection} } } ... on Goal { delivery { ${selection} } } } }`, { id });
-  return data?.entity?.delivery || {};
-}
-
-async function targetSection(entity, currency, extra) {
+async function targetSection(entity, currency) {
   const list = entity.deliveredBy;
   const d = entity.delivery;
   const row = ({ node }) => [
@@ -117,16 +107,16 @@ async function targetSection(entity, currency, extra) {
     h("span", { class: "path" }, node.paths[0]?.nodes.map((n) => n.name).join(" → ") || ""),
   ];
   const rows = list.edges.map(row);
-  const accountable = extra.accountable ? [].concat(extra.accountable) : null;
+  const accountable = d.accountable ? [].concat(d.accountable) : null;
   const rollup = h("section", { testid: "rollup" }, h("h2", {}, "Delivery roll-up"),
-    extra.rag !== undefined ? h("p", {}, ragBadge(extra.rag, extra.ragReason), extra.ragReason ? ` ${extra.ragReason}` : "") : null,
+    d.rag !== undefined ? h("p", {}, ragBadge(d.rag, d.ragReason), d.ragReason ? ` ${d.ragReason}` : "") : null,
     table(["Projects", "Programmes", "Green", "Amber", "Red", "Unknown", "Budget", "Actual cost", "Open budget", "Progress"],
       [[number(d.projects), number(d.programmes), number(d.byHealth.green), number(d.byHealth.amber), number(d.byHealth.red),
-        number(d.byHealth.unknown), money(d.budget, currency), money(d.actualCost, currency), money(extra.openBudget, currency),
-        percent(extra.progress ?? d.keyResultProgress)]]),
-    extra.benefits && extra.benefits.length
+        number(d.byHealth.unknown), money(d.budget, currency), money(d.actualCost, currency), money(d.openBudget, currency),
+        percent(d.progress)]]),
+    d.benefits && d.benefits.length
       ? table(["Benefits", "Unit", "Expected", "Realised"],
-        extra.benefits.map((b) => [number(b.benefits), b.unit || "–", number(b.expected), number(b.realised)])) : null,
+        d.benefits.map((b) => [number(b.benefits), b.unit || "–", number(b.expected), number(b.realised)])) : null,
     accountable ? people("Accountable", accountable) : null,
     people("Owners", entity.owners), people("Sponsors", entity.sponsors));
   const listed = rows.length ? table(["Name", "Kind", "Health", "Budget", "Programme", "Value path"], rows) : null;
@@ -216,7 +206,8 @@ export async function render(main) {
   const id = entityIdFromLocation();
   const variables = { id, first: LIST_FIRST };
   window.vgFirstQuery = { query: FIRST, variables };
-  const [data, currency, extra] = await Promise.all([query(FIRST, variables), displayCurrency(), newRollups(id)]);
+  const data = await query(FIRST, variables);
+  const currency = data.display.currency;
   const entity = data.entity;
   if (!entity) {
     document.title = "Not found · valuegraph";
@@ -227,7 +218,7 @@ export async function render(main) {
   document.title = `${entity.name} · valuegraph`;
   const head = [h("p", { class: "kind" }, `${kindLabel(entity.kind)} · ${entity.id}`), h("h1", {}, entity.name)];
   let part = { sections: [], figure: null };
-  if (entity.kind === "OBJECTIVE" || entity.kind === "GOAL") part = await targetSection(entity, currency, extra);
+  if (entity.kind === "OBJECTIVE" || entity.kind === "GOAL") part = await targetSection(entity, currency);
   else if (entity.kind === "PROJECT" || entity.kind === "PROGRAMME") part = await workSection(entity, currency);
   const details = h("div", { class: "details" }, h("p", { class: "loading" }, "Loading properties and relations…"));
   main.replaceChildren(...head, ...part.sections, details);
