@@ -467,13 +467,13 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
     iri = functools.cache(lambda make, name: str(make(name)))
     type_text = str(t.RDF_TYPE)
     # the text before each property's value, per property name: "<entity> <property> "
-    property_text = _KeyedCache(lambda name: f" {t.property_iri(name)} ")
+    property_text = functools.cache(lambda name: f" {t.property_iri(name)} ")
 
     lines: list[str] = []
     for n, (entity_id, kind, props) in enumerate(changes.put_entities, start=1):
         s = ref(entity_id)
         lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}{s}{seq_text}")
-        lines += [s + property_text[k] + literal(v) + " " + g for k, v in props.items()]
+        lines += [s + property_text(k) + literal(v) + " " + g for k, v in props.items()]
         if n % facts_per_slice == 0:
             yield "".join(lines)
             lines = []
@@ -497,18 +497,6 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
             lines = []
     if lines:
         yield "".join(lines)
-
-
-class _KeyedCache(dict):
-    """A dict that makes a missing value from its key (a lookup, not a call, once it is made)."""
-
-    def __init__(self, make) -> None:
-        super().__init__()
-        self._make = make
-
-    def __missing__(self, key):
-        value = self[key] = self._make(key)
-        return value
 
 
 def _json_literal(text: str) -> str:
