@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from valuegraph.api.auth import KeyRing, Scope, hash_key
+from valuegraph.api.bodies import BodyTooLarge, read_body
 from valuegraph.api.origins import own_origin
 from valuegraph.api.sessions import CSRF_COOKIE, SESSION_COOKIE, Sessions, check_csrf, session_of
 
@@ -109,14 +110,10 @@ async def read_form(request: Request) -> dict[str, str]:
     """The fields of a small url-encoded form (each one's first value), read with a limit on its size."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/x-www-form-urlencoded":
         raise FormRejected(415, "Send the sign-in form as application/x-www-form-urlencoded.")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
-        raise FormRejected(413, f"The form is larger than the {MAX_FORM_BYTES} bytes a sign-in takes.")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_FORM_BYTES:
-            raise FormRejected(413, f"The form is larger than the {MAX_FORM_BYTES} bytes a sign-in takes.")
+    try:
+        body = await read_body(request, MAX_FORM_BYTES)
+    except BodyTooLarge:
+        raise FormRejected(413, f"The form is larger than the {MAX_FORM_BYTES} bytes a sign-in takes.") from None
     try:
         fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=8, errors="strict")
     except (UnicodeDecodeError, ValueError):

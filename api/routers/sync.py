@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from valuegraph.api.bodies import BodyTooLarge, read_body
 from valuegraph.api.deps import GraphDep, PrincipalDep, SettingsDep
 from valuegraph.graph import SyncMode
 from valuegraph.graph.errors import InvalidRequest, PermissionDenied
@@ -16,25 +17,16 @@ from valuegraph.loaders import validate_mapping
 router = APIRouter(prefix="/api/v1", tags=["sync"])
 
 
-async def _body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(413, f"the body is larger than the {limit} bytes this server accepts")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(413, f"the body is larger than the {limit} bytes this server accepts")
-    return bytes(body)
-
-
 @router.post("/sync/{source}")
 async def sync(source: str, request: Request, graph: GraphDep, principal: PrincipalDep, settings: SettingsDep,
                mode: Annotated[SyncMode, Query(description="merge adds and updates; full also retracts")] = SyncMode.MERGE):
     """Sync one exchange document (JSON) as `source`: all of it is written, or nothing."""
     if not principal.may_sync(source):
         raise PermissionDenied(f"this API key may not sync as source '{source}'")
-    raw = await _body(request, settings.max_body_bytes)
+    try:
+        raw = await read_body(request, settings.max_body_bytes)
+    except BodyTooLarge:
+        raise HTTPException(413, f"the body is larger than the {settings.max_body_bytes} bytes this server accepts") from None
     try:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
