@@ -74,7 +74,8 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
         return GraphContext(request.app.state.graph, get_principal(request), limits,
                             settings.subscription_poll_seconds, settings.currency)
 
-    schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens,
+                           settings.max_query_cost)
     # the pages first: a browser's GET /graphql gets the bundled GraphiQL (no key needed for a page without
     # data); the GraphQL router (no IDE of its own, which would load from a CDN) answers every query.
     # get_principal refuses a WebSocket from a foreign origin; strawberry does too, and is told which

@@ -27,6 +27,7 @@ STATUS: dict[type[ValueGraphError], tuple[int, str]] = {
     errors.InvalidRequest: (400, "BAD_REQUEST"),
     errors.QueryRejected: (400, "QUERY_REJECTED"),
     errors.QueryTimeout: (400, "QUERY_TIMEOUT"),
+    errors.QueryTooComplex: (400, "QUERY_TOO_COMPLEX"),
     errors.PermissionDenied: (403, "FORBIDDEN"),
     errors.NotFound: (404, "NOT_FOUND"),
     errors.StoreConflict: (409, "STORE_CONFLICT"),

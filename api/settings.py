@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, description="Deepest GraphQL selection accepted")
     max_aliases: int = Field(30, description="Most aliases in one GraphQL document")
     max_tokens: int = Field(5000, description="Most tokens in one GraphQL document")
+    max_query_cost: int = Field(2000, ge=1, description="Most fields one GraphQL document selects, counted with "
+                                                        "its fragments expanded")
     max_first: int = Field(500, description="Largest page (`first`) a connection serves")
     max_paths: int = Field(100, description="Most paths (`limit`) one field answers")
     subscription_poll_seconds: float = Field(0.5, gt=0, description="How often a GraphQL subscription looks for "
@@ -52,6 +54,9 @@ class Settings(BaseSettings):
     cypher_max_rows: int = Field(1000, description="Most rows a Cypher query returns")
     sparql_timeout_seconds: float = Field(10.0, description="Longest a SPARQL query may run")
     sparql_max_rows: int = Field(10000, description="Most rows (or triples) a SPARQL query returns")
+    sparql_service_allow: Annotated[list[str], NoDecode] = Field(
+        [], description="Endpoints (IRIs, comma-separated) a SPARQL query may call with SERVICE; unset: none, "
+                        "and a query with SERVICE is refused")
 
     neo4j_user: str = Field("neo4j", description="Neo4j user, unless the store URL names one")
     neo4j_password: str = Field("valuegraph-dev", description="Neo4j password, unless the store URL gives one")
@@ -71,6 +76,11 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin: expected scheme://host[:port] with scheme http or "
                                  f"https and nothing after the host (no path, no trailing slash, no '*')")
         return [origin.lower() for origin in value]
+
+    @field_validator("sparql_service_allow", mode="before")
+    @classmethod
+    def _endpoints(cls, value):
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @field_validator("history_keep", mode="before")
     @classmethod

@@ -87,6 +87,11 @@ class QueryTimeout(QueryRejected):
     """A query ran past its time limit and was cut."""
 
 
+class QueryTooComplex(QueryRejected):
+    """A query larger than the server's limits (depth, fields, aliases once its fragments are expanded): it is
+    refused before anything else is done with it."""
+
+
 class NotSupported(ValueGraphError, NotImplementedError):
     """This store cannot do what was asked (Cypher on Oxigraph, say). Also a ``NotImplementedError``, which
     is what a backend raised before."""
@@ -117,6 +122,7 @@ __all__ = [
     "PermissionDenied",
     "QueryRejected",
     "QueryTimeout",
+    "QueryTooComplex",
     "SparqlError",
     "StoreConflict",
     "StoreError",

@@ -30,6 +30,7 @@ EXPECTED = [
     (errors.SparqlError("the query does not parse"), 400, "QUERY_REJECTED"),
     (errors.CypherError("only reading queries are allowed"), 400, "QUERY_REJECTED"),
     (errors.QueryTimeout("the query ran longer than 1 s"), 400, "QUERY_TIMEOUT"),
+    (errors.QueryTooComplex("the document selects 2049 fields"), 400, "QUERY_TOO_COMPLEX"),
     (errors.PermissionDenied("this API key lacks the read scope"), 403, "FORBIDDEN"),
     (errors.NotFound("GHOST"), 404, "NOT_FOUND"),
     (errors.StoreConflict("another process wrote to the store"), 409, "STORE_CONFLICT"),

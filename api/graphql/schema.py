@@ -4,23 +4,15 @@ from typing import Annotated
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 from strawberry.scalars import JSON
 
 from valuegraph.api.auth import Scope
 from graphql import GraphQLError
 
 from valuegraph.api.errors import GraphQLErrors, format_graphql_error
-from valuegraph.graph.errors import PermissionDenied
-from valuegraph.api.graphql import kinds
+from valuegraph.graph.errors import PermissionDenied, QueryTooComplex, ValueGraphError
+from valuegraph.api.graphql import cost, kinds
 from valuegraph.api.graphql.analytics import Analytics
 from valuegraph.api.graphql.arguments import After, EntityId, First, IncludeCancelled, Kinds, Limit
 from valuegraph.api.graphql.changes import AsOf, point_of
@@ -163,21 +155,43 @@ class Mutation:
         return SyncReport.from_report(report)
 
 
+def _refuse(exc: ValueGraphError | GraphQLError) -> GraphQLError:
+    """An error to raise from an extension's hook, formatted there: a subscription's errors do not pass
+    GraphQLErrors' formatting of a result."""
+    error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+    format_graphql_error(error)
+    return error
+
+
 class RequireReadScope(SchemaExtension):
-    """Every query and subscription needs the read scope; no resolver can skip the check.
+    """Every query and subscription needs the read scope; no resolver can skip the check, and it comes
+    before validation, so a key that may not read costs the server nothing more than a parse.
     (Mutations check their own, narrower, scopes.)"""
 
-    def on_execute(self):
+    def on_validate(self):
         context = self.execution_context
         operation = context.operation_type
         principal = context.context.principal
         if operation is not None and operation.value in ("query", "subscription") and not principal.has(Scope.READ):
-            context.result = None
-            denied = PermissionDenied("this API key lacks the read scope")
-            # formatted here: a subscription's errors do not pass GraphQLErrors' formatting of a result
-            error = GraphQLError(str(denied), original_error=denied)
-            format_graphql_error(error)
-            raise error
+            raise _refuse(PermissionDenied("this API key lacks the read scope"))
+        yield
+
+
+class LimitQueryCost(SchemaExtension):
+    """The document's depth, fields and aliases checked before it is validated (api/graphql/cost.py): the
+    validation rules' work grows with the expanded document, this check's only with its text."""
+
+    def __init__(self, limits: cost.Limits) -> None:
+        self.limits = limits
+
+    def on_validate(self):
+        try:
+            cost.check(self.execution_context.graphql_document, self.limits)
+        except QueryTooComplex as exc:
+            raise _refuse(exc) from None
+        except cost.FragmentCycle as exc:  # what the spec's NoFragmentCyclesRule would say, had it run
+            raise _refuse(GraphQLError(f"Cannot spread fragment '{exc.names[0]}' within itself "
+                                       f"({' -> '.join(exc.names)}).")) from None
         yield
 
 
@@ -193,23 +207,22 @@ class StoreAvailability(SchemaExtension):
             response.status_code = 503
 
 
-def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
-    # the limits' validation rules are made once: the same rules on the same query text are a hit in
-    # the validation cache (rules made per request would never be)
-    limits = (QueryDepthLimiter(max_depth=max_depth).validation_rules
-              + MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules)
+def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000,
+                  max_cost: int = 2000) -> strawberry.Schema:
+    limits = cost.Limits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_cost)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=list(kinds.KIND_TYPES.values()),
         extensions=[
+            # in this order on validation: the key's scope, then the document's size, then the spec's rules
+            RequireReadScope,
+            lambda: LimitQueryCost(limits),
             # dashboards send the same few queries again and again: parse and validate each text once
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            RequireReadScope,
             StoreAvailability,
             GraphQLErrors,  # a code for every error; internal ones masked (api/errors.py)
         ],
