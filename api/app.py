@@ -68,7 +68,8 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     if graph is not None:
         app.state.graph = graph
 
-    limits = Limits(max_first=settings.max_first, max_paths=settings.max_paths)
+    limits = Limits(max_first=settings.max_first, max_paths=settings.max_paths,
+                    max_sync_errors=settings.max_sync_errors)
 
     async def context(request: HTTPConnection) -> GraphContext:  # a request, or a subscription's WebSocket
         return GraphContext(request.app.state.graph, get_principal(request), limits,

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     subscription_poll_seconds: float = Field(0.5, gt=0, description="How often a GraphQL subscription looks for "
                                                                  "new revisions")
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest sync body accepted")
+    max_sync_errors: int = Field(100, ge=1, description="Most errors a rejected sync lists (all are counted, "
+                                                        "in `errorCount`)")
     cypher_timeout_seconds: float = Field(10.0, description="Longest a read-only Cypher query may run")
     cypher_max_rows: int = Field(1000, description="Most rows a Cypher query returns")
     sparql_timeout_seconds: float = Field(10.0, description="Longest a SPARQL query may run")

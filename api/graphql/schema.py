@@ -144,7 +144,8 @@ class Mutation:
                        description="MERGE (the default) or FULL.")] = SyncMode.MERGE) -> SyncReport:
         if not info.context.principal.may_sync(source):
             raise PermissionDenied(f"this API key may not sync as source '{source}'")
-        doc = validate_mapping(document, "document")
+        # on a worker thread, like the sync itself: a large document takes seconds to validate
+        doc = await run_in_threadpool(validate_mapping, document, "document", info.context.limits.max_sync_errors)
         try:
             # the revision's author is the API key's name
             report = await run_in_threadpool(info.context.graph.sync, doc, source,
@@ -155,12 +156,13 @@ class Mutation:
         return SyncReport.from_report(report)
 
 
-def _refuse(exc: ValueGraphError | GraphQLError) -> GraphQLError:
-    """An error to raise from an extension's hook, formatted there: a subscription's errors do not pass
-    GraphQLErrors' formatting of a result."""
+def _refuse(context, exc: ValueGraphError | GraphQLError) -> None:
+    """Refuse the operation before validation: its errors are the response's (formatted here: a
+    subscription's errors do not pass GraphQLErrors' formatting of a result), and the later checks and
+    the validation rules are skipped (see CachedValidation)."""
     error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
     format_graphql_error(error)
-    return error
+    context.pre_execution_errors = [error]
 
 
 class RequireReadScope(SchemaExtension):
@@ -173,7 +175,7 @@ class RequireReadScope(SchemaExtension):
         operation = context.operation_type
         principal = context.context.principal
         if operation is not None and operation.value in ("query", "subscription") and not principal.has(Scope.READ):
-            raise _refuse(PermissionDenied("this API key lacks the read scope"))
+            _refuse(context, PermissionDenied("this API key lacks the read scope"))
         yield
 
 
@@ -185,14 +187,26 @@ class LimitQueryCost(SchemaExtension):
         self.limits = limits
 
     def on_validate(self):
-        try:
-            cost.check(self.execution_context.graphql_document, self.limits)
-        except QueryTooComplex as exc:
-            raise _refuse(exc) from None
-        except cost.FragmentCycle as exc:  # what the spec's NoFragmentCyclesRule would say, had it run
-            raise _refuse(GraphQLError(f"Cannot spread fragment '{exc.names[0]}' within itself "
-                                       f"({' -> '.join(exc.names)}).")) from None
+        context = self.execution_context
+        if not context.pre_execution_errors:
+            try:
+                cost.check(context.graphql_document, self.limits)
+            except QueryTooComplex as exc:
+                _refuse(context, exc)
+            except cost.FragmentCycle as exc:  # what the spec's NoFragmentCyclesRule would say, had it run
+                _refuse(context, GraphQLError(f"Cannot spread fragment '{exc.names[0]}' within itself "
+                                              f"({' -> '.join(exc.names)})."))
         yield
+
+
+class CachedValidation(ValidationCache):
+    """The spec's validation rules, each text validated once; not run on an operation already refused."""
+
+    def on_validate(self):
+        if self.execution_context.pre_execution_errors:
+            yield
+        else:
+            yield from super().on_validate()
 
 
 class StoreAvailability(SchemaExtension):
@@ -221,7 +235,7 @@ def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 
             lambda: LimitQueryCost(limits),
             # dashboards send the same few queries again and again: parse and validate each text once
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: CachedValidation(maxsize=256),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
             StoreAvailability,
             GraphQLErrors,  # a code for every error; internal ones masked (api/errors.py)
