@@ -15,6 +15,7 @@ from valuegraph.api.deps import get_principal
 from valuegraph.api.errors import install_handlers
 from valuegraph.api.graphql.context import GraphContext, Limits
 from valuegraph.api.graphql.schema import create_schema
+from valuegraph.api.hosts import install_trusted_hosts
 from valuegraph.api.middleware import RequestIdMiddleware
 from valuegraph.api.origins import install_cors
 from valuegraph.api.pages import install_docs, install_pages
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
 
     install_handlers(app)
     install_cors(app, settings.cors_origins)
+    install_trusted_hosts(app, settings, keys)
     app.add_middleware(RequestIdMiddleware)
 
     return app

@@ -19,6 +19,12 @@ DEFAULT_STORE = "oxigraph:./valuegraph-data"
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
+def host_name(host: str) -> str:
+    """A host as a Host header names it: lower case, an IPv6 address in brackets."""
+    host = host.strip().lower()
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VALUEGRAPH_", env_file=".env", extra="ignore")
 
@@ -29,6 +35,9 @@ class Settings(BaseSettings):
     api_keys: list[ApiKeyConfig] = Field([], description="API keys as JSON: [{name, hash, scopes, sources}]")
     api_keys_file: Path | None = Field(None, description="A YAML or JSON file listing API keys")
 
+    trusted_hosts: Annotated[list[str] | None, NoDecode] = Field(
+        None, description="Host names (comma-separated; '*.example.com' for subdomains, '*' for any) requests "
+                          "may be sent to; unset: localhost, 127.0.0.1, ::1 and `host` without API keys, any with keys")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         [], description="Origins (scheme://host[:port], comma-separated) whose pages may call the API with a "
                         "Bearer key (CORS, without credentials); unset: none")
@@ -78,6 +87,18 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin: expected scheme://host[:port] with scheme http or "
                                  f"https and nothing after the host (no path, no trailing slash, no '*')")
         return [origin.lower() for origin in value]
+
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if value is None:
+            return None
+        for host in value:
+            if "*" in host[1:] or (host.startswith("*") and host != "*" and not host.startswith("*.")):
+                raise ValueError(f"{host!r} is not a host name: a wildcard is '*' alone or '*.example.com'")
+        return [host_name(host) for host in value]
 
     @field_validator("sparql_service_allow", mode="before")
     @classmethod
