@@ -64,8 +64,10 @@ def service_endpoints(text: str) -> list[str | None]:
         node = stack.pop()
         if isinstance(node, CompValue):
             if node.name == "ServiceGraphPattern":
-                term = node["term"]
-                endpoint = prologue.absolutize(term) if isinstance(term, CompValue) else term
+                try:  # a prefixed name or an IRI relative to BASE, as the store would resolve it
+                    endpoint = prologue.absolutize(node["term"])
+                except Exception as exc:  # noqa: BLE001 - rdflib raises a bare Exception for an unknown prefix
+                    raise SparqlError(f"the query does not parse: {exc}") from exc
                 found.append(str(endpoint) if isinstance(endpoint, URIRef) else None)
             stack.extend(node.values())
         elif isinstance(node, (list, tuple, ParseResults)):

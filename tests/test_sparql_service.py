@@ -104,6 +104,12 @@ def test_service_with_a_variable_endpoint_is_refused(served):
     assert connections == []
 
 
+def test_service_with_an_unknown_prefix_is_refused_as_not_parsing(served):
+    response = ask(served, "SELECT * WHERE { SERVICE nowhere:x { ?s ?p ?o } }", "body")
+    assert response.status_code == 400 and response.json()["code"] == "QUERY_REJECTED"
+    assert response.json()["detail"].startswith("the query does not parse") and "nowhere" in response.json()["detail"]
+
+
 def test_the_word_service_in_a_literal_or_an_iri_is_no_service(served):
     query = 'SELECT ?s WHERE { ?s a vg:Project FILTER(?s != <http://x/SERVICE> && "SERVICE <http://y/> {}" != "") }'
     response = ask(served, query, "get")
