@@ -57,6 +57,8 @@ def service_endpoints(text: str) -> list[str | None]:
         parsed = parseQuery(text)
     except ParseException as exc:
         raise SparqlError(f"the query does not parse: {exc}") from exc
+    except RecursionError as exc:  # the parser recurses once per nested group
+        raise SparqlError("the query nests its groups too deeply to be read") from exc
     prologue = translatePrologue(parsed[0], None, initNs=PREFIXES)
     found: list[str | None] = []
     stack: list[object] = list(parsed[1:])

@@ -110,6 +110,13 @@ def test_service_with_an_unknown_prefix_is_refused_as_not_parsing(served):
     assert response.json()["detail"].startswith("the query does not parse") and "nowhere" in response.json()["detail"]
 
 
+def test_a_query_nested_too_deeply_to_read_is_refused(served):
+    query = "SELECT * WHERE " + "{ " * 300 + "?s ?p ?o" + " }" * 300
+    response = ask(served, query, "body")
+    assert response.status_code == 400 and response.json()["code"] == "QUERY_REJECTED"
+    assert response.json()["detail"] == "the query nests its groups too deeply to be read"
+
+
 def test_the_word_service_in_a_literal_or_an_iri_is_no_service(served):
     query = 'SELECT ?s WHERE { ?s a vg:Project FILTER(?s != <http://x/SERVICE> && "SERVICE <http://y/> {}" != "") }'
     response = ask(served, query, "get")
