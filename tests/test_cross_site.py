@@ -42,7 +42,8 @@ def test_a_sync_body_a_browser_sends_across_sites_is_refused(development, conten
     headers = {"Content-Type": content_type} if content_type else {}
     request = httpx.Request("POST", f"{url}/api/v1/sync/x", content=DOC.encode(), headers=headers)
     assert request.headers.get("content-type") == content_type  # none at all: as a Blob without a type is sent
-    response = httpx.Client().send(request)
+    with httpx.Client() as client:
+        response = client.send(request)
     assert response.status_code == 415, response.text
     assert response.json()["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert "application/json" in response.json()["detail"]
@@ -57,7 +58,8 @@ def test_a_json_sync_is_written(development):
     assert "PRJ-EVIL" in graph.index
 
 
-@pytest.mark.parametrize("path", ["/healthz", "/graphql?query={alignment{alignedBudgetShare}}", "/api/v1/sparql?query=ASK{}"])
+@pytest.mark.parametrize("path", ["/healthz", "/graphql?query={alignment{alignedBudgetShare}}",
+                                  "/api/v1/sparql?query=ASK{}"])
 def test_a_foreign_host_is_refused_without_keys(development, path):
     url, _ = development
     port = url.rsplit(":", 1)[1]
@@ -92,5 +94,6 @@ def test_with_keys_any_host_by_default_and_the_setting_enforced():
             assert httpx.post(f"{url}/api/v1/sync/x", content=DOC.encode(),
                               headers={**sync, "Host": foreign}).status_code == 400
         assert fingerprint(graph) == before
-        written = httpx.post(f"{url}/api/v1/sync/x", content=DOC.encode(), headers={**sync, "Host": "valuegraph.example.com"})
+        written = httpx.post(f"{url}/api/v1/sync/x", content=DOC.encode(),
+                             headers={**sync, "Host": "valuegraph.example.com"})
         assert written.status_code == 200 and "PRJ-EVIL" in graph.index

@@ -179,7 +179,8 @@ def test_a_rejected_document_is_a_graphql_error_with_its_code_and_errors(failing
     url = failing(errors.DocumentRejected([errors.SyncError("document: source", "no source")]))
     error = httpx.post(f"{url}/graphql", json={"query": '{ entities(search: "x") { totalCount } }'}).json()["errors"][0]
     assert error["extensions"] == {"code": "DOCUMENT_REJECTED",
-                                   "errors": [{"location": "document: source", "message": "no source"}]}
+                                   "errors": [{"location": "document: source", "message": "no source"}],
+                                   "errorCount": 1}
 
 
 def test_a_missing_scope_is_forbidden_in_graphql():

@@ -129,7 +129,8 @@ def test_an_allowed_endpoint_is_queried():
     the list does not name is still refused."""
     with serve_in_thread(graph_with("REMOTE-1", "REMOTE-2")) as remote:
         endpoint = f"{remote}/api/v1/sparql"
-        with serve_in_thread(graph_with("P1"), sparql_service_allow=f"http://example.invalid/sparql, {endpoint}") as url:
+        allowed = f"http://example.invalid/sparql, {endpoint}"
+        with serve_in_thread(graph_with("P1"), sparql_service_allow=allowed) as url:
             query = f"SELECT ?s WHERE {{ SERVICE <{endpoint}> {{ ?s a vg:Project }} }} ORDER BY ?s"
             response = ask(url, query, "get")
             assert response.status_code == 200, response.text

@@ -49,14 +49,16 @@ def test_a_million_empty_entities_are_answered_with_a_short_422_while_health_ans
     assert answer["code"] == "DOCUMENT_REJECTED"
     assert len(answer["errors"]) == 25 and answer["errors"][0]["location"] == "body: entities[0].id"
     assert answer["errorCount"] == expected and answer["errorsTruncated"] is True
-    assert answer["detail"] == f"document rejected with {expected} error(s); the first 25 are listed; nothing was written"
+    assert answer["detail"] == (f"document rejected with {expected} error(s); the first 25 are listed; "
+                                "nothing was written")
     assert fingerprint(graph) == before
 
 
-def test_a_short_list_of_errors_is_listed_whole(tmp_path):
+def test_a_short_list_of_errors_is_listed_whole():
     graph = ValueGraph(open_store("memory:"))
     with serve_in_thread(graph) as url:
-        response = httpx.post(f"{url}/api/v1/sync/x", json={"entities": [{}, {"id": "A", "kind": "Widget", "name": "a"}]})
+        response = httpx.post(f"{url}/api/v1/sync/x",
+                              json={"entities": [{}, {"id": "A", "kind": "Widget", "name": "a"}]})
     answer = response.json()
     assert response.status_code == 422
     assert answer["errorCount"] == len(answer["errors"]) == 4 and answer["errorsTruncated"] is False
