@@ -180,3 +180,33 @@ def test_the_readme_queries_and_the_introspection_query_are_within_the_limits(sa
             got = httpx.post(f"{url}/graphql", json={"query": query}, timeout=30).json()
             assert "data" in got and got["data"] is not None, (query, got.get("errors"))
             assert not got.get("errors"), (query, got["errors"])
+
+
+def _executable(text: str) -> bool:
+    return any(d.kind == "operation_definition" for d in parse(text).definitions)
+
+
+@pytest.mark.parametrize("text", [
+    DEEP, get_introspection_query(descriptions=True), bomb(12), mutation_bomb(6),
+    'query Q($x: In = {a: "...B"}) @d(x: [1, 2]) { a(s: """ ...B { """) ...F } fragment F on T { ...B ...B b } '
+    'fragment B on T { # ...F\n x ... on T { y } }',
+    *[q for q in README_QUERY.findall((ROOT / "README.md").read_text(encoding="utf-8")) if _executable(q)],
+])
+def test_the_count_from_tokens_is_never_more_than_the_parsed_count(text):
+    """The scan before parsing refuses only what the parsed measure would: its count is a lower bound."""
+    least = cost.fields_at_least(text)
+    assert least is not None and least <= sum(size.fields for size in cost.measure(parse(text)).values())
+
+
+def test_what_the_scan_cannot_read_is_left_to_the_parser(servers):
+    assert cost.fields_at_least('{ entity(id: "P") { id } } ~') is None
+    assert cost.fields_at_least("{ ...A } fragment A on Entity { ...B } fragment B on Entity { ...A }") is None
+    body = httpx.post(f"{servers['none']}/graphql", json={"query": '{ entity(id: "P") { id } } ~'}).json()
+    assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
+def test_the_doubling_query_is_refused_before_it_is_parsed(servers):
+    error = httpx.post(f"{servers['none']}/graphql", json={"query": bomb(200)}).json()["errors"][0]
+    assert error["message"] == ("the document selects at least about 10^60 fields once its fragments are "
+                                "expanded; the most this server accepts is 2000")
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX"

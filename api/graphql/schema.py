@@ -156,13 +156,18 @@ class Mutation:
         return SyncReport.from_report(report)
 
 
-def _refuse(context, exc: ValueGraphError | GraphQLError) -> None:
-    """Refuse the operation before validation: its errors are the response's (formatted here: a
-    subscription's errors do not pass GraphQLErrors' formatting of a result), and the later checks and
-    the validation rules are skipped (see CachedValidation)."""
+def _refused(exc: ValueGraphError | GraphQLError) -> GraphQLError:
+    """An error formatted where it is made: a subscription's errors do not pass GraphQLErrors' formatting
+    of a result."""
     error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
     format_graphql_error(error)
-    context.pre_execution_errors = [error]
+    return error
+
+
+def _refuse(context, exc: ValueGraphError | GraphQLError) -> None:
+    """Refuse the operation before validation: its errors are the response's, and the later checks and
+    the validation rules are skipped (see CachedValidation)."""
+    context.pre_execution_errors = [_refused(exc)]
 
 
 class RequireReadScope(SchemaExtension):
@@ -185,6 +190,18 @@ class LimitQueryCost(SchemaExtension):
 
     def __init__(self, limits: cost.Limits) -> None:
         self.limits = limits
+
+    def on_parse(self):
+        # a document over the field limit whatever its fields are is refused before it is parsed (the parse
+        # is most of the time such a refusal takes); a key that may not read is told so first
+        context = self.execution_context
+        least = cost.fields_at_least(context.query) if context.query else None
+        if least is not None and least > self.limits.max_fields:
+            kind = cost.operation_kind(context.query, context.operation_name)
+            if kind in ("query", "subscription") and not context.context.principal.has(Scope.READ):
+                raise _refused(PermissionDenied("this API key lacks the read scope"))
+            raise _refused(cost.too_many_fields(least, self.limits))
+        yield
 
     def on_validate(self):
         context = self.execution_context
