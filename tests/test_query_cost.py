@@ -194,13 +194,14 @@ def _executable(text: str) -> bool:
 ])
 def test_the_count_from_tokens_is_never_more_than_the_parsed_count(text):
     """The scan before parsing refuses only what the parsed measure would: its count is a lower bound."""
-    least = cost.fields_at_least(text)
+    least = cost.fields_at_least(cost.definitions(text))
     assert least is not None and least <= sum(size.fields for size in cost.measure(parse(text)).values())
 
 
 def test_what_the_scan_cannot_read_is_left_to_the_parser(servers):
-    assert cost.fields_at_least('{ entity(id: "P") { id } } ~') is None
-    assert cost.fields_at_least("{ ...A } fragment A on Entity { ...B } fragment B on Entity { ...A }") is None
+    assert cost.definitions('{ entity(id: "P") { id } } ~') is None
+    cycle = cost.definitions("{ ...A } fragment A on Entity { ...B } fragment B on Entity { ...A }")
+    assert cycle is not None and cost.fields_at_least(cycle) is None
     body = httpx.post(f"{servers['none']}/graphql", json={"query": '{ entity(id: "P") { id } } ~'}).json()
     assert body["errors"][0]["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
 

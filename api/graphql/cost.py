@@ -175,20 +175,21 @@ _TOKEN = re.compile(r'''
   | (?P<punctuator>[!$&:=@|])
 ''', re.VERBOSE)
 OPERATION_KINDS = frozenset({"query", "mutation", "subscription"})
+DEFINITION_KINDS = OPERATION_KINDS | {"fragment"}
 
 
 @dataclass
-class _Definition:
+class Definition:
     kind: str  # query, mutation, subscription or fragment
     name: str | None
     spreads: list[str]
 
 
-def _definitions(text: str) -> list[_Definition] | None:
+def definitions(text: str) -> list[Definition] | None:
     """The document's definitions with the fragments each spreads, from its tokens; None for a text the
     scan cannot read (the parser will say what is wrong with it)."""
-    found: list[_Definition] = []
-    current: _Definition | None = None
+    found: list[Definition] = []
+    current: Definition | None = None
     depth, in_body, previous, pending_spread = 0, False, None, False
     position = 0
     for match in _TOKEN.finditer(text):
@@ -203,14 +204,14 @@ def _definitions(text: str) -> list[_Definition] | None:
                 current.spreads.append(value)
             pending_spread = False
         if depth == 0 and not in_body:
-            if group == "name" and previous is None and value in OPERATION_KINDS | {"fragment"}:
-                current = _Definition(value, None, [])
+            if group == "name" and previous is None and value in DEFINITION_KINDS:
+                current = Definition(value, None, [])
                 found.append(current)
             elif group == "name" and current is not None and current.name is None and previous in (
                     "fragment", *OPERATION_KINDS):
                 current.name = value
             elif value == "{" and current is None:  # the shorthand: an anonymous query
-                current = _Definition("query", None, [])
+                current = Definition("query", None, [])
                 found.append(current)
         if group == "open":
             if depth == 0 and value == "{":
@@ -229,13 +230,10 @@ def _definitions(text: str) -> list[_Definition] | None:
     return found if position == len(text) and depth == 0 else None
 
 
-def fields_at_least(text: str) -> int | None:
-    """How many fields the document selects at the least with its fragments expanded (its operations
-    together), from its tokens; None when the scan cannot tell (unreadable text, a fragment cycle)."""
-    definitions = _definitions(text)
-    if definitions is None:
-        return None
-    spreads = {d.name: d.spreads for d in definitions if d.kind == "fragment" and d.name}
+def fields_at_least(found: list[Definition]) -> int | None:
+    """How many fields a document of these definitions selects at the least with its fragments expanded
+    (its operations together); None for a fragment cycle."""
+    spreads = {d.name: d.spreads for d in found if d.kind == "fragment" and d.name}
     least: dict[str, int] = {}
     for root in spreads:
         path, on_path, pending = [root], {root}, [iter(spreads[root])]
@@ -252,12 +250,12 @@ def fields_at_least(text: str) -> int | None:
                 path.append(name)
                 on_path.add(name)
                 pending.append(iter(spreads[name]))
-    return sum(least.get(n, 0) for d in definitions if d.kind != "fragment" for n in d.spreads)
+    return sum(least.get(n, 0) for d in found if d.kind != "fragment" for n in d.spreads)
 
 
-def operation_kind(text: str, operation_name: str | None) -> str | None:
-    """query, mutation or subscription: the kind of the operation a request names (or of its only one),
-    from the tokens; None when the scan cannot tell."""
-    operations = [d for d in _definitions(text) or () if d.kind != "fragment"]
+def operation_kind(found: list[Definition], operation_name: str | None) -> str | None:
+    """query, mutation or subscription: the kind of the operation a request names (or of its only one);
+    None when it is not clear which."""
+    operations = [d for d in found if d.kind != "fragment"]
     chosen = [d for d in operations if operation_name is None or d.name == operation_name]
     return chosen[0].kind if len(chosen) == 1 else None

@@ -195,9 +195,10 @@ class LimitQueryCost(SchemaExtension):
         # a document over the field limit whatever its fields are is refused before it is parsed (the parse
         # is most of the time such a refusal takes); a key that may not read is told so first
         context = self.execution_context
-        least = cost.fields_at_least(context.query) if context.query else None
+        found = cost.definitions(context.query) if context.query else None
+        least = cost.fields_at_least(found) if found is not None else None
         if least is not None and least > self.limits.max_fields:
-            kind = cost.operation_kind(context.query, context.operation_name)
+            kind = cost.operation_kind(found, context.operation_name)
             if kind in ("query", "subscription") and not context.context.principal.has(Scope.READ):
                 raise _refused(PermissionDenied("this API key lacks the read scope"))
             raise _refused(cost.too_many_fields(least, self.limits))
