@@ -15,6 +15,7 @@ from valuegraph.api.deps import get_principal
 from valuegraph.api.errors import install_handlers
 from valuegraph.api.graphql.context import GraphContext, Limits
 from valuegraph.api.graphql.schema import create_schema
+from valuegraph.api.hosts import install_trusted_hosts
 from valuegraph.api.middleware import RequestIdMiddleware
 from valuegraph.api.origins import install_cors
 from valuegraph.api.pages import install_docs, install_pages
@@ -68,13 +69,15 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     if graph is not None:
         app.state.graph = graph
 
-    limits = Limits(max_first=settings.max_first, max_paths=settings.max_paths)
+    limits = Limits(max_first=settings.max_first, max_paths=settings.max_paths,
+                    max_sync_errors=settings.max_sync_errors)
 
     async def context(request: HTTPConnection) -> GraphContext:  # a request, or a subscription's WebSocket
         return GraphContext(request.app.state.graph, get_principal(request), limits,
                             settings.subscription_poll_seconds, settings.currency)
 
-    schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens)
+    schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens,
+                           settings.max_query_cost)
     # the pages first: a browser's GET /graphql gets the bundled GraphiQL (no key needed for a page without
     # data); the GraphQL router (no IDE of its own, which would load from a CDN) answers every query.
     # get_principal refuses a WebSocket from a foreign origin; strawberry does too, and is told which
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
 
     install_handlers(app)
     install_cors(app, settings.cors_origins)
+    install_trusted_hosts(app, settings, keys)
     app.add_middleware(RequestIdMiddleware)
 
     return app

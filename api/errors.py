@@ -27,6 +27,7 @@ STATUS: dict[type[ValueGraphError], tuple[int, str]] = {
     errors.InvalidRequest: (400, "BAD_REQUEST"),
     errors.QueryRejected: (400, "QUERY_REJECTED"),
     errors.QueryTimeout: (400, "QUERY_TIMEOUT"),
+    errors.QueryTooComplex: (400, "QUERY_TOO_COMPLEX"),
     errors.PermissionDenied: (403, "FORBIDDEN"),
     errors.NotFound: (404, "NOT_FOUND"),
     errors.StoreConflict: (409, "STORE_CONFLICT"),
@@ -55,8 +56,10 @@ def error_body(exc: ValueGraphError) -> dict:
     """The JSON body of a REST error response."""
     _, code = status_of(exc)
     if isinstance(exc, DocumentRejected):
-        return {"detail": f"document rejected with {len(exc.errors)} error(s); nothing was written", "code": code,
+        listed = (f"; the first {len(exc.errors)} are listed" if exc.total > len(exc.errors) else "")
+        return {"detail": f"document rejected with {exc.total} error(s){listed}; nothing was written", "code": code,
                 "errors": [{"location": e.location, "message": e.message} for e in exc.errors],
+                "errorCount": exc.total, "errorsTruncated": exc.total > len(exc.errors),
                 "requestId": logs.request_id.get()}
     return {"detail": str(exc), "code": code, "requestId": logs.request_id.get()}
 
@@ -101,6 +104,7 @@ def format_graphql_error(error: GraphQLError) -> None:
         extensions = {"code": status_of(original)[1]}
         if isinstance(original, DocumentRejected):
             extensions["errors"] = [{"location": e.location, "message": e.message} for e in original.errors]
+            extensions["errorCount"] = original.total
         error.extensions = extensions
     elif error.extensions is None or "code" not in error.extensions:  # not already formatted: masked
         error.message = INTERNAL_MESSAGE

@@ -19,6 +19,12 @@ DEFAULT_STORE = "oxigraph:./valuegraph-data"
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
+def host_name(host: str) -> str:
+    """A host as a Host header names it: lower case, an IPv6 address in brackets."""
+    host = host.strip().lower()
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VALUEGRAPH_", env_file=".env", extra="ignore")
 
@@ -29,6 +35,9 @@ class Settings(BaseSettings):
     api_keys: list[ApiKeyConfig] = Field([], description="API keys as JSON: [{name, hash, scopes, sources}]")
     api_keys_file: Path | None = Field(None, description="A YAML or JSON file listing API keys")
 
+    trusted_hosts: Annotated[list[str] | None, NoDecode] = Field(
+        None, description="Host names (comma-separated; '*.example.com' for subdomains, '*' for any) requests "
+                          "may be sent to; unset: localhost, 127.0.0.1, ::1 and `host` without API keys, any with keys")
     cors_origins: Annotated[list[str], NoDecode] = Field(
         [], description="Origins (scheme://host[:port], comma-separated) whose pages may call the API with a "
                         "Bearer key (CORS, without credentials); unset: none")
@@ -43,15 +52,22 @@ class Settings(BaseSettings):
     max_query_depth: int = Field(12, description="Deepest GraphQL selection accepted")
     max_aliases: int = Field(30, description="Most aliases in one GraphQL document")
     max_tokens: int = Field(5000, description="Most tokens in one GraphQL document")
+    max_query_cost: int = Field(2000, ge=1, description="Most fields one GraphQL document selects, counted with "
+                                                        "its fragments expanded")
     max_first: int = Field(500, description="Largest page (`first`) a connection serves")
     max_paths: int = Field(100, description="Most paths (`limit`) one field answers")
     subscription_poll_seconds: float = Field(0.5, gt=0, description="How often a GraphQL subscription looks for "
                                                                  "new revisions")
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest sync body accepted")
+    max_sync_errors: int = Field(100, ge=1, description="Most errors a rejected sync lists (all are counted, "
+                                                        "in `errorCount`)")
     cypher_timeout_seconds: float = Field(10.0, description="Longest a read-only Cypher query may run")
     cypher_max_rows: int = Field(1000, description="Most rows a Cypher query returns")
     sparql_timeout_seconds: float = Field(10.0, description="Longest a SPARQL query may run")
     sparql_max_rows: int = Field(10000, description="Most rows (or triples) a SPARQL query returns")
+    sparql_service_allow: Annotated[list[str], NoDecode] = Field(
+        [], description="Endpoints (IRIs, comma-separated) a SPARQL query may call with SERVICE; unset: none, "
+                        "and a query with SERVICE is refused")
 
     neo4j_user: str = Field("neo4j", description="Neo4j user, unless the store URL names one")
     neo4j_password: str = Field("valuegraph-dev", description="Neo4j password, unless the store URL gives one")
@@ -71,6 +87,23 @@ class Settings(BaseSettings):
                 raise ValueError(f"{origin!r} is not an origin: expected scheme://host[:port] with scheme http or "
                                  f"https and nothing after the host (no path, no trailing slash, no '*')")
         return [origin.lower() for origin in value]
+
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _hosts(cls, value):
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if value is None:
+            return None
+        for host in value:
+            if "*" in host[1:] or (host.startswith("*") and host != "*" and not host.startswith("*.")):
+                raise ValueError(f"{host!r} is not a host name: a wildcard is '*' alone or '*.example.com'")
+        return [host_name(host) for host in value]
+
+    @field_validator("sparql_service_allow", mode="before")
+    @classmethod
+    def _endpoints(cls, value):
+        return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
     @field_validator("history_keep", mode="before")
     @classmethod

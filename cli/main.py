@@ -481,7 +481,8 @@ def sparql(
     config = Settings()
     with _graph(store, lazy=True) as graph:
         try:
-            answer = sparql_queries.query(graph.store, query, config.sparql_timeout_seconds, config.sparql_max_rows)
+            answer = sparql_queries.query(graph.store, query, config.sparql_timeout_seconds, config.sparql_max_rows,
+                                          frozenset(config.sparql_service_allow))
         except (QueryRejected, NotSupported) as exc:
             render.errors.print(f"[red]{exc}[/]")
             raise typer.Exit(1) from exc

@@ -11,6 +11,7 @@ must not pass for a user's mistake.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -61,14 +62,54 @@ class NotFound(ValueGraphError):
         return f"no entity with id {self.entity_id!r}"
 
 
+class ErrorList(list):
+    """Errors kept up to ``cap`` (None: all of them), every one counted in ``total``. A document of a million
+    bad items is rejected with its first errors and their count, without a million error objects in memory
+    or in the answer."""
+
+    cap: int | None = None  # (class defaults too: unpickling appends before it restores the attributes)
+    total: int = 0
+
+    def __init__(self, errors: Iterable[SyncError] = (), cap: int | None = None) -> None:
+        super().__init__()
+        self.cap = cap
+        self.total = 0
+        self.extend(errors)
+
+    def append(self, error: SyncError) -> None:
+        self.total += 1
+        if self.cap is None or len(self) < self.cap:
+            super().append(error)
+
+    def extend(self, errors: Iterable[SyncError]) -> None:
+        unlisted = error_count(errors) - len(errors) if isinstance(errors, list) else 0
+        for error in errors:
+            self.append(error)
+        self.total += unlisted
+
+    def __iadd__(self, errors: Iterable[SyncError]) -> ErrorList:
+        self.extend(errors)
+        return self
+
+    def copy(self) -> ErrorList:
+        return ErrorList(self, self.cap)
+
+
+def error_count(errors: list[SyncError]) -> int:
+    """How many errors there were: an ErrorList's total (it may list fewer), a plain list's length."""
+    return errors.total if isinstance(errors, ErrorList) else len(errors)
+
+
 class DocumentRejected(ValueGraphError):
-    """A document with any invalid part; nothing of it was written."""
+    """A document with any invalid part; nothing of it was written. ``errors`` may list fewer than ``total``
+    (an ErrorList with a cap)."""
 
     def __init__(self, errors: list[SyncError]):
         self.errors = errors
+        self.total = error_count(errors)
         shown = "\n".join(f"  {e}" for e in errors[:20])
-        more = f"\n  … and {len(errors) - 20} more" if len(errors) > 20 else ""
-        super().__init__(f"document rejected with {len(errors)} error(s):\n{shown}{more}")
+        more = f"\n  … and {self.total - 20} more" if self.total > 20 else ""
+        super().__init__(f"document rejected with {self.total} error(s):\n{shown}{more}")
 
 
 class QueryRejected(ValueGraphError):
@@ -85,6 +126,11 @@ class CypherError(QueryRejected):
 
 class QueryTimeout(QueryRejected):
     """A query ran past its time limit and was cut."""
+
+
+class QueryTooComplex(QueryRejected):
+    """A query larger than the server's limits (depth, fields, aliases once its fragments are expanded): it is
+    refused before anything else is done with it."""
 
 
 class NotSupported(ValueGraphError, NotImplementedError):
@@ -111,12 +157,15 @@ __all__ = [
     "UNKNOWN_RECIPE",
     "CypherError",
     "DocumentRejected",
+    "ErrorList",
+    "error_count",
     "InvalidRequest",
     "NotFound",
     "NotSupported",
     "PermissionDenied",
     "QueryRejected",
     "QueryTimeout",
+    "QueryTooComplex",
     "SparqlError",
     "StoreConflict",
     "StoreError",

@@ -15,6 +15,11 @@ from dataclasses import dataclass, field
 
 import orjson
 import pyoxigraph as ox
+from pyparsing import ParseException, ParseResults
+from rdflib.plugins.sparql.algebra import translatePrologue
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import URIRef
 
 from valuegraph.graph import terms as t
 from valuegraph.graph.errors import QueryTimeout, SparqlError  # raised here; kept importable from here
@@ -44,12 +49,55 @@ class Answer:
     truncated: bool = False
 
 
-def query(store, text: str, timeout: float, max_rows: int) -> Answer:
-    """Run a SPARQL query on ``store`` within the limits; SparqlError for an update or a query that does not
-    parse (NotSupported from a store without SPARQL, QueryTimeout past ``timeout``)."""
+def service_endpoints(text: str) -> list[str | None]:
+    """The endpoints named by the query's SERVICE clauses, wherever they are nested (None for an endpoint
+    given by a variable). Read with rdflib's SPARQL parser: the store's own parser does not tell what
+    a query holds without running it, and running it is what calls the endpoints."""
+    try:
+        parsed = parseQuery(text)
+    except ParseException as exc:
+        raise SparqlError(f"the query does not parse: {exc}") from exc
+    except RecursionError as exc:  # the parser recurses once per nested group
+        raise SparqlError("the query nests its groups too deeply to be read") from exc
+    prologue = translatePrologue(parsed[0], None, initNs=PREFIXES)
+    found: list[str | None] = []
+    stack: list[object] = list(parsed[1:])
+    while stack:
+        node = stack.pop()
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                try:  # a prefixed name or an IRI relative to BASE, as the store would resolve it
+                    endpoint = prologue.absolutize(node["term"])
+                except Exception as exc:  # noqa: BLE001 - rdflib raises a bare Exception for an unknown prefix
+                    raise SparqlError(f"the query does not parse: {exc}") from exc
+                found.append(str(endpoint) if isinstance(endpoint, URIRef) else None)
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple, ParseResults)):
+            stack.extend(node)
+    return found
+
+
+def refuse_services(text: str, allowed: frozenset[str]) -> None:
+    """SparqlError if the query calls an endpoint that is not in ``allowed``: a SERVICE clause makes the
+    server send a request wherever it names, from inside its own network."""
+    for endpoint in service_endpoints(text):
+        if endpoint is None:
+            raise SparqlError("SERVICE with a variable endpoint is refused: the endpoints a query may call "
+                              "are named in advance")
+        if endpoint not in allowed:
+            raise SparqlError(f"SERVICE <{endpoint}> is refused: this server queries no other endpoint "
+                              f"unless it is allowed to" + (f" (allowed: {', '.join(sorted(allowed))})"
+                                                             if allowed else ""))
+
+
+def query(store, text: str, timeout: float, max_rows: int, services: frozenset[str] = frozenset()) -> Answer:
+    """Run a SPARQL query on ``store`` within the limits; SparqlError for an update, a query that does not
+    parse or one calling an endpoint not in ``services`` (NotSupported from a store without SPARQL,
+    QueryTimeout past ``timeout``)."""
     refused = update_operations(text)
     if refused:
         raise SparqlError(f"only queries are allowed; this is an update ({', '.join(refused)})")
+    refuse_services(text, services)
     return run(store.sparql(text), timeout, max_rows)
 
 

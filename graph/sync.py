@@ -68,7 +68,7 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
         state = store.source_state(source)
     else:
         state = store.source_state(source, [e.id for e in doc.entities], [r.key for r in doc.relations])
-    errors: list[SyncError] = list(doc.errors)
+    errors: list[SyncError] = doc.errors.copy()  # an ErrorList keeps its cap and its count
     doc_kinds = {e.id: e.kind for e in doc.entities}
 
     existing_kinds = index.kinds_of([e.id for e in doc.entities])

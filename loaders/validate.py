@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from valuegraph.graph.errors import ErrorList
 from valuegraph.graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
 from valuegraph.graph.pause import collector_paused
 from valuegraph.schema import ValueType, vocabulary
@@ -164,16 +165,17 @@ def _repeated(key: object, item: RawItem, seen: dict, errors: list[SyncError]) -
 
 
 def validate(source: object, entities: Iterable[RawItem], relations: Iterable[RawItem], origin: str,
-             errors: list[SyncError] | None = None) -> Document:
-    """A Document carrying every error found (including those passed in) in ``errors``."""
+             errors: list[SyncError] | None = None, max_errors: int | None = None) -> Document:
+    """A Document carrying every error found (including those passed in) in ``errors``: an ErrorList
+    listing the first ``max_errors`` (None: all) and counting every one."""
     with collector_paused():
-        return _validate(source, entities, relations, origin, errors)
+        return _validate(source, entities, relations, origin, errors, max_errors)
 
 
-def _validate(source, entities, relations, origin: str, errors) -> Document:
+def _validate(source, entities, relations, origin: str, errors, max_errors: int | None) -> Document:
     vocab = vocabulary()
     reserved = _reserved()
-    errors = list(errors or [])
+    errors = ErrorList(errors or (), max_errors)
     if source is not None and (not isinstance(source, str) or not source.strip()):
         errors.append(SyncError(f"{origin}: source", f"'source' must be a non-empty string, not {_describe(source)}"))
         source = None
@@ -201,7 +203,7 @@ def _validate(source, entities, relations, origin: str, errors) -> Document:
         elif entity_id is not None:
             doc.unresolved.add(entity_id)
     for item in relations:
-        n_before = len(errors)
+        n_before = errors.total
         fields = _required_fields(item, _RELATION_FIELDS, "a relation", errors)
         if fields is None:
             continue
@@ -210,7 +212,7 @@ def _validate(source, entities, relations, origin: str, errors) -> Document:
             hint = f" (did you mean {rel_type.upper()}?)" if rel_type.upper() in vocab.relations else ""
             errors.append(SyncError(item.where.field("type"), f"unknown relation type '{rel_type}'{hint}; the types are {', '.join(vocab.relations)}"))
         props = _properties(item.data, _RELATION_SKIP, item, errors, reserved)
-        if len(errors) == n_before:
+        if errors.total == n_before:
             key = RelationKey(from_id, rel_type, to_id)
             if key in seen:
                 _repeated(key, item, seen, errors)
@@ -221,8 +223,9 @@ def _validate(source, entities, relations, origin: str, errors) -> Document:
     return doc
 
 
-def validate_mapping(data: object, origin: str) -> Document:
-    """Validate a parsed JSON or YAML exchange document (errors are carried in the document)."""
+def validate_mapping(data: object, origin: str, max_errors: int | None = None) -> Document:
+    """Validate a parsed JSON or YAML exchange document (errors are carried in the document, the first
+    ``max_errors`` of them listed and all counted: see ErrorList)."""
     if not isinstance(data, dict):
         return Document(None, origin=origin, errors=[SyncError(origin, f"an exchange document must be an object with entities and relations, not {_describe(data)}")])
     errors = [
@@ -240,4 +243,4 @@ def validate_mapping(data: object, origin: str) -> Document:
                 errors.append(SyncError(f"{origin}: {part}", f"'{part}' must be a list, not {_describe(value)}"))
                 value = []
             lists[part] = [RawItem(x, Where(f"{origin}: {part}[{i}]")) for i, x in enumerate(value)]
-        return validate(data.get("source"), lists["entities"], lists["relations"], origin, errors)
+        return validate(data.get("source"), lists["entities"], lists["relations"], origin, errors, max_errors)

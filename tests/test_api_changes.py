@@ -236,12 +236,13 @@ def test_the_subscription_needs_a_key_with_the_read_scope(tmp_path):
         with pytest.raises(InvalidStatus) as refused, subscribe(url):
             pass
         assert refused.value.response.status_code in (401, 403)
-        with subscribe(url, headers=bearer("ppm-bot")) as ws:  # a key without the read scope: denied, and done
-            denied, done = json.loads(ws.recv(timeout=10)), json.loads(ws.recv(timeout=10))
-        assert denied["type"] == "next" and denied["payload"]["data"] is None
-        assert [(e["message"], e["extensions"]["code"]) for e in denied["payload"]["errors"]] == \
+        # a key without the read scope: denied before the subscription is validated or run, with the
+        # protocol's Error message (which ends the operation)
+        with subscribe(url, headers=bearer("ppm-bot")) as ws:
+            denied = json.loads(ws.recv(timeout=10))
+        assert denied["type"] == "error" and denied["id"] == "1"
+        assert [(e["message"], e["extensions"]["code"]) for e in denied["payload"]] == \
             [("this API key lacks the read scope", "FORBIDDEN")]
-        assert done == {"id": "1", "type": "complete"}
         with subscribe(url, headers=bearer("reader"), variables={"after": 0}) as ws:
             revision = sync(graph, *SYNCS[0]).revision
             got = json.loads(ws.recv(timeout=10))

@@ -30,6 +30,7 @@ EXPECTED = [
     (errors.SparqlError("the query does not parse"), 400, "QUERY_REJECTED"),
     (errors.CypherError("only reading queries are allowed"), 400, "QUERY_REJECTED"),
     (errors.QueryTimeout("the query ran longer than 1 s"), 400, "QUERY_TIMEOUT"),
+    (errors.QueryTooComplex("the document selects 2049 fields"), 400, "QUERY_TOO_COMPLEX"),
     (errors.PermissionDenied("this API key lacks the read scope"), 403, "FORBIDDEN"),
     (errors.NotFound("GHOST"), 404, "NOT_FOUND"),
     (errors.StoreConflict("another process wrote to the store"), 409, "STORE_CONFLICT"),
@@ -178,7 +179,8 @@ def test_a_rejected_document_is_a_graphql_error_with_its_code_and_errors(failing
     url = failing(errors.DocumentRejected([errors.SyncError("document: source", "no source")]))
     error = httpx.post(f"{url}/graphql", json={"query": '{ entities(search: "x") { totalCount } }'}).json()["errors"][0]
     assert error["extensions"] == {"code": "DOCUMENT_REJECTED",
-                                   "errors": [{"location": "document: source", "message": "no source"}]}
+                                   "errors": [{"location": "document: source", "message": "no source"}],
+                                   "errorCount": 1}
 
 
 def test_a_missing_scope_is_forbidden_in_graphql():

@@ -118,8 +118,8 @@ def test_the_cookies_are_httponly_and_samesite_strict(browser, served):
 
 
 #: what the other site's pages submit: an exchange document to REST sync, as a text/plain form whose one
-#: field spells JSON (the sync endpoint reads any body as JSON: see the control test below), and a GraphQL
-#: mutation the same way (which strawberry refuses for its content type anyway)
+#: field spells JSON (refused for its content type too: see the test without keys below), and a GraphQL
+#: mutation the same way (which strawberry refuses for its content type)
 ATTACKS = {
     "sync": """<form method="post" action="{url}/api/v1/sync/x" enctype="text/plain">
 <input type="hidden" name='{{"entities": [{{"id": "PRJ-EVIL", "kind": "Project", "name": "Evil", "x": "' value='"}}]}}'>
@@ -186,9 +186,9 @@ def test_a_form_from_another_site_cannot_write_with_the_cookie(browser, served, 
     context.close()
 
 
-def test_the_sync_attack_writes_where_no_session_guards_it(browser):
-    """The control of the test above: against a development server (no keys, so no cookie or token is
-    needed) the other site's sync form does write, so it is the CSRF check that stops it there."""
+def test_the_sync_attack_is_refused_where_no_session_guards_it(browser):
+    """Against a development server (no keys, so no cookie or token is needed) the other site's sync form
+    is refused for its content type: a form sends text/plain, and a sync must be application/json."""
     graph = strategy_graph()
     with serve_in_thread(graph) as url, other_site(url) as evil:
         context = browser.new_context()
@@ -196,7 +196,8 @@ def test_the_sync_attack_writes_where_no_session_guards_it(browser):
         before = revisions(graph)
         with page.expect_navigation(url=lambda u: u.startswith(url)):
             page.goto(f"{evil}/sync.html")
-        assert json.loads(page.locator("body").inner_text())["created"] == 1
-        assert revisions(graph) == before + 1
+        assert json.loads(page.locator("body").inner_text())["code"] == "UNSUPPORTED_MEDIA_TYPE"
+        assert revisions(graph) == before
+        context.close()
         context.close()
     graph.close()

@@ -26,6 +26,7 @@ from valuegraph.graph.questions import Questions, Route
 class Limits:
     max_first: int = 500
     max_paths: int = 100
+    max_sync_errors: int = 100
 
 
 class GraphView:

@@ -4,23 +4,15 @@ from typing import Annotated
 
 import strawberry
 from starlette.concurrency import run_in_threadpool
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaxTokensLimiter, ParserCache, SchemaExtension, ValidationCache
 from strawberry.scalars import JSON
 
 from valuegraph.api.auth import Scope
 from graphql import GraphQLError
 
 from valuegraph.api.errors import GraphQLErrors, format_graphql_error
-from valuegraph.graph.errors import PermissionDenied
-from valuegraph.api.graphql import kinds
+from valuegraph.graph.errors import PermissionDenied, QueryTooComplex, ValueGraphError
+from valuegraph.api.graphql import cost, kinds
 from valuegraph.api.graphql.analytics import Analytics
 from valuegraph.api.graphql.arguments import After, EntityId, First, IncludeCancelled, Kinds, Limit
 from valuegraph.api.graphql.changes import AsOf, point_of
@@ -152,7 +144,8 @@ class Mutation:
                        description="MERGE (the default) or FULL.")] = SyncMode.MERGE) -> SyncReport:
         if not info.context.principal.may_sync(source):
             raise PermissionDenied(f"this API key may not sync as source '{source}'")
-        doc = validate_mapping(document, "document")
+        # on a worker thread, like the sync itself: a large document takes seconds to validate
+        doc = await run_in_threadpool(validate_mapping, document, "document", info.context.limits.max_sync_errors)
         try:
             # the revision's author is the API key's name
             report = await run_in_threadpool(info.context.graph.sync, doc, source,
@@ -163,22 +156,75 @@ class Mutation:
         return SyncReport.from_report(report)
 
 
+def _refused(exc: ValueGraphError | GraphQLError) -> GraphQLError:
+    """An error formatted where it is made: a subscription's errors do not pass GraphQLErrors' formatting
+    of a result."""
+    error = exc if isinstance(exc, GraphQLError) else GraphQLError(str(exc), original_error=exc)
+    format_graphql_error(error)
+    return error
+
+
+def _refuse(context, exc: ValueGraphError | GraphQLError) -> None:
+    """Refuse the operation before validation: its errors are the response's, and the later checks and
+    the validation rules are skipped (see CachedValidation)."""
+    context.pre_execution_errors = [_refused(exc)]
+
+
 class RequireReadScope(SchemaExtension):
-    """Every query and subscription needs the read scope; no resolver can skip the check.
+    """Every query and subscription needs the read scope; no resolver can skip the check, and it comes
+    before validation, so a key that may not read costs the server nothing more than a parse.
     (Mutations check their own, narrower, scopes.)"""
 
-    def on_execute(self):
+    def on_validate(self):
         context = self.execution_context
         operation = context.operation_type
         principal = context.context.principal
         if operation is not None and operation.value in ("query", "subscription") and not principal.has(Scope.READ):
-            context.result = None
-            denied = PermissionDenied("this API key lacks the read scope")
-            # formatted here: a subscription's errors do not pass GraphQLErrors' formatting of a result
-            error = GraphQLError(str(denied), original_error=denied)
-            format_graphql_error(error)
-            raise error
+            _refuse(context, PermissionDenied("this API key lacks the read scope"))
         yield
+
+
+class LimitQueryCost(SchemaExtension):
+    """The document's depth, fields and aliases checked before it is validated (api/graphql/cost.py): the
+    validation rules' work grows with the expanded document, this check's only with its text."""
+
+    def __init__(self, limits: cost.Limits) -> None:
+        self.limits = limits
+
+    def on_parse(self):
+        # a document over the field limit whatever its fields are is refused before it is parsed (the parse
+        # is most of the time such a refusal takes); a key that may not read is told so first
+        context = self.execution_context
+        found = cost.definitions(context.query) if context.query else None
+        least = cost.fields_at_least(found) if found is not None else None
+        if least is not None and least > self.limits.max_fields:
+            kind = cost.operation_kind(found, context.operation_name)
+            if kind in ("query", "subscription") and not context.context.principal.has(Scope.READ):
+                raise _refused(PermissionDenied("this API key lacks the read scope"))
+            raise _refused(cost.too_many_fields(least, self.limits))
+        yield
+
+    def on_validate(self):
+        context = self.execution_context
+        if not context.pre_execution_errors:
+            try:
+                cost.check(context.graphql_document, self.limits)
+            except QueryTooComplex as exc:
+                _refuse(context, exc)
+            except cost.FragmentCycle as exc:  # what the spec's NoFragmentCyclesRule would say, had it run
+                _refuse(context, GraphQLError(f"Cannot spread fragment '{exc.names[0]}' within itself "
+                                              f"({' -> '.join(exc.names)})."))
+        yield
+
+
+class CachedValidation(ValidationCache):
+    """The spec's validation rules, each text validated once; not run on an operation already refused."""
+
+    def on_validate(self):
+        if self.execution_context.pre_execution_errors:
+            yield
+        else:
+            yield from super().on_validate()
 
 
 class StoreAvailability(SchemaExtension):
@@ -193,23 +239,22 @@ class StoreAvailability(SchemaExtension):
             response.status_code = 503
 
 
-def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
-    # the limits' validation rules are made once: the same rules on the same query text are a hit in
-    # the validation cache (rules made per request would never be)
-    limits = (QueryDepthLimiter(max_depth=max_depth).validation_rules
-              + MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules)
+def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000,
+                  max_cost: int = 2000) -> strawberry.Schema:
+    limits = cost.Limits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_cost)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=list(kinds.KIND_TYPES.values()),
         extensions=[
+            # in this order on validation: the key's scope, then the document's size, then the spec's rules
+            RequireReadScope,
+            lambda: LimitQueryCost(limits),
             # dashboards send the same few queries again and again: parse and validate each text once
             lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            lambda: AddValidationRules(limits),
+            lambda: CachedValidation(maxsize=256),
             lambda: MaxTokensLimiter(max_token_count=max_tokens),
-            RequireReadScope,
             StoreAvailability,
             GraphQLErrors,  # a code for every error; internal ones masked (api/errors.py)
         ],

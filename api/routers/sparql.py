@@ -43,12 +43,14 @@ async def _query_of(request: Request) -> str:
 async def sparql_endpoint(request: Request, graph: GraphDep, settings: SettingsDep) -> Response:
     """SPARQL 1.1 query over the union of all sources (each source also a named graph). Results as SPARQL JSON,
     CSV or TSV (SELECT, ASK) or Turtle, N-Triples, JSON-LD (CONSTRUCT, DESCRIBE), chosen by Accept. A refused
-    query is a 400 (SparqlError, QueryTimeout), a store without SPARQL a 501 (NotSupported): see api/errors.py."""
+    query is a 400 (SparqlError, QueryTimeout), a store without SPARQL a 501 (NotSupported): see api/errors.py.
+    SERVICE may call only the endpoints of VALUEGRAPH_SPARQL_SERVICE_ALLOW."""
     query = await _query_of(request)
     timeout = settings.sparql_timeout_seconds
     try:
         found = await asyncio.wait_for(
-            answer(sparql.query, graph.store, query, timeout, settings.sparql_max_rows), timeout + 1)
+            answer(sparql.query, graph.store, query, timeout, settings.sparql_max_rows,
+                   frozenset(settings.sparql_service_allow)), timeout + 1)
     except TimeoutError as exc:  # the thread did not even give the first rows in time
         raise QueryTimeout(f"the query ran longer than {timeout:g} s and was cut") from exc
     media_type = sparql.negotiate(found, request.headers.get("accept", ""))
