@@ -25,6 +25,7 @@ from valuegraph.graph.errors import DocumentRejected, ValueGraphError
 STATUS: dict[type[ValueGraphError], tuple[int, str]] = {
     errors.ValueGraphError: (400, "BAD_REQUEST"),
     errors.InvalidRequest: (400, "BAD_REQUEST"),
+    errors.InvalidSourceName: (400, "INVALID_SOURCE_NAME"),
     errors.QueryRejected: (400, "QUERY_REJECTED"),
     errors.QueryTimeout: (400, "QUERY_TIMEOUT"),
     errors.PermissionDenied: (403, "FORBIDDEN"),

@@ -41,6 +41,7 @@ from valuegraph.loaders import loader_for, registry
 from valuegraph.loaders.exports import EXPORTS, write_export
 from valuegraph.loaders.recipe import builtin_recipes
 from valuegraph.schema import vocabulary
+from valuegraph.schema.text import source_name_fault
 
 app = typer.Typer(help="valuegraph: strategy and delivery as one knowledge graph.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -93,6 +94,14 @@ def _kinds(given: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]
         raise typer.BadParameter(exc.args[0]) from exc
 
 
+def _source_name(value: str | list[str] | None):
+    """The rule for source names (schema/text.py) on a --source option, before anything is read."""
+    for name in [value] if isinstance(value, str) else value or ():
+        if fault := source_name_fault(name):
+            raise typer.BadParameter(f"the source name {name!r} {fault}")
+    return value
+
+
 def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Document]:
     """Documents of the same source become one, so each source is written in one transaction."""
     by_source: OrderedDict[str, list[Document]] = OrderedDict()
@@ -120,7 +129,8 @@ def _show_hits(hits, title: str, json: bool) -> None:
 @collector_paused()  # one pause for reading, checking and writing every document: see graph/pause.py
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Exchange documents (.json, .yaml, .yml) or folders of CSV files.")],
-    source: Annotated[str | None, typer.Option("--source", help="The system the facts come from.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="The system the facts come from.",
+                                               callback=_source_name)] = None,
     mode: Annotated[SyncMode, typer.Option("--mode", help="merge adds and updates; full also retracts what the source no longer asserts.")] = SyncMode.MERGE,
     format: Annotated[str | None, typer.Option("--format", help="Read every path with this loader (see `valuegraph formats`).")] = None,
     recipe: Annotated[str | None, typer.Option("--recipe", help="Read spreadsheet registers (CSV) through this recipe: a built-in name or a file.")] = None,
@@ -457,7 +467,8 @@ app.add_typer(keys_app, name="keys")
 def keys_new(
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
     scope: Annotated[list[str], typer.Option("--scope", help="read, sync, analyst or admin (repeatable).")],
-    source: Annotated[list[str] | None, typer.Option("--source", help="Sources a sync key may write (repeatable; default any).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Sources a sync key may write (repeatable; default any).",
+                                                     callback=_source_name)] = None,
 ) -> None:
     """Make a new API key: prints the key (once) and the entry to configure (its hash)."""
     key = new_key()

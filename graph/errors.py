@@ -36,6 +36,7 @@ NO_SOURCE = "no-source"
 UNKNOWN_FORMAT = "unknown-format"
 NO_LOADER = "no-loader"
 UNKNOWN_RECIPE = "unknown-recipe"
+INVALID_SOURCE_NAME = "invalid-source-name"
 
 
 class InvalidRequest(ValueGraphError):
@@ -44,6 +45,10 @@ class InvalidRequest(ValueGraphError):
 
 #: the name the API layer has used for InvalidRequest
 UserError = InvalidRequest
+
+
+class InvalidSourceName(InvalidRequest):
+    """A source name that breaks the rule of schema/text.py (blank, too long, a control character)."""
 
 
 class PermissionDenied(ValueGraphError):
@@ -111,7 +116,9 @@ __all__ = [
     "UNKNOWN_RECIPE",
     "CypherError",
     "DocumentRejected",
+    "INVALID_SOURCE_NAME",
     "InvalidRequest",
+    "InvalidSourceName",
     "NotFound",
     "NotSupported",
     "PermissionDenied",

@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from valuegraph.graph.errors import INVALID_SOURCE_NAME
 from valuegraph.graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
 from valuegraph.graph.pause import collector_paused
 from valuegraph.schema import ValueType, vocabulary
-from valuegraph.schema.values import is_number, parse_date, parse_number
+from valuegraph.schema.text import label_fault, source_name_fault, value_fault
+from valuegraph.schema.values import MAX_EXACT_INTEGER, is_number, parse_date, parse_number
 
 _ENTITY_FIELDS = ("id", "kind", "name")
 _RELATION_FIELDS = ("from", "type", "to")
 _ENTITY_SKIP, _RELATION_SKIP = frozenset(_ENTITY_FIELDS), frozenset(_RELATION_FIELDS)  # not properties
 _TOP_LEVEL = {"source", "entities", "relations"}
+#: whether ASCII text holds no control character (fast path of the label rule in schema/text.py)
+_PRINTABLE_ASCII = re.compile("[ -~]*").fullmatch
 
 
 @dataclass(slots=True)  # not frozen: one is made per item, and a frozen dataclass is twice as slow to make
@@ -78,8 +83,12 @@ def check_value(name: str, value: object, from_text: bool) -> Value:
         raise _Invalid(f"'{name}' must be a string, number, boolean or date, not {_describe(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise _Invalid(f"'{name}' must be a finite number, not {value}")
+    if isinstance(value, str) and (fault := value_fault(value)):
+        raise _Invalid(f"'{name}' {fault}")
     spec = vocabulary().properties.get(name)
     if spec is None:
+        if type(value) is int:
+            _check_exact(name, value)
         return value  # custom properties are kept as given
     if spec.type is ValueType.NUMBER:
         if from_text and isinstance(value, str):
@@ -89,6 +98,7 @@ def check_value(name: str, value: object, from_text: bool) -> Value:
                 raise _Invalid(f"'{name}' must be a number, not {_describe(value)}") from None
         if not is_number(value):  # (non-finite floats were refused above)
             raise _Invalid(f"'{name}' must be a number, not {_describe(value)}")
+        _check_exact(name, value)
         if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
             raise _Invalid(f"'{name}' must be between {spec.minimum:g} and {spec.maximum:g}, not {value}")
         return value
@@ -106,6 +116,14 @@ def check_value(name: str, value: object, from_text: bool) -> Value:
     return value
 
 
+def _check_exact(name: str, value: int | float) -> None:
+    """Integers beyond 2^53 are refused: a double (JavaScript's only number, and where a store or client
+    reads a JSON number as one) cannot hold them, so they would come back changed."""
+    if type(value) is int and abs(value) > MAX_EXACT_INTEGER:
+        raise _Invalid(f"'{name}' must be an integer between -2^53 and 2^53 (±{MAX_EXACT_INTEGER}) to be kept exact, "
+                       f"not {value}; send it as text if every digit matters")
+
+
 def _required_text(data: dict, field: str, where: Where, errors: list[SyncError]) -> str | None:
     value = data.get(field)
     if value is None or value == "":
@@ -119,6 +137,9 @@ def _required_text(data: dict, field: str, where: Where, errors: list[SyncError]
     except UnicodeEncodeError:
         errors.append(SyncError(where.field(field), f"'{field}' contains characters that are not valid Unicode"))
         return None
+    if fault := label_fault(value):
+        errors.append(SyncError(where.field(field), f"'{field}' {fault}"))
+        return None
     return value
 
 
@@ -129,6 +150,9 @@ def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[Syn
             continue
         if not isinstance(key, str) or not key:
             errors.append(SyncError(item.where.field(str(key)), "property names must be non-empty strings"))
+            continue
+        if fault := label_fault(key):
+            errors.append(SyncError(item.where.field(repr(key)), f"the property name {key!r} {fault}"))
             continue
         if key in reserved:
             errors.append(SyncError(item.where.field(key), f"'{key}' is a reserved name and cannot be a property"))
@@ -152,7 +176,8 @@ def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: l
         return None
     first, second, third = values = [data.get(names[0]), data.get(names[1]), data.get(names[2])]
     if (type(first) is str and type(second) is str and type(third) is str and first and second and third
-            and first.isascii() and second.isascii() and third.isascii()):
+            and first.isascii() and second.isascii() and third.isascii()
+            and _PRINTABLE_ASCII(first) and _PRINTABLE_ASCII(second) and _PRINTABLE_ASCII(third)):
         return values  # the common case, checked at once
     return [_required_text(data, name, item.where, errors) for name in names]
 
@@ -174,8 +199,9 @@ def _validate(source, entities, relations, origin: str, errors) -> Document:
     vocab = vocabulary()
     reserved = _reserved()
     errors = list(errors or [])
-    if source is not None and (not isinstance(source, str) or not source.strip()):
-        errors.append(SyncError(f"{origin}: source", f"'source' must be a non-empty string, not {_describe(source)}"))
+    if source is not None and (fault := source_name_fault(source)):
+        shown = _describe(source) if not isinstance(source, str) or len(source) < 60 else "a long text"
+        errors.append(SyncError(f"{origin}: source", f"'source' {fault}, not {shown}", INVALID_SOURCE_NAME))
         source = None
     doc = Document(source=source, origin=origin)
     seen: dict[object, Where] = {}
