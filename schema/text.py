@@ -49,4 +49,19 @@ def source_name_fault(name: object) -> str | None:
     return label_fault(name)
 
 
-__all__ = ["MAX_SOURCE_NAME", "label_fault", "source_name_fault", "value_fault"]
+#: how a cell that a spreadsheet would run as a formula begins (OWASP, "CSV Injection"); a quote begins a
+#: cell escaped so, and is escaped itself so that reading the cell back is exact
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_cell(text: str) -> str:
+    """Text as a CSV cell no spreadsheet runs: a formula-leading cell gets a single quote in front."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def from_csv_cell(text: str) -> str:
+    """A CSV cell's text, without the quote ``csv_cell`` put in front (other cells are read as they are)."""
+    return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
+
+
+__all__ = ["MAX_SOURCE_NAME", "csv_cell", "from_csv_cell", "label_fault", "source_name_fault", "value_fault"]

@@ -3,6 +3,7 @@ characters in ids and names, integers beyond 2^53. Each is refused with an error
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from valuegraph.cli.main import app
 from valuegraph.graph import DocumentRejected, ValueGraph, open_store
 from valuegraph.graph.errors import InvalidSourceName
+from valuegraph.graph.export import csv_files
 from valuegraph.loaders import loader_for
 from valuegraph.loaders.exports import write_export
 from valuegraph.schema.text import MAX_SOURCE_NAME, source_name_fault
@@ -154,3 +156,30 @@ def test_a_large_integer_in_a_sync_body_is_refused_with_its_location(mem_graph):
     assert error["location"] == "body: entities[0].budget" and "9007199254740993" in error["message"]
     with pytest.raises(DocumentRejected):
         mem_graph.sync(document([E("P", "Project", budget=9007199254740993)]))
+
+
+# ---------------------------------------------------------------- CSV export and spreadsheet formulas
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1)", "'=already quoted", "'plain quote"]
+
+
+def test_the_csv_export_escapes_formula_cells_and_loads_back_exactly(mem_graph, tmp_path):
+    entities = [E(f"P{n}", "Project", name=text, description=text, note=text) for n, text in enumerate(FORMULAS)]
+    entities += [E("=ID", "Project", description="\tstarts with a tab", budget=-5),
+                 E("Q", "Project", description="\rstarts with a return")]
+    load(mem_graph, entities, [R("=ID", "DEPENDS_ON", "P0")])
+    files = csv_files(mem_graph.store)
+    cells = [cell for text in files.values() for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+    assert "'=cmd|' /C calc'!A0" in cells and "'=ID" in cells
+    assert not [c for c in cells if c.startswith(("=", "+", "@", "\t", "\r")) or (c.startswith("-") and c != "-5")]
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    with ValueGraph(open_store("memory:")) as back:
+        for doc in loader_for(folder).documents():
+            assert not doc.errors
+            back.sync(doc, "test")
+        for entity in entities:
+            assert back.entity(entity["id"]).properties == mem_graph.entity(entity["id"]).properties
+        assert back.entity("=ID").properties["budget"] == -5
