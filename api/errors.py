@@ -9,6 +9,7 @@ the request id; the log line of the request has the details.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from fastapi import FastAPI, HTTPException, Request
@@ -42,6 +43,7 @@ INTERNAL_MESSAGE = "Unexpected error."
 #: codes of GraphQL errors that no resolver raised: the query itself is wrong
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+graphql_log = logging.getLogger("valuegraph.graphql")
 
 
 def status_of(exc: BaseException) -> tuple[int, str]:
@@ -109,6 +111,27 @@ def format_graphql_error(error: GraphQLError) -> None:
         error.extensions = {"code": INTERNAL[1], "requestId": logs.request_id.get()}
 
 
+def log_graphql_error(error: GraphQLError, operation: str | None = None) -> None:
+    """One log line per error of a GraphQL response, without the query's text (a client's own mistakes can
+    come by the thousand, and a query may hold what its sender would not see logged): the caller's mistakes
+    (a query that does not parse or validate, a bad argument, an entity not found, a permission) at WARNING,
+    faults of valuegraph or its store at ERROR with the traceback."""
+    original = error.original_error
+    code = (error.extensions or {}).get("code")
+    if isinstance(original, ValueGraphError):
+        status, code = status_of(original)
+        internal = status >= 500
+    else:
+        # masked already (its code says so), or an exception no ValueGraphError caused, or the query is wrong
+        internal = code == INTERNAL[1] or (original is not None and not isinstance(original, GraphQLError))
+        code = code or (INTERNAL[1] if internal else GRAPHQL_VALIDATION_FAILED)
+    extra = {"code": code, "operation": operation, "path": ".".join(map(str, error.path or ())) or None}
+    if internal:
+        graphql_log.error("GraphQL error: %s", error.message, exc_info=original, extra=extra)
+    else:
+        graphql_log.warning("GraphQL error: %s", error.message, extra=extra)
+
+
 class GraphQLErrors(SchemaExtension):
     """Every error of a response through ``format_graphql_error``: a code for each, internal ones masked."""
 
@@ -138,5 +161,6 @@ __all__ = [
     "error_body",
     "format_graphql_error",
     "install_handlers",
+    "log_graphql_error",
     "status_of",
 ]

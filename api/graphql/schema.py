@@ -18,7 +18,7 @@ from strawberry.scalars import JSON
 from valuegraph.api.auth import Scope
 from graphql import GraphQLError
 
-from valuegraph.api.errors import GraphQLErrors, format_graphql_error
+from valuegraph.api.errors import GraphQLErrors, format_graphql_error, log_graphql_error
 from valuegraph.graph.errors import PermissionDenied
 from valuegraph.api.graphql import kinds
 from valuegraph.api.graphql.analytics import Analytics
@@ -193,12 +193,22 @@ class StoreAvailability(SchemaExtension):
             response.status_code = 503
 
 
+class Schema(strawberry.Schema):
+    """strawberry's schema, logging each error of a response by what caused it (api/errors.py) rather than
+    every one at ERROR with the query it came in."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        operation = getattr(execution_context, "operation_name", None)
+        for error in errors:
+            log_graphql_error(error, operation)
+
+
 def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000) -> strawberry.Schema:
     # the limits' validation rules are made once: the same rules on the same query text are a hit in
     # the validation cache (rules made per request would never be)
     limits = (QueryDepthLimiter(max_depth=max_depth).validation_rules
               + MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules)
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
