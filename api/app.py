@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
-from valuegraph.api.auth import KeyRing
+from valuegraph.api.auth import KeyRing, refuse_open_server
 from valuegraph.api.deps import get_principal
 from valuegraph.api.errors import install_handlers
 from valuegraph.api.graphql.context import GraphContext, Limits
@@ -42,9 +42,14 @@ def open_graph(settings: Settings) -> ValueGraph:
 
 
 def create_app(settings: Settings | None = None, graph: ValueGraph | None = None) -> FastAPI:
-    """The app; it opens the store named in ``settings`` unless given an open ``graph``."""
+    """The app; it opens the store named in ``settings`` unless given an open ``graph``.
+
+    ``settings.host`` is where the app will listen (VALUEGRAPH_HOST; `valuegraph serve --host` sets it): without
+    API keys it must be a loopback address, or OpenServer is raised. Whoever serves the app another way (say
+    ``uvicorn --factory``) sets VALUEGRAPH_HOST to the address they bind."""
     settings = settings or Settings()
     keys = KeyRing.load(settings.api_keys_file, settings.api_keys)
+    refuse_open_server(settings.host, keys)  # no keys: loopback only, however the app is served
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -12,11 +11,12 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from valuegraph.api import logs
-from valuegraph.api.auth import ApiKeyConfig, KeyRing, hash_key, new_key
+from valuegraph.api.auth import ApiKeyConfig, KeyRing, OpenServer, hash_key, new_key, refuse_open_server
 from valuegraph.api.settings import Settings
 from valuegraph.cli import render
 from valuegraph.graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
@@ -410,15 +410,6 @@ def diff(
     render.print_diff(found)
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @app.command()
 def serve(
     store: StoreOpt = None,
@@ -439,13 +430,11 @@ def serve(
     except ValueError as exc:
         render.errors.print(f"[red]bad configuration:[/] {exc}")
         raise typer.Exit(2) from exc
-    if keys.empty and not _loopback(config.host):
-        render.errors.print(
-            f"[red]refusing to listen on {config.host}:[/] no API keys are configured, so every request would have "
-            "every scope. Configure keys (VALUEGRAPH_API_KEYS or VALUEGRAPH_API_KEYS_FILE; `valuegraph keys new` "
-            "makes one) or listen on 127.0.0.1."
-        )
-        raise typer.Exit(2)
+    try:
+        refuse_open_server(config.host, keys)  # create_app refuses too: said here before the store is opened
+    except OpenServer as exc:
+        render.errors.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(2) from exc
     logs.configure(config.log_level, config.log_json)
     with _graph(config.store, lazy=True) as graph:
         try:
