@@ -17,7 +17,8 @@ from valuegraph.api.graphql.context import GraphContext, Limits
 from valuegraph.api.graphql.schema import create_schema
 from valuegraph.api.middleware import RequestIdMiddleware
 from valuegraph.api.origins import install_cors
-from valuegraph.api.pages import install_docs, install_pages
+from valuegraph.api.openapi import install_openapi
+from valuegraph.api.pages import install_pages
 from valuegraph.api.ratelimit import FailureLimiter
 from valuegraph.api.routers import changes, cypher, export, health, signin, sparql, sync
 from valuegraph.api.sessions import Sessions
@@ -60,8 +61,9 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
             if graph is None:
                 app.state.graph.close()
 
-    # the API docs are served from this package's own Swagger UI files (install_docs): nothing from a CDN
+    # the OpenAPI document and Swagger UI are served by install_openapi, with a key like the API
     app = FastAPI(title="valuegraph", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None,
                   description="Traceability from strategy through projects to customer value.")
     app.state.settings = settings
     app.state.keys = keys
@@ -85,7 +87,6 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     # get_principal refuses a WebSocket from a foreign origin; strawberry does too, and is told which
     # origins are not foreign
     install_pages(app)
-    install_docs(app)
     app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide=None,
                                          allowed_origins=settings.cors_origins), prefix="/graphql",
                        dependencies=[Depends(get_principal)])
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(signin.router)
+    install_openapi(app, keys_configured=not keys.empty)
 
     install_handlers(app)
     install_cors(app, settings.cors_origins)

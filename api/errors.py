@@ -13,8 +13,9 @@ import logging
 from collections.abc import Iterator
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from graphql import GraphQLError, GraphQLSyntaxError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.extensions import SchemaExtension
 
 from valuegraph.api import logs
@@ -84,10 +85,26 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc), status_code=status)  # type: ignore[arg-type]
 
 
+#: the code of an HTTP error raised without one (a key missing, a route not found)
+HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+              406: "NOT_ACCEPTABLE", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 429: "TOO_MANY_REQUESTS"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code in (204, 304):  # no body
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    code = HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+    return JSONResponse({"detail": exc.detail, "code": code, "requestId": logs.request_id.get()},
+                        status_code=exc.status_code, headers=exc.headers)
+
+
 def install_handlers(app: FastAPI) -> None:
-    """Every ValueGraphError a route raises becomes its status and message. Other exceptions reach
-    RequestIdMiddleware, which logs them and answers 500 with the request id only."""
+    """Every ValueGraphError a route raises becomes its status and message; every HTTP error has the same body
+    (detail, code, requestId: api/openapi.py ErrorBody). Other exceptions reach RequestIdMiddleware, which logs
+    them and answers 500 with the request id only."""
     app.add_exception_handler(ValueGraphError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ApiError, _api_error)
 
 

@@ -17,7 +17,8 @@ def healthz(_: PrincipalDep) -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", responses={503: {"description": "The store does not answer", "content": {"application/json": {
+    "schema": {"type": "object", "properties": {"status": {"type": "string"}, "detail": {"type": "string"}}}}}}})
 async def readyz(graph: GraphDep, _: PrincipalDep):
     """The store answers."""
     try:
