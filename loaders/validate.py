@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -27,8 +26,6 @@ _ENTITY_FIELDS = ("id", "kind", "name")
 _RELATION_FIELDS = ("from", "type", "to")
 _ENTITY_SKIP, _RELATION_SKIP = frozenset(_ENTITY_FIELDS), frozenset(_RELATION_FIELDS)  # not properties
 _TOP_LEVEL = {"source", "entities", "relations"}
-#: whether ASCII text holds no control character (fast path of the label rule in schema/text.py)
-_PRINTABLE_ASCII = re.compile("[ -~]*").fullmatch
 
 
 @dataclass(slots=True)  # not frozen: one is made per item, and a frozen dataclass is twice as slow to make
@@ -177,7 +174,8 @@ def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: l
     first, second, third = values = [data.get(names[0]), data.get(names[1]), data.get(names[2])]
     if (type(first) is str and type(second) is str and type(third) is str and first and second and third
             and first.isascii() and second.isascii() and third.isascii()
-            and _PRINTABLE_ASCII(first) and _PRINTABLE_ASCII(second) and _PRINTABLE_ASCII(third)):
+            # printable ASCII holds no control character: the rule of schema/text.py needs no other look
+            and first.isprintable() and second.isprintable() and third.isprintable()):
         return values  # the common case, checked at once
     return [_required_text(data, name, item.where, errors) for name in names]
 
