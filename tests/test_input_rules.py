@@ -78,8 +78,8 @@ def test_the_cli_refuses_a_blank_source(tmp_path):
 
 
 def test_control_characters_in_ids_and_names_are_refused_where_they_are():
-    errors = document([E("A\x01", "Project", name="A"), E("B", "Project", name="bell\x07"), E("C", "Project", **{"x\ny": 1}),
-                       E("D", "Project", description="vertical\x0btab")],
+    errors = document([E("A\x01", "Project", name="A"), E("B", "Project", name="bell\x07"),
+                       E("C", "Project", **{"x\ny": 1}), E("D", "Project", description="vertical\x0btab")],
                       [R("B", "PART_OF", "Z\x00")]).errors
     by_location = {e.location: e.message for e in errors}
     assert "control character U+0001 at position 2" in by_location["test.json: entities[0].id"]
