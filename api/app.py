@@ -10,7 +10,7 @@ from fastapi import Depends, FastAPI
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
-from valuegraph.api.auth import KeyRing
+from valuegraph.api.auth import KeyRing, refuse_open_server
 from valuegraph.api.deps import get_principal
 from valuegraph.api.errors import install_handlers
 from valuegraph.api.graphql.context import GraphContext, Limits
@@ -18,7 +18,8 @@ from valuegraph.api.graphql.schema import create_schema
 from valuegraph.api.hosts import install_trusted_hosts
 from valuegraph.api.middleware import RequestIdMiddleware
 from valuegraph.api.origins import install_cors
-from valuegraph.api.pages import install_docs, install_pages
+from valuegraph.api.openapi import install_openapi
+from valuegraph.api.pages import install_pages
 from valuegraph.api.ratelimit import FailureLimiter
 from valuegraph.api.routers import changes, cypher, export, health, signin, sparql, sync
 from valuegraph.api.sessions import Sessions
@@ -43,9 +44,14 @@ def open_graph(settings: Settings) -> ValueGraph:
 
 
 def create_app(settings: Settings | None = None, graph: ValueGraph | None = None) -> FastAPI:
-    """The app; it opens the store named in ``settings`` unless given an open ``graph``."""
+    """The app; it opens the store named in ``settings`` unless given an open ``graph``.
+
+    ``settings.host`` is where the app will listen (VALUEGRAPH_HOST; `valuegraph serve --host` sets it): without
+    API keys it must be a loopback address, or OpenServer is raised. Whoever serves the app another way (say
+    ``uvicorn --factory``) sets VALUEGRAPH_HOST to the address they bind."""
     settings = settings or Settings()
     keys = KeyRing.load(settings.api_keys_file, settings.api_keys)
+    refuse_open_server(settings.host, keys)  # no keys: loopback only, however the app is served
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -56,8 +62,9 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
             if graph is None:
                 app.state.graph.close()
 
-    # the API docs are served from this package's own Swagger UI files (install_docs): nothing from a CDN
+    # the OpenAPI document and Swagger UI are served by install_openapi, with a key like the API
     app = FastAPI(title="valuegraph", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None,
                   description="Traceability from strategy through projects to customer value.")
     app.state.settings = settings
     app.state.keys = keys
@@ -83,7 +90,6 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     # get_principal refuses a WebSocket from a foreign origin; strawberry does too, and is told which
     # origins are not foreign
     install_pages(app)
-    install_docs(app)
     app.include_router(JsonGraphQLRouter(schema, context_getter=context, graphql_ide=None,
                                          allowed_origins=settings.cors_origins), prefix="/graphql",
                        dependencies=[Depends(get_principal)])
@@ -94,6 +100,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
     app.include_router(sparql.router)
     app.include_router(health.router)
     app.include_router(signin.router)
+    install_openapi(app, keys_configured=not keys.empty)
 
     install_handlers(app)
     install_cors(app, settings.cors_origins)

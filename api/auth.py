@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,3 +109,27 @@ class KeyRing:
                 raise ValueError(f"{file}: expected a list of keys")
             keys += [ApiKeyConfig.model_validate(entry) for entry in entries]
         return cls(keys)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether a server listening on ``host`` answers this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class OpenServer(ValueError):
+    """A server without API keys set to listen beyond loopback, where every request would have every scope."""
+
+
+def refuse_open_server(host: str, keys: KeyRing) -> None:
+    """The rule for a server without keys (development mode): it listens on loopback only. ``host`` is where the
+    server listens (settings.host, which `valuegraph serve` passes to uvicorn)."""
+    if keys.empty and not is_loopback(host):
+        raise OpenServer(
+            f"refusing to listen on {host}: no API keys are configured, so every request would have every scope. "
+            "Configure keys (VALUEGRAPH_API_KEYS or VALUEGRAPH_API_KEYS_FILE; `valuegraph keys new` makes one) "
+            "or listen on 127.0.0.1.")

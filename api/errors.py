@@ -9,11 +9,13 @@ the request id; the log line of the request has the details.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from graphql import GraphQLError, GraphQLSyntaxError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from strawberry.extensions import SchemaExtension
 
 from valuegraph.api import logs
@@ -25,6 +27,7 @@ from valuegraph.graph.errors import DocumentRejected, ValueGraphError
 STATUS: dict[type[ValueGraphError], tuple[int, str]] = {
     errors.ValueGraphError: (400, "BAD_REQUEST"),
     errors.InvalidRequest: (400, "BAD_REQUEST"),
+    errors.InvalidSourceName: (400, "INVALID_SOURCE_NAME"),
     errors.QueryRejected: (400, "QUERY_REJECTED"),
     errors.QueryTimeout: (400, "QUERY_TIMEOUT"),
     errors.QueryTooComplex: (400, "QUERY_TOO_COMPLEX"),
@@ -42,6 +45,7 @@ INTERNAL_MESSAGE = "Unexpected error."
 #: codes of GraphQL errors that no resolver raised: the query itself is wrong
 GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+graphql_log = logging.getLogger("valuegraph.graphql")
 
 
 def status_of(exc: BaseException) -> tuple[int, str]:
@@ -84,10 +88,26 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body(exc), status_code=status)  # type: ignore[arg-type]
 
 
+#: the code of an HTTP error raised without one (a key missing, a route not found)
+HTTP_CODES = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+              406: "NOT_ACCEPTABLE", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE", 429: "TOO_MANY_REQUESTS"}
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code in (204, 304):  # no body
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    code = HTTP_CODES.get(exc.status_code, f"HTTP_{exc.status_code}")
+    return JSONResponse({"detail": exc.detail, "code": code, "requestId": logs.request_id.get()},
+                        status_code=exc.status_code, headers=exc.headers)
+
+
 def install_handlers(app: FastAPI) -> None:
-    """Every ValueGraphError a route raises becomes its status and message. Other exceptions reach
-    RequestIdMiddleware, which logs them and answers 500 with the request id only."""
+    """Every ValueGraphError a route raises becomes its status and message; every HTTP error has the same body
+    (detail, code, requestId: api/openapi.py ErrorBody). Other exceptions reach RequestIdMiddleware, which logs
+    them and answers 500 with the request id only."""
     app.add_exception_handler(ValueGraphError, _domain_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(ApiError, _api_error)
 
 
@@ -110,6 +130,27 @@ def format_graphql_error(error: GraphQLError) -> None:
         error.message = INTERNAL_MESSAGE
         error.original_error = None
         error.extensions = {"code": INTERNAL[1], "requestId": logs.request_id.get()}
+
+
+def log_graphql_error(error: GraphQLError, operation: str | None = None) -> None:
+    """One log line per error of a GraphQL response, without the query's text (a client's own mistakes can
+    come by the thousand, and a query may hold what its sender would not see logged): the caller's mistakes
+    (a query that does not parse or validate, a bad argument, an entity not found, a permission) at WARNING,
+    faults of valuegraph or its store at ERROR with the traceback."""
+    original = error.original_error
+    code = (error.extensions or {}).get("code")
+    if isinstance(original, ValueGraphError):
+        status, code = status_of(original)
+        internal = status >= 500
+    else:
+        # masked already (its code says so), or an exception no ValueGraphError caused, or the query is wrong
+        internal = code == INTERNAL[1] or (original is not None and not isinstance(original, GraphQLError))
+        code = code or (INTERNAL[1] if internal else GRAPHQL_VALIDATION_FAILED)
+    extra = {"code": code, "operation": operation, "path": ".".join(map(str, error.path or ())) or None}
+    if internal:
+        graphql_log.error("GraphQL error: %s", error.message, exc_info=original, extra=extra)
+    else:
+        graphql_log.warning("GraphQL error: %s", error.message, extra=extra)
 
 
 class GraphQLErrors(SchemaExtension):
@@ -141,5 +182,6 @@ __all__ = [
     "error_body",
     "format_graphql_error",
     "install_handlers",
+    "log_graphql_error",
     "status_of",
 ]

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import HTMLResponse
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
@@ -118,13 +117,4 @@ def install_pages(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
 
-def install_docs(app: FastAPI) -> None:
-    """Swagger UI at /docs from the swagger-ui-dist files bundled in /static (FastAPI's default loads them from a
-    CDN); ReDoc is not served."""
 
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="valuegraph API",
-                                   swagger_js_url="/static/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger-ui.css", swagger_favicon_url="data:,")
-
-    app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import sys
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -12,11 +11,12 @@ from typing import Annotated
 
 import orjson
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from valuegraph.api import logs
-from valuegraph.api.auth import ApiKeyConfig, KeyRing, hash_key, new_key
+from valuegraph.api.auth import ApiKeyConfig, KeyRing, OpenServer, hash_key, new_key, refuse_open_server
 from valuegraph.api.settings import Settings
 from valuegraph.cli import render
 from valuegraph.graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
@@ -41,6 +41,7 @@ from valuegraph.loaders import loader_for, registry
 from valuegraph.loaders.exports import EXPORTS, write_export
 from valuegraph.loaders.recipe import builtin_recipes
 from valuegraph.schema import vocabulary
+from valuegraph.schema.text import source_name_fault
 
 app = typer.Typer(help="valuegraph: strategy and delivery as one knowledge graph.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -93,6 +94,14 @@ def _kinds(given: list[str] | None, default: tuple[str, ...]) -> tuple[str, ...]
         raise typer.BadParameter(exc.args[0]) from exc
 
 
+def _source_name(value: str | list[str] | None):
+    """The rule for source names (schema/text.py) on a --source option, before anything is read."""
+    for name in [value] if isinstance(value, str) else value or ():
+        if fault := source_name_fault(name):
+            raise typer.BadParameter(f"the source name {name!r} {fault}")
+    return value
+
+
 def _combine(docs: list[Document], source: str | None) -> OrderedDict[str, Document]:
     """Documents of the same source become one, so each source is written in one transaction."""
     by_source: OrderedDict[str, list[Document]] = OrderedDict()
@@ -120,7 +129,8 @@ def _show_hits(hits, title: str, json: bool) -> None:
 @collector_paused()  # one pause for reading, checking and writing every document: see graph/pause.py
 def load(
     paths: Annotated[list[Path], typer.Argument(help="Exchange documents (.json, .yaml, .yml) or folders of CSV files.")],
-    source: Annotated[str | None, typer.Option("--source", help="The system the facts come from.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="The system the facts come from.",
+                                               callback=_source_name)] = None,
     mode: Annotated[SyncMode, typer.Option("--mode", help="merge adds and updates; full also retracts what the source no longer asserts.")] = SyncMode.MERGE,
     format: Annotated[str | None, typer.Option("--format", help="Read every path with this loader (see `valuegraph formats`).")] = None,
     recipe: Annotated[str | None, typer.Option("--recipe", help="Read spreadsheet registers (CSV) through this recipe: a built-in name or a file.")] = None,
@@ -400,15 +410,6 @@ def diff(
     render.print_diff(found)
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 @app.command()
 def serve(
     store: StoreOpt = None,
@@ -429,13 +430,11 @@ def serve(
     except ValueError as exc:
         render.errors.print(f"[red]bad configuration:[/] {exc}")
         raise typer.Exit(2) from exc
-    if keys.empty and not _loopback(config.host):
-        render.errors.print(
-            f"[red]refusing to listen on {config.host}:[/] no API keys are configured, so every request would have "
-            "every scope. Configure keys (VALUEGRAPH_API_KEYS or VALUEGRAPH_API_KEYS_FILE; `valuegraph keys new` "
-            "makes one) or listen on 127.0.0.1."
-        )
-        raise typer.Exit(2)
+    try:
+        refuse_open_server(config.host, keys)  # create_app refuses too: said here before the store is opened
+    except OpenServer as exc:
+        render.errors.print(f"[red]{escape(str(exc))}[/]")
+        raise typer.Exit(2) from exc
     logs.configure(config.log_level, config.log_json)
     with _graph(config.store, lazy=True) as graph:
         try:
@@ -457,7 +456,8 @@ app.add_typer(keys_app, name="keys")
 def keys_new(
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
     scope: Annotated[list[str], typer.Option("--scope", help="read, sync, analyst or admin (repeatable).")],
-    source: Annotated[list[str] | None, typer.Option("--source", help="Sources a sync key may write (repeatable; default any).")] = None,
+    source: Annotated[list[str] | None, typer.Option("--source", help="Sources a sync key may write (repeatable; default any).",
+                                                     callback=_source_name)] = None,
 ) -> None:
     """Make a new API key: prints the key (once) and the entry to configure (its hash)."""
     key = new_key()

@@ -37,6 +37,7 @@ NO_SOURCE = "no-source"
 UNKNOWN_FORMAT = "unknown-format"
 NO_LOADER = "no-loader"
 UNKNOWN_RECIPE = "unknown-recipe"
+INVALID_SOURCE_NAME = "invalid-source-name"
 
 
 class InvalidRequest(ValueGraphError):
@@ -45,6 +46,10 @@ class InvalidRequest(ValueGraphError):
 
 #: the name the API layer has used for InvalidRequest
 UserError = InvalidRequest
+
+
+class InvalidSourceName(InvalidRequest):
+    """A source name that breaks the rule of schema/text.py (blank, too long, a control character)."""
 
 
 class PermissionDenied(ValueGraphError):
@@ -158,8 +163,10 @@ __all__ = [
     "CypherError",
     "DocumentRejected",
     "ErrorList",
+    "INVALID_SOURCE_NAME",
     "error_count",
     "InvalidRequest",
+    "InvalidSourceName",
     "NotFound",
     "NotSupported",
     "PermissionDenied",

@@ -14,6 +14,7 @@ import orjson
 from valuegraph.graph.model import Value
 from valuegraph.graph.store import Store
 from valuegraph.schema import vocabulary
+from valuegraph.schema.text import csv_cell
 
 
 def _plain(value: Value) -> object:
@@ -70,12 +71,20 @@ def csv_files(store: Store) -> dict[str, str]:
 
 
 def _table(columns: list[str], rows) -> str:
+    """A CSV file in which no cell is a formula for a spreadsheet (text cells escaped: see schema/text.py)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, columns, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; a cell with either character is quoted
+    writer.writerow([csv_cell(c) for c in columns])
     for row in rows:
-        writer.writerow({k: _plain(v) for k, v in row.items()})
+        writer.writerow([_cell(row.get(c)) for c in columns])
     return out.getvalue()
+
+
+def _cell(value: Value | None) -> object:
+    if value is None:
+        return ""
+    value = _plain(value)
+    return csv_cell(value) if isinstance(value, str) else value
 
 
 def csv_zip(store: Store) -> Iterator[bytes]:

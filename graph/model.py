@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import uuid
 from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
@@ -192,6 +193,9 @@ class ChangeSet:
     revision: RevisionFacts | None = None
     #: the revision the change set was planned against: the store refuses it if another one came since
     after_revision: int | None = None
+    #: names this change set in the store, so that a transaction the database driver runs again (it may, when
+    #: a commit's answer is lost) finds the change set already written instead of writing it twice
+    commit_id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __bool__(self) -> bool:
         return bool(self.put_entities or self.drop_entities or self.put_relations or self.drop_relations)

@@ -326,7 +326,14 @@ class _MovedOn(Exception):
 
 def _commit(tx, changes: ChangeSet) -> int:
     """One sync of one source: read the touched facts, merge this source's assertions, write them back,
-    with the revision's record and change groups."""
+    with the revision's record and change groups.
+
+    The driver runs this function again when it cannot tell whether a commit went through (a connection lost
+    while the server committed): a change set already written is then found by its id and not written twice."""
+    done = tx.run("MATCH (s:ValuegraphSource {name: $source}) WHERE s.lastCommit = $id RETURN s.seq",
+                  source=changes.source, id=changes.commit_id).values()
+    if done:
+        return int(done[0][0])
     seq = tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
                  "SET m.seq = m.seq + 1 RETURN m.seq").single()[0]
     if changes.after_revision is not None and changes.after_revision != seq - 1:
@@ -386,8 +393,8 @@ def _commit(tx, changes: ChangeSet) -> int:
     if delete_nodes:
         tx.run("UNWIND $ids AS id MATCH (n:Entity {id: id}) USING INDEX n:Entity(id) DETACH DELETE n",
                ids=delete_nodes).consume()
-    tx.run("MERGE (s:ValuegraphSource {name: $source}) SET s.lastSync = datetime(), s.seq = $seq",
-           source=source, seq=seq).consume()
+    tx.run("MERGE (s:ValuegraphSource {name: $source}) SET s.lastSync = datetime(), s.seq = $seq, s.lastCommit = $id",
+           source=source, seq=seq, id=changes.commit_id).consume()
     if changes.revision is not None:
         _write_revision(tx, changes, seq)
     return seq

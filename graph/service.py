@@ -19,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Self
 
+from valuegraph.schema.text import source_name_fault
 from valuegraph.graph.backends import open_store
-from valuegraph.graph.errors import NO_SOURCE, StoreConflict
+from valuegraph.graph.errors import NO_SOURCE, InvalidSourceName, StoreConflict
 from valuegraph.graph.history import AsOf, History, PastGraph
 from valuegraph.graph.index import TraversalIndex
 from valuegraph.graph.model import (
@@ -479,6 +480,8 @@ def _mark_revision(changes: ChangeSet, plan: SyncPlan | None, base: TraversalInd
 
 def resolve_source(doc: Document, given: str | None) -> str:
     """The document's source: named in the document, by the caller, or both alike."""
+    if given is not None and (fault := source_name_fault(given)):
+        raise InvalidSourceName(f"the source name {given!r} {fault}" if len(given) < 60 else f"the source name {fault}")
     if doc.source and given and doc.source != given:
         raise DocumentRejected([SyncError(
             f"{doc.origin or 'document'}: source",

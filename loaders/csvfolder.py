@@ -10,6 +10,7 @@ from valuegraph.graph.model import Document, DocumentRejected, SyncError
 from valuegraph.loaders.base import Loader
 from valuegraph.loaders.validate import RawItem, Where, validate
 from valuegraph.schema import vocabulary
+from valuegraph.schema.text import from_csv_cell
 
 RELATIONS_FILE = "relations.csv"
 
@@ -20,7 +21,8 @@ def _rows(path: Path, origin: str, required: tuple[str, ...], errors: list[SyncE
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle, strict=True)
-            header = reader.fieldnames or []
+            # cells escaped against spreadsheet formulas (as the CSV export writes them) are read back exactly
+            header = reader.fieldnames = [from_csv_cell(c) for c in reader.fieldnames or []]
             missing = [c for c in required if c not in header]
             if missing:
                 errors.append(SyncError(f"{origin}:1", f"the header lacks the column(s) {', '.join(missing)}; it has {', '.join(header) or 'nothing'}"))
@@ -32,7 +34,7 @@ def _rows(path: Path, origin: str, required: tuple[str, ...], errors: list[SyncE
             for row in reader:
                 if None in row:
                     errors.append(SyncError(f"{origin}:{line + 1}", f"the row has more cells than the header's {len(header)} columns"))
-                rows.append((line + 1, {k: v for k, v in row.items() if k is not None}))
+                rows.append((line + 1, {k: from_csv_cell(v) if v else v for k, v in row.items() if k is not None}))
                 line = reader.line_num
     except csv.Error as exc:
         errors.append(SyncError(f"{origin}:{reader.line_num}", f"malformed CSV: {exc}"))

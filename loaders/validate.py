@@ -15,11 +15,12 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from valuegraph.graph.errors import ErrorList
+from valuegraph.graph.errors import INVALID_SOURCE_NAME, ErrorList
 from valuegraph.graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
 from valuegraph.graph.pause import collector_paused
 from valuegraph.schema import ValueType, vocabulary
-from valuegraph.schema.values import is_number, parse_date, parse_number
+from valuegraph.schema.text import label_fault, source_name_fault, value_fault
+from valuegraph.schema.values import MAX_EXACT_INTEGER, is_number, parse_date, parse_number
 
 _ENTITY_FIELDS = ("id", "kind", "name")
 _RELATION_FIELDS = ("from", "type", "to")
@@ -79,8 +80,12 @@ def check_value(name: str, value: object, from_text: bool) -> Value:
         raise _Invalid(f"'{name}' must be a string, number, boolean or date, not {_describe(value)}")
     if isinstance(value, float) and not math.isfinite(value):
         raise _Invalid(f"'{name}' must be a finite number, not {value}")
+    if isinstance(value, str) and (fault := value_fault(value)):
+        raise _Invalid(f"'{name}' {fault}")
     spec = vocabulary().properties.get(name)
     if spec is None:
+        if type(value) is int:
+            _check_exact(name, value)
         return value  # custom properties are kept as given
     if spec.type is ValueType.NUMBER:
         if from_text and isinstance(value, str):
@@ -90,6 +95,7 @@ def check_value(name: str, value: object, from_text: bool) -> Value:
                 raise _Invalid(f"'{name}' must be a number, not {_describe(value)}") from None
         if not is_number(value):  # (non-finite floats were refused above)
             raise _Invalid(f"'{name}' must be a number, not {_describe(value)}")
+        _check_exact(name, value)
         if (spec.minimum is not None and value < spec.minimum) or (spec.maximum is not None and value > spec.maximum):
             raise _Invalid(f"'{name}' must be between {spec.minimum:g} and {spec.maximum:g}, not {value}")
         return value
@@ -107,6 +113,14 @@ def check_value(name: str, value: object, from_text: bool) -> Value:
     return value
 
 
+def _check_exact(name: str, value: int | float) -> None:
+    """Integers beyond 2^53 are refused: a double (JavaScript's only number, and where a store or client
+    reads a JSON number as one) cannot hold them, so they would come back changed."""
+    if type(value) is int and abs(value) > MAX_EXACT_INTEGER:
+        raise _Invalid(f"'{name}' must be an integer between -2^53 and 2^53 (±{MAX_EXACT_INTEGER}) to be kept exact, "
+                       f"not {value}; send it as text if every digit matters")
+
+
 def _required_text(data: dict, field: str, where: Where, errors: list[SyncError]) -> str | None:
     value = data.get(field)
     if value is None or value == "":
@@ -120,6 +134,9 @@ def _required_text(data: dict, field: str, where: Where, errors: list[SyncError]
     except UnicodeEncodeError:
         errors.append(SyncError(where.field(field), f"'{field}' contains characters that are not valid Unicode"))
         return None
+    if fault := label_fault(value):
+        errors.append(SyncError(where.field(field), f"'{field}' {fault}"))
+        return None
     return value
 
 
@@ -130,6 +147,9 @@ def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[Syn
             continue
         if not isinstance(key, str) or not key:
             errors.append(SyncError(item.where.field(str(key)), "property names must be non-empty strings"))
+            continue
+        if fault := label_fault(key):
+            errors.append(SyncError(item.where.field(repr(key)), f"the property name {key!r} {fault}"))
             continue
         if key in reserved:
             errors.append(SyncError(item.where.field(key), f"'{key}' is a reserved name and cannot be a property"))
@@ -153,7 +173,9 @@ def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: l
         return None
     first, second, third = values = [data.get(names[0]), data.get(names[1]), data.get(names[2])]
     if (type(first) is str and type(second) is str and type(third) is str and first and second and third
-            and first.isascii() and second.isascii() and third.isascii()):
+            and first.isascii() and second.isascii() and third.isascii()
+            # printable ASCII holds no control character: the rule of schema/text.py needs no other look
+            and first.isprintable() and second.isprintable() and third.isprintable()):
         return values  # the common case, checked at once
     return [_required_text(data, name, item.where, errors) for name in names]
 
@@ -176,8 +198,9 @@ def _validate(source, entities, relations, origin: str, errors, max_errors: int 
     vocab = vocabulary()
     reserved = _reserved()
     errors = ErrorList(errors or (), max_errors)
-    if source is not None and (not isinstance(source, str) or not source.strip()):
-        errors.append(SyncError(f"{origin}: source", f"'source' must be a non-empty string, not {_describe(source)}"))
+    if source is not None and (fault := source_name_fault(source)):
+        shown = _describe(source) if not isinstance(source, str) or len(source) < 60 else "a long text"
+        errors.append(SyncError(f"{origin}: source", f"'source' {fault}, not {shown}", INVALID_SOURCE_NAME))
         source = None
     doc = Document(source=source, origin=origin)
     seen: dict[object, Where] = {}

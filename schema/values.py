@@ -14,6 +14,10 @@ from typing import TypeGuard, TypeVar
 
 Default = TypeVar("Default")
 
+#: the largest integer every number type on the way keeps exact (2^53: a double's 53-bit significand, which is
+#: what JavaScript, GraphQL clients and many JSON readers turn a number into); larger ones are refused
+MAX_EXACT_INTEGER = 2**53
+
 
 def is_number(value: object) -> TypeGuard[int | float]:
     """Whether ``value`` is a finite int or float, and not a bool."""

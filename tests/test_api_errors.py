@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 
 import httpx
 import pytest
 
-from valuegraph.api.auth import ApiKeyConfig, hash_key
+from valuegraph.api.app import create_app
+from valuegraph.api.auth import ApiKeyConfig, OpenServer, Scope, hash_key
+from valuegraph.api.settings import Settings
 from valuegraph.graph import ValueGraph, open_store
 from tests.utils.factories import E, R, load
 from tests.utils.fingerprint import fingerprint
@@ -240,3 +243,19 @@ def test_keys_from_a_file_made_by_keys_new(tmp_path):
         assert post_sync(url, "jira", DOC | {"relations": []}, headers).status_code == 403
         assert gql(url, "{ alignment { alignedBudgetShare } }", headers).json()["errors"][0]["message"] == \
             "this API key lacks the read scope"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20", "example.com"])
+def test_create_app_refuses_other_addresses_without_keys(host):
+    with pytest.raises(OpenServer, match=f"refusing to listen on {re.escape(host)}: no API keys are configured"):
+        create_app(Settings(store="memory:", host=host))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "::1", "localhost", "127.8.9.10"])
+def test_create_app_serves_loopback_without_keys(host):
+    assert create_app(Settings(store="memory:", host=host)) is not None
+
+
+def test_create_app_serves_any_address_with_keys():
+    key = ApiKeyConfig(name="reader", hash=hash_key("vg_test"), scopes=[Scope.READ])
+    assert create_app(Settings(store="memory:", host="0.0.0.0", api_keys=[key])) is not None

@@ -27,6 +27,7 @@ FLAG = re.compile(r"(?<![\w-])--[a-z]")
 #: one of each domain error, with the status and code a caller gets for it
 EXPECTED = [
     (errors.InvalidRequest("first must be between 0 and 20"), 400, "BAD_REQUEST"),
+    (errors.InvalidSourceName("the source name ' ' must not be blank"), 400, "INVALID_SOURCE_NAME"),
     (errors.SparqlError("the query does not parse"), 400, "QUERY_REJECTED"),
     (errors.CypherError("only reading queries are allowed"), 400, "QUERY_REJECTED"),
     (errors.QueryTimeout("the query ran longer than 1 s"), 400, "QUERY_TIMEOUT"),

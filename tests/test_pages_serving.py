@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 STATIC = Path(pages.__file__).parent / "static"
 KEY = "reader-key-0000000000001"
 HTML = {"accept": "text/html,application/xhtml+xml"}
-SHELLS = ["/", "/entity/OBJ-1", "/entity/a%2Fb%20%C3%BC", "/changes", "/alignment", "/graphql", "/docs"]
+SHELLS = ["/", "/entity/OBJ-1", "/entity/a%2Fb%20%C3%BC", "/changes", "/alignment", "/graphql"]
 
 
 class Links(HTMLParser):
@@ -54,9 +54,16 @@ def keyed(sample_store_path, tmp_path_factory):
     graph.close()
 
 
-@pytest.mark.parametrize("path", SHELLS)
+def test_the_api_docs_ask_a_browser_to_sign_in(keyed):
+    response = httpx.get(keyed + "/docs", headers=HTML, follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/signin?next=/docs"
+
+
+@pytest.mark.parametrize("path", [*SHELLS, "/docs"])
 def test_a_page_is_public_holds_no_data_and_loads_only_local_files(keyed, path):
-    response = httpx.get(keyed + path, headers=HTML)
+    # the API docs describe the API, and are shown like it: to a caller with a key (see tests/test_openapi.py)
+    key = {"Authorization": f"Bearer {KEY}"} if path == "/docs" else {}
+    response = httpx.get(keyed + path, headers={**HTML, **key})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/html")
     urls = referenced(response.text)
@@ -86,7 +93,9 @@ def test_graphql_queries_still_need_a_key(keyed):
 
 def test_redoc_is_off_and_the_openapi_document_is_served(keyed):
     assert httpx.get(keyed + "/redoc").status_code == 404
-    assert httpx.get(keyed + "/openapi.json").json()["info"]["title"] == "valuegraph"
+    assert httpx.get(keyed + "/openapi.json").status_code == 401  # keys are configured
+    answer = httpx.get(keyed + "/openapi.json", headers={"Authorization": f"Bearer {KEY}"})
+    assert answer.json()["info"]["title"] == "valuegraph"
 
 
 def sha256(path: Path) -> str:

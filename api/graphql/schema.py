@@ -10,7 +10,7 @@ from strawberry.scalars import JSON
 from valuegraph.api.auth import Scope
 from graphql import GraphQLError
 
-from valuegraph.api.errors import GraphQLErrors, format_graphql_error
+from valuegraph.api.errors import GraphQLErrors, format_graphql_error, log_graphql_error
 from valuegraph.graph.errors import PermissionDenied, QueryTooComplex, ValueGraphError
 from valuegraph.api.graphql import cost, kinds
 from valuegraph.api.graphql.analytics import Analytics
@@ -239,10 +239,20 @@ class StoreAvailability(SchemaExtension):
             response.status_code = 503
 
 
+class Schema(strawberry.Schema):
+    """strawberry's schema, logging each error of a response by what caused it (api/errors.py) rather than
+    every one at ERROR with the query it came in."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        operation = getattr(execution_context, "operation_name", None)
+        for error in errors:
+            log_graphql_error(error, operation)
+
+
 def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000,
                   max_cost: int = 2000) -> strawberry.Schema:
     limits = cost.Limits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_cost)
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from valuegraph.api.answers import answer
 from valuegraph.api.auth import Scope
 from valuegraph.api.deps import GraphDep, require_scope
+from valuegraph.api.openapi import errors
 from valuegraph.graph.changes import Change
 from valuegraph.graph.questions import Questions
 
@@ -36,7 +37,7 @@ def change_json(change: Change) -> dict:
     }
 
 
-@router.get("/changes", dependencies=[Depends(require_scope(Scope.READ))])
+@router.get("/changes", dependencies=[Depends(require_scope(Scope.READ))], responses=errors(400, 403, 422))
 async def changes(
     graph: GraphDep,
     since: Annotated[int, Query(ge=0, description="Changes of the revisions after this one")] = 0,

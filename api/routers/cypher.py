@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 from valuegraph.api.answers import answer
 from valuegraph.api.auth import Scope
 from valuegraph.api.deps import GraphDep, SettingsDep, require_scope
+from valuegraph.api.openapi import errors
 from valuegraph.graph import cypher as cypher_queries
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
@@ -18,7 +19,7 @@ class CypherQuery(BaseModel):
     parameters: dict = Field(default_factory=dict)
 
 
-@router.post("/cypher", dependencies=[Depends(require_scope(Scope.ANALYST))])
+@router.post("/cypher", dependencies=[Depends(require_scope(Scope.ANALYST))], responses=errors(400, 403, 422, 501))
 async def cypher(body: CypherQuery, graph: GraphDep, settings: SettingsDep) -> dict:
     """Run a read-only Cypher query: rows as JSON, at most `VALUEGRAPH_CYPHER_MAX_ROWS` of them. A refused
     query is a 400 (CypherError), a store without Cypher a 501 (NotSupported): see api/errors.py."""

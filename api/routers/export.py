@@ -8,12 +8,13 @@ from starlette.concurrency import iterate_in_threadpool
 
 from valuegraph.api.auth import Scope
 from valuegraph.api.deps import GraphDep, require_scope
+from valuegraph.api.openapi import errors
 from valuegraph.loaders.exports import MEDIA_TYPES, stream_export
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
 
 
-@router.get("/export/{format}", dependencies=[Depends(require_scope(Scope.ANALYST))])
+@router.get("/export/{format}", dependencies=[Depends(require_scope(Scope.ANALYST))], responses=errors(403, 404))
 async def export(format: str, graph: GraphDep) -> StreamingResponse:
     """The whole graph as GraphML, node-link JSON, CSV (zip), RDF or ArchiMate."""
     if format not in MEDIA_TYPES:

@@ -17,7 +17,11 @@ def healthz(_: PrincipalDep) -> dict:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+NOT_READY = {"description": "The store does not answer", "content": {"application/json": {"schema": {
+    "type": "object", "properties": {"status": {"type": "string"}, "detail": {"type": "string"}}}}}}
+
+
+@router.get("/readyz", responses={503: NOT_READY})
 async def readyz(graph: GraphDep, _: PrincipalDep):
     """The store answers."""
     try:

@@ -11,10 +11,14 @@ from fastapi.responses import Response
 from valuegraph.api.answers import answer
 from valuegraph.api.auth import Scope
 from valuegraph.api.deps import GraphDep, SettingsDep, require_scope
+from valuegraph.api.openapi import SPARQL_GET, SPARQL_POST, errors
 from valuegraph.graph import sparql
 from valuegraph.graph.errors import QueryTimeout, SparqlError
 
 router = APIRouter(prefix="/api/v1", tags=["analysts"])
+#: the media types of the answers, chosen by Accept
+RESULTS = {"description": "The answer", "content": {media_type: {} for media_type in (*sparql.SELECT_TYPES,
+                                                                                   *sparql.GRAPH_TYPES)}}
 
 
 async def _query_of(request: Request) -> str:
@@ -39,7 +43,10 @@ async def _query_of(request: Request) -> str:
     return query
 
 
-@router.api_route("/sparql", methods=["GET", "POST"], dependencies=[Depends(require_scope(Scope.ANALYST))])
+@router.get("/sparql", dependencies=[Depends(require_scope(Scope.ANALYST))], openapi_extra=SPARQL_GET,
+            responses={200: RESULTS, **errors(400, 403, 501)}, operation_id="sparql_get")
+@router.post("/sparql", dependencies=[Depends(require_scope(Scope.ANALYST))], openapi_extra=SPARQL_POST,
+             responses={200: RESULTS, **errors(400, 403, 413, 415, 501)}, operation_id="sparql_post")
 async def sparql_endpoint(request: Request, graph: GraphDep, settings: SettingsDep) -> Response:
     """SPARQL 1.1 query over the union of all sources (each source also a named graph). Results as SPARQL JSON,
     CSV or TSV (SELECT, ASK) or Turtle, N-Triples, JSON-LD (CONSTRUCT, DESCRIBE), chosen by Accept. A refused

@@ -9,13 +9,15 @@ from starlette.concurrency import run_in_threadpool
 
 from valuegraph.api.bodies import SYNC_MEDIA_TYPES, BodyTooLarge, body_format, json_document, read_body
 from valuegraph.api.deps import GraphDep, PrincipalDep, SettingsDep
+from valuegraph.api.openapi import errors, sync_body
 from valuegraph.graph import SyncMode
 from valuegraph.graph.errors import PermissionDenied
 
 router = APIRouter(prefix="/api/v1", tags=["sync"])
 
 
-@router.post("/sync/{source}")
+@router.post("/sync/{source}", responses=errors(400, 403, 409, 413, 415, 422, rejected=True),
+             openapi_extra=sync_body())
 async def sync(source: str, request: Request, graph: GraphDep, principal: PrincipalDep, settings: SettingsDep,
                mode: Annotated[SyncMode, Query(description="merge adds and updates; full also retracts")] = SyncMode.MERGE):
     """Sync one exchange document (JSON) as `source`: all of it is written, or nothing."""
