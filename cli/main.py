@@ -35,6 +35,7 @@ from valuegraph.graph.history import AsOf
 from valuegraph.graph.export import csv_files
 from valuegraph.graph.model import Document, join_documents
 from valuegraph.graph.pause import collector_paused
+from valuegraph.graph.precedence import PrecedenceError
 from valuegraph.graph.questions import DEFAULT_WHY_KINDS, DELIVERY_KINDS, Questions
 from valuegraph.graph.service import resolve_source
 from valuegraph.loaders import loader_for, registry
@@ -63,7 +64,12 @@ def _graph(store: str | None, lazy: bool = False):
     config = Settings()
     url = store or config.store
     try:
-        graph = ValueGraph.open(url, lazy=lazy, **config.graph_options())
+        options = config.graph_options()
+    except PrecedenceError as exc:
+        render.errors.print(f"[red]bad configuration:[/] {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        graph = ValueGraph.open(url, lazy=lazy, **options)
     except (StoreError, NotImplementedError, OSError) as exc:
         render.errors.print(f"[red]cannot open the store {url}:[/] {exc}")
         raise typer.Exit(2) from exc
@@ -426,7 +432,8 @@ def serve(
     try:
         config = Settings(**overrides)
         keys = KeyRing.load(config.api_keys_file, config.api_keys)
-    except ValueError as exc:
+        config.graph_options()  # a precedence file that is not valid is refused before anything starts
+    except (ValueError, PrecedenceError) as exc:
         render.errors.print(f"[red]bad configuration:[/] {exc}")
         raise typer.Exit(2) from exc
     if keys.empty and not _loopback(config.host):
