@@ -330,6 +330,30 @@ def alignment(as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = Fal
 
 
 @app.command()
+def conflicts(
+    kind: Annotated[str | None, typer.Option("--kind", "-k", help="Only conflicts of entities of this kind.")] = None,
+    prop: Annotated[str | None, typer.Option("--property", help="Only conflicts of this property.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only conflicts this source gives a value in.")] = None,
+    first: Annotated[int, typer.Option("--first", min=0, max=10_000, help="The most conflicts to show.")] = 100,
+    after: Annotated[str | None, typer.Option("--after", help="Go on after the page that gave this cursor "
+                                                             "(`after` of --json).")] = None,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Properties that sources give different values of: the answered value (by VALUEGRAPH_PRECEDENCE_FILE)
+    and every other source's."""
+    kind_name = _kinds([kind], ())[0] if kind else None
+    with _graph(store) as graph:
+        page = Questions(graph).conflicts(kind_name, prop, source, first, after)
+    if json:
+        render.emit_json(render.conflicts_json(page))
+        return
+    render.console.print(render.conflicts_table(page))
+    if page.has_next_page:
+        render.console.print(f"[dim]more: go on with --after {page.conflicts[-1][0]}[/]")
+
+
+@app.command()
 def impact(item: SlippingArg, as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What breaks if ITEM slips: its dependents and everything they and it serve."""
     with _graph(store) as graph:

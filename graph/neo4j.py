@@ -359,8 +359,10 @@ class _MovedOn(Exception):
 def _commit(tx, changes: ChangeSet, precedence: Precedence) -> int:
     """One sync of one source: read the touched facts, merge this source's assertions, write them back
     resolved by ``precedence``, with the revision's record and change groups."""
+    # the rules the written nodes are resolved by are recorded with them (a store cleared since it was
+    # opened has none recorded otherwise)
     seq = tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
-                 "SET m.seq = m.seq + 1 RETURN m.seq").single()[0]
+                 "SET m.seq = m.seq + 1, m.precedence = $digest RETURN m.seq", digest=precedence.digest).single()[0]
     if changes.after_revision is not None and changes.after_revision != seq - 1:
         raise _MovedOn(f"the sync of {changes.source!r} was planned against revision {changes.after_revision}, "
                        f"but another process committed revision {seq - 1} meanwhile: nothing was written")
