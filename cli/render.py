@@ -224,11 +224,11 @@ def conflicts_json(page: ConflictPage) -> dict:
 def conflicts_table(page: ConflictPage) -> Table:
     """Conflicts, one row each: the answered value first, then the other sources' values."""
     table = Table(title=f"{page.total} conflict{'' if page.total == 1 else 's'} between sources", title_justify="left")
-    for col in ("id", "kind", "property", "answered", "source", "other values"):
+    for col in ("id", "kind", "property", "answered", "by", "other values"):
         table.add_column(col, overflow="fold")
     for _, c in page.conflicts:
         first, others = c.values[0], c.values[1:]
-        table.add_row(c.entity.id, c.entity.kind, c.property, _value(first.value), first.source,
+        table.add_row(c.entity.id, c.entity.kind, c.property, _value(c.answered), first.source,
                       "\n".join(f"{_value(v.value)} ({v.source})" for v in others))
     return table
 

@@ -412,6 +412,12 @@ class Questions:
         each with the time of the sync that last changed that source's assertion."""
         return conflicts.source_values(record, name, self._sync_times([record]))
 
+    def disputes(self, record: EntityRecord) -> list[tuple[str, list[SourceValue]]]:
+        """An entity's properties that two or more sources give different values of, by name, each with every
+        source's value in precedence order."""
+        times = self._sync_times([record])
+        return [(prop, conflicts.source_values(record, prop, times)) for prop in record.disputed()]
+
     def conflicts(self, kind: str | None = None, prop: str | None = None, source: str | None = None,
                   first: int = 50, after: str | None = None) -> ConflictPage:
         """Properties that two or more sources give different values of (of one kind, one property, and that

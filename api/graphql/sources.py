@@ -22,3 +22,10 @@ class SourceValue:
     @classmethod
     def of(cls, found: SourceValueRecord) -> SourceValue:
         return cls(source=found.source, value=json_value(found.value), synced_at=found.synced_at)
+
+
+@strawberry.type(description="A property of an entity that two or more sources give different values of.")
+class DisputedProperty:
+    property: str = strawberry.field(description="The property's camelCase name (name included).")
+    values: list[SourceValue] = strawberry.field(
+        description="Every source's value, in precedence order: the answered one first.")
