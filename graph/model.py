@@ -158,8 +158,14 @@ class EntityRecord(_Asserted):
         seen: dict[str, set] = {}
         for assertion in self.assertions.values():
             for prop, value in assertion.properties.items():
-                seen.setdefault(prop, set()).add((type(value).__name__, value))
+                seen.setdefault(prop, set()).add(_comparable(value))
         return sorted(prop for prop, values in seen.items() if len(values) > 1)
+
+
+def _comparable(value: Value) -> tuple[str, Value]:
+    """A value as conflicts compare it: 3 and 3.0 agree; "3" and 3, or 1 and True, do not."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return ("number" if number else type(value).__name__, value)
 
 
 @dataclass(slots=True)

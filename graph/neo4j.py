@@ -44,7 +44,9 @@ class Neo4jStore(Store):
     capabilities = frozenset({Capability.PERSISTENT, Capability.CYPHER, Capability.SHARED})
 
     def __init__(self, url: str, user: str | None = None, password: str | None = None,
-                 database: str | None = None, *, precedence: Precedence = NO_PRECEDENCE) -> None:
+                 database: str | None = None, *, precedence: Precedence | None = None) -> None:
+        """``precedence``: the rules to resolve nodes by (None: those the store's nodes were resolved by, as
+        it recorded them, so that opening a store from a notebook or a script changes nothing)."""
         parts = urlsplit(url)
         user = unquote(parts.username) if parts.username else user
         password = unquote(parts.password) if parts.password else password
@@ -56,7 +58,8 @@ class Neo4jStore(Store):
             notifications_min_severity="OFF")
         vocab = vocabulary()
         self._traversed = [r.name for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"]
-        self.precedence = precedence
+        self.precedence = precedence or NO_PRECEDENCE
+        self._given_precedence = precedence
         self.calls = 0
         self._ready = False
         try:
@@ -77,10 +80,16 @@ class Neo4jStore(Store):
         """Nodes keep their answered properties resolved (the contract's graph model): when the store's were
         resolved under other precedence rules than this process's (the file changed), resolve again every
         node that several sources assert (one source's node resolves alike under any rules), then record
-        the rules' digest. Each slice is a transaction of its own: an interrupted pass is done again."""
-        digest = self.precedence.digest
-        rows = self._run(lambda tx: tx.run("MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.precedence").values())
-        if (rows[0][0] if rows and rows[0][0] else NO_PRECEDENCE.digest) == digest:
+        the rules. Each slice is a transaction of its own: an interrupted pass is done again. A store opened
+        without rules of its own takes those recorded."""
+        rows = self._run(lambda tx: tx.run(
+            "MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.precedence, m.precedenceRules").values())
+        digest, recorded = (rows[0][0], rows[0][1]) if rows else (None, None)
+        if self._given_precedence is None:
+            rules = orjson.loads(recorded) if recorded else {}
+            self.precedence = Precedence({k: tuple(v) for k, v in rules.items()}, f"the store at {self.url}")
+            return
+        if (digest or NO_PRECEDENCE.digest) == self.precedence.digest:
             return
         after = ""
         while True:
@@ -95,7 +104,8 @@ class Neo4jStore(Store):
                                         rows=rows).consume(), write=True)
             after = found[-1][0]
         self._run(lambda tx: tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
-                                    "SET m.precedence = $digest", digest=digest).consume(), write=True)
+                                    "SET m.precedence = $digest, m.precedenceRules = $rules",
+                                    **_recorded(self.precedence)).consume(), write=True)
 
     def _run(self, work, write: bool = False, **kwargs):
         try:
@@ -172,6 +182,7 @@ class Neo4jStore(Store):
 
     def commit(self, changes: ChangeSet) -> int:
         try:
+            self.ensure_schema()  # the rules to resolve by, when the store's own are taken
             return self._call(_commit, write=True, changes=changes, precedence=self.precedence)
         except _MovedOn as exc:
             raise StoreConflict(str(exc)) from None
@@ -303,6 +314,8 @@ class Neo4jStore(Store):
             tx.run("MATCH (n) WHERE n:ValuegraphSource OR n:ValuegraphMeta OR n:ValuegraphRevision "
                    "DETACH DELETE n").consume()
         self._call(work, write=True)
+        if self._given_precedence is None:  # the rules taken from the store went with it
+            self.precedence = NO_PRECEDENCE
 
 
 def _plain(value):
@@ -326,6 +339,12 @@ def _node_props(entity_id: str, kind: str, assertions: dict[str, Assertion], pre
     props = {k: v for k, v in resolve(assertions, kind, precedence).items() if k not in _RESERVED}
     return {**props, "id": entity_id, "kind": kind, "sources": sorted(assertions),
             ASSERTIONS: dump_assertions(assertions)}
+
+
+def _recorded(precedence: Precedence) -> dict:
+    """The rules as the store records them: their digest, and themselves (JSON)."""
+    rules = orjson.dumps({k: list(v) for k, v in sorted(precedence.rules.items())}).decode()
+    return {"digest": precedence.digest, "rules": rules}
 
 
 def _rel_props(assertions: dict[str, Assertion]) -> dict:
@@ -362,7 +381,8 @@ def _commit(tx, changes: ChangeSet, precedence: Precedence) -> int:
     # the rules the written nodes are resolved by are recorded with them (a store cleared since it was
     # opened has none recorded otherwise)
     seq = tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
-                 "SET m.seq = m.seq + 1, m.precedence = $digest RETURN m.seq", digest=precedence.digest).single()[0]
+                 "SET m.seq = m.seq + 1, m.precedence = $digest, m.precedenceRules = $rules RETURN m.seq",
+                 **_recorded(precedence)).single()[0]
     if changes.after_revision is not None and changes.after_revision != seq - 1:
         raise _MovedOn(f"the sync of {changes.source!r} was planned against revision {changes.after_revision}, "
                        f"but another process committed revision {seq - 1} meanwhile: nothing was written")

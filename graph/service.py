@@ -38,7 +38,7 @@ from valuegraph.graph.model import (
     join_documents,
 )
 from valuegraph.graph.pause import collector_paused
-from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
+from valuegraph.graph.precedence import Precedence
 from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.graph.sync import SyncPlan, plan_sync
 
@@ -176,9 +176,10 @@ class ValueGraph:
 
     @classmethod
     def open(cls, url: str, *, lazy: bool = False, history_cache_bytes: int = 256 * 2**20,
-             history_keep: dt.timedelta | None = None, precedence: Precedence = NO_PRECEDENCE,
+             history_keep: dt.timedelta | None = None, precedence: Precedence | None = None,
              **credentials) -> ValueGraph:
-        """The graph of the store at ``url``, its entities' properties resolved by ``precedence``."""
+        """The graph of the store at ``url``, its entities' properties resolved by ``precedence`` (None: see
+        ``open_store``)."""
         return cls(open_store(url, precedence=precedence, **credentials), lazy=lazy,
                    history_cache_bytes=history_cache_bytes, history_keep=history_keep)
 

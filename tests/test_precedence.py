@@ -173,6 +173,16 @@ def test_a_changed_precedence_file_holds_from_the_next_start(backend, tmp_path):
         assert graph.search("halve") == {"OBJ-1"}
     finally:
         graph.close()
+    if backend == "neo4j":
+        # a store opened without rules of its own (a notebook, a script) takes those its nodes were resolved
+        # by, and changes nothing
+        store = open_store(NEO4J_URL, **NEO4J_AUTH)
+        try:
+            assert store.entity_record("OBJ-1").name == SAYS["strategy-office"]["name"]
+            assert store.precedence.rules == PRECEDENCE.rules
+            assert store.cypher("MATCH (n:Entity {id: 'OBJ-1'}) RETURN n.status")[1] == [["active"]]
+        finally:
+            store.close()
 
 
 def test_property_sources_and_conflict_pages(tmp_path):
@@ -197,6 +207,11 @@ def test_property_sources_and_conflict_pages(tmp_path):
         assert questions.conflicts(kind="Objective").total == 0
         assert questions.conflicts(prop="name").total == 0  # both give the same names
         assert questions.conflicts(source="nobody").total == 0
+        # the same number written as an integer and as a decimal is no conflict; a text and a number are
+        load(graph, [E("P-1", "Project", actualCost=5), E("P-2", "Project", code="7")], source="ppm-tool")
+        load(graph, [E("P-1", "Project", actualCost=5.0), E("P-2", "Project", code=7)], source="finance")
+        assert [(c.entity.id, c.property) for _, c in questions.conflicts(kind="Project", first=100).conflicts
+                if c.property != "budget"] == [("P-2", "code")]
     finally:
         graph.close()
 
