@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from valuegraph.api.auth import ApiKeyConfig
 from valuegraph.graph.history import parse_keep
+from valuegraph.graph.precedence import Precedence
 
 DEFAULT_STORE = "oxigraph:./valuegraph-data"
 #: what a browser sends as Origin: scheme, host and perhaps a port
@@ -76,6 +77,10 @@ class Settings(BaseSettings):
         None, description="How long revisions are kept in full, as 400d, 52w or 36h (unset: for ever); older "
                           "ones are compacted into a snapshot, and asking as of a point before it is an error")
     history_cache_mb: int = Field(256, ge=0, description="Memory that indexes of past revisions may take (MB)")
+    precedence_file: Path | None = Field(
+        None, description="A YAML file ranking sources per kind or kind's property, highest first (as in "
+                          "`Objective: [strategy-office]`, `Project.budget: [finance, ppm-tool]`); unset: the "
+                          "most recent sync's value is answered")
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -105,15 +110,22 @@ class Settings(BaseSettings):
     def _endpoints(cls, value):
         return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
+    @field_validator("precedence_file", mode="before")
+    @classmethod
+    def _precedence_file(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("history_keep", mode="before")
     @classmethod
     def _retention(cls, value):
         return parse_keep(value) if isinstance(value, str) and value.strip() else (value or None)
 
     def graph_options(self) -> dict:
-        """What opening the graph takes from these settings."""
+        """What opening the graph takes from these settings (a precedence file that is not valid raises
+        PrecedenceError, naming the file and the key)."""
         return {"user": self.neo4j_user, "password": self.neo4j_password, "history_keep": self.history_keep,
-                "history_cache_bytes": self.history_cache_mb * 2**20}
+                "history_cache_bytes": self.history_cache_mb * 2**20,
+                "precedence": Precedence.load(self.precedence_file)}
 
     currency: str = Field("EUR", min_length=1, description="Currency of budgets and costs, for display "
                                                          "(GraphQL `display.currency`), e.g. EUR, GBP, USD")

@@ -35,6 +35,7 @@ from valuegraph.graph.history import AsOf
 from valuegraph.graph.export import csv_files
 from valuegraph.graph.model import Document, join_documents
 from valuegraph.graph.pause import collector_paused
+from valuegraph.graph.precedence import PrecedenceError
 from valuegraph.graph.questions import DEFAULT_WHY_KINDS, DELIVERY_KINDS, Questions
 from valuegraph.graph.service import resolve_source
 from valuegraph.loaders import loader_for, registry
@@ -64,7 +65,12 @@ def _graph(store: str | None, lazy: bool = False):
     config = Settings()
     url = store or config.store
     try:
-        graph = ValueGraph.open(url, lazy=lazy, **config.graph_options())
+        options = config.graph_options()
+    except PrecedenceError as exc:
+        render.errors.print(f"[red]bad configuration:[/] {exc}")
+        raise typer.Exit(2) from exc
+    try:
+        graph = ValueGraph.open(url, lazy=lazy, **options)
     except (StoreError, NotImplementedError, OSError) as exc:
         render.errors.print(f"[red]cannot open the store {url}:[/] {exc}")
         raise typer.Exit(2) from exc
@@ -334,6 +340,30 @@ def alignment(as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = Fal
 
 
 @app.command()
+def conflicts(
+    kind: Annotated[str | None, typer.Option("--kind", "-k", help="Only conflicts of entities of this kind.")] = None,
+    prop: Annotated[str | None, typer.Option("--property", help="Only conflicts of this property.")] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Only conflicts this source gives a value in.")] = None,
+    first: Annotated[int, typer.Option("--first", min=0, max=10_000, help="The most conflicts to show.")] = 100,
+    after: Annotated[str | None, typer.Option("--after", help="Go on after the page that gave this cursor "
+                                                             "(`after` of --json).")] = None,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Properties that sources give different values of: the answered value (by VALUEGRAPH_PRECEDENCE_FILE)
+    and every other source's."""
+    kind_name = _kinds([kind], ())[0] if kind else None
+    with _graph(store) as graph:
+        page = Questions(graph).conflicts(kind_name, prop, source, first, after)
+    if json:
+        render.emit_json(render.conflicts_json(page))
+        return
+    render.console.print(render.conflicts_table(page))
+    if page.has_next_page:
+        render.console.print(f"[dim]more: go on with --after {page.conflicts[-1][0]}[/]")
+
+
+@app.command()
 def impact(item: SlippingArg, as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What breaks if ITEM slips: its dependents and everything they and it serve."""
     with _graph(store) as graph:
@@ -427,7 +457,8 @@ def serve(
     try:
         config = Settings(**overrides)
         keys = KeyRing.load(config.api_keys_file, config.api_keys)
-    except ValueError as exc:
+        config.graph_options()  # a precedence file that is not valid is refused before anything starts
+    except (ValueError, PrecedenceError) as exc:
         render.errors.print(f"[red]bad configuration:[/] {exc}")
         raise typer.Exit(2) from exc
     try:

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from valuegraph.graph.changes import Change
+from valuegraph.graph.conflicts import ConflictPage, SourceValue
 from valuegraph.graph.diffs import EntityRef, GraphDiff
 from valuegraph.graph.model import EntityRecord, SyncError, SyncReport
 from valuegraph.graph.questions import AlignmentAnswer, Hit, ImpactAnswer, PathAnswer
@@ -203,3 +204,34 @@ def print_errors(title: str, problems: list[SyncError]) -> None:
     for e in problems:
         table.add_row(e.location, e.message)
     errors.print(table)
+
+
+def source_value_json(found: SourceValue) -> dict:
+    """A source's value with the fields of GraphQL's SourceValue."""
+    return {"source": found.source, "value": _plain(found.value),
+            "syncedAt": found.synced_at.isoformat() if found.synced_at else None}
+
+
+def conflicts_json(page: ConflictPage) -> dict:
+    """A page of conflicts with the fields of GraphQL's ConflictConnection (``after``: where to go on)."""
+    return {"totalCount": page.total,
+            "conflicts": [{"entity": {"id": c.entity.id, "kind": c.entity.kind, "name": c.entity.name},
+                           "property": c.property, "answered": _plain(c.answered),
+                           "values": [source_value_json(v) for v in c.values]} for _, c in page.conflicts],
+            "after": page.conflicts[-1][0] if page.has_next_page and page.conflicts else None}
+
+
+def conflicts_table(page: ConflictPage) -> Table:
+    """Conflicts, one row each: the answered value first, then the other sources' values."""
+    table = Table(title=f"{page.total} conflict{'' if page.total == 1 else 's'} between sources", title_justify="left")
+    for col in ("id", "kind", "property", "answered", "by", "other values"):
+        table.add_column(col, overflow="fold")
+    for _, c in page.conflicts:
+        first, others = c.values[0], c.values[1:]
+        table.add_row(c.entity.id, c.entity.kind, c.property, _value(c.answered), first.source,
+                      "\n".join(f"{_value(v.value)} ({v.source})" for v in others))
+    return table
+
+
+def _plain(value):
+    return value.isoformat() if hasattr(value, "isoformat") else value

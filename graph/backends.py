@@ -9,21 +9,24 @@ from __future__ import annotations
 from valuegraph.graph.errors import StoreError
 from valuegraph.graph.neo4j import Neo4jStore
 from valuegraph.graph.oxigraph import OxigraphStore
+from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 from valuegraph.graph.store import Store
 
 NEO4J_SCHEMES = frozenset({"neo4j", "neo4j+s", "neo4j+ssc", "bolt", "bolt+s", "bolt+ssc"})
 
 
-def open_store(url: str, *, user: str | None = None, password: str | None = None) -> Store:
+def open_store(url: str, *, user: str | None = None, password: str | None = None,
+               precedence: Precedence | None = None) -> Store:
     """A store from its URL: ``memory:``, ``oxigraph:PATH``, ``neo4j://HOST[:PORT]`` or ``bolt://…``
-    (user and password from the URL, else from the arguments)."""
+    (user and password from the URL, else from the arguments), resolving properties by ``precedence``
+    (None: none for a store that resolves as it reads; for Neo4j, the rules its nodes were resolved by)."""
     scheme, _, rest = url.partition(":")
     if scheme == "memory":
-        return OxigraphStore(None)
+        return OxigraphStore(None, precedence=precedence or NO_PRECEDENCE)
     if scheme == "oxigraph":
         if not rest:
             raise StoreError("oxigraph: needs a folder, as in oxigraph:./valuegraph-data")
-        return OxigraphStore(rest)
+        return OxigraphStore(rest, precedence=precedence or NO_PRECEDENCE)
     if scheme in NEO4J_SCHEMES:
-        return Neo4jStore(url, user, password)
+        return Neo4jStore(url, user, password, precedence=precedence)
     raise StoreError(f"unknown store URL {url!r}: use memory:, oxigraph:PATH, neo4j://HOST or bolt://HOST")

@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from valuegraph.graph.model import Assertion, EntityRecord, RelationKey, RevisionFacts, SyncMode, Value
+from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 
 __all__ = ["ASSERTED", "RETRACTED", "UPDATED", "Change", "ChangeKind", "Replayed", "Revision", "RevisionFacts",
            "decode", "encode", "expand", "merged", "replay"]
@@ -191,10 +192,12 @@ class Replayed:
     kind: str | None = None
 
 
-def replay(entity_id: str, history: Iterable[tuple[int, str, dict]]) -> Replayed:
+def replay(entity_id: str, history: Iterable[tuple[int, str, dict]],
+           precedence: Precedence = NO_PRECEDENCE) -> Replayed:
     """The entity's record and outgoing relations after the given groups, each ``(revision, source,
     group)`` in revision order. A source's assertion carries the revision that last changed it, as the
-    store's does: resolving properties across sources gives what the store gives."""
+    store's does: resolving properties across sources (by ``precedence``, the store's rules now) gives
+    what the store gives."""
     kind: str | None = None
     entity: dict[str, tuple[int, dict[str, Value]]] = {}  # source -> (revision, properties)
     relations: dict[RelationKey, dict[str, Assertion]] = {}
@@ -230,7 +233,8 @@ def replay(entity_id: str, history: Iterable[tuple[int, str, dict]]) -> Replayed
                 relations.setdefault(key, {})[source] = Assertion(revision, dict(after or {}))
     record = None
     if entity and kind is not None:
-        record = EntityRecord(entity_id, kind, {s: Assertion(rev, props) for s, (rev, props) in entity.items()})
+        record = EntityRecord(entity_id, kind, {s: Assertion(rev, props) for s, (rev, props) in entity.items()},
+                              precedence)
     return Replayed(record, relations, kind)
 
 

@@ -258,7 +258,7 @@ class History:
         # a snapshot group names its sources itself: the revision it stands at may have no record (the
         # start of an adopted history)
         return {entity_id: history.replay(entity_id, ((n, sources[n].source if n in sources else "", g)
-                                                      for n, g in groups))
+                                                      for n, g in groups), self.store.precedence)
                 for entity_id, groups in found.items()}
 
     def changes_of(self, entity_id: str, first: int, up_to: int) -> list[Change]:

@@ -11,6 +11,7 @@ from typing import NamedTuple
 from valuegraph.schema.values import number_or
 # the errors a document and a look-up raise, kept importable from here where they used to live
 from valuegraph.graph.errors import DocumentRejected, NotFound, SyncError  # noqa: F401 - NotFound kept importable
+from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 
 Value = str | int | float | bool | dt.date | dt.datetime
 
@@ -108,12 +109,11 @@ class Assertion:
     properties: dict[str, Value]
 
 
-def resolve(assertions: dict[str, Assertion]) -> dict[str, Value]:
-    """The answered properties: each from the source whose sync changed it most recently."""
-    out: dict[str, Value] = {}
-    for assertion in sorted(assertions.values(), key=lambda a: a.seq):
-        out.update(assertion.properties)
-    return out
+def resolve(assertions: dict[str, Assertion], kind: str = "",
+            precedence: Precedence = NO_PRECEDENCE) -> dict[str, Value]:
+    """The answered properties of a fact (of ``kind``, for an entity): each from the source that
+    ``precedence`` ranks highest among those giving it; without rules, the most recent sync's."""
+    return precedence.resolve(kind, assertions)
 
 
 class _Asserted:
@@ -133,13 +133,40 @@ class _Asserted:
 
 @dataclass(slots=True)
 class EntityRecord(_Asserted):
+    """An entity with every source's assertion, its properties resolved by the store's precedence."""
+
     id: str
     kind: str
     assertions: dict[str, Assertion]
+    precedence: Precedence = field(default=NO_PRECEDENCE, repr=False, compare=False)
+
+    @property
+    def properties(self) -> dict[str, Value]:
+        return resolve(self.assertions, self.kind, self.precedence)
 
     @property
     def name(self) -> str:
         return str(self.properties.get("name", self.id))
+
+    def property_sources(self, name: str) -> list[tuple[str, Assertion]]:
+        """The sources that give property ``name``, with their assertions, the answered one first."""
+        return self.precedence.ranked(self.kind, name, self.assertions)
+
+    def disputed(self) -> list[str]:
+        """The properties that two or more sources give different values of, by name."""
+        if len(self.assertions) < 2:
+            return []
+        seen: dict[str, set] = {}
+        for assertion in self.assertions.values():
+            for prop, value in assertion.properties.items():
+                seen.setdefault(prop, set()).add(_comparable(value))
+        return sorted(prop for prop, values in seen.items() if len(values) > 1)
+
+
+def _comparable(value: Value) -> tuple[str, Value]:
+    """A value as conflicts compare it: 3 and 3.0 agree; "3" and 3, or 1 and True, do not."""
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return ("number" if number else type(value).__name__, value)
 
 
 @dataclass(slots=True)

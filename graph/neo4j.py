@@ -24,6 +24,7 @@ from valuegraph.graph.errors import CypherError, StoreConflict, StoreError, Stor
 from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
                                     Snapshot, SourceState, resolve)
 from valuegraph.graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
+from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.schema import neo4j_statements, vocabulary
 
@@ -43,7 +44,9 @@ class Neo4jStore(Store):
     capabilities = frozenset({Capability.PERSISTENT, Capability.CYPHER, Capability.SHARED})
 
     def __init__(self, url: str, user: str | None = None, password: str | None = None,
-                 database: str | None = None) -> None:
+                 database: str | None = None, *, precedence: Precedence | None = None) -> None:
+        """``precedence``: the rules to resolve nodes by (None: those the store's nodes were resolved by, as
+        it recorded them, so that opening a store from a notebook or a script changes nothing)."""
         parts = urlsplit(url)
         user = unquote(parts.username) if parts.username else user
         password = unquote(parts.password) if parts.password else password
@@ -55,6 +58,8 @@ class Neo4jStore(Store):
             notifications_min_severity="OFF")
         vocab = vocabulary()
         self._traversed = [r.name for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"]
+        self.precedence = precedence or NO_PRECEDENCE
+        self._given_precedence = precedence
         self.calls = 0
         self._ready = False
         try:
@@ -68,7 +73,39 @@ class Neo4jStore(Store):
             return
         for statement in neo4j_statements():
             self._run(lambda tx, s=statement: tx.run(s).consume(), write=True)
+        self._apply_precedence()
         self._ready = True
+
+    def _apply_precedence(self) -> None:
+        """Nodes keep their answered properties resolved (the contract's graph model): when the store's were
+        resolved under other precedence rules than this process's (the file changed), resolve again every
+        node that several sources assert (one source's node resolves alike under any rules), then record
+        the rules. Each slice is a transaction of its own: an interrupted pass is done again. A store opened
+        without rules of its own takes those recorded."""
+        rows = self._run(lambda tx: tx.run(
+            "MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.precedence, m.precedenceRules").values())
+        digest, recorded = (rows[0][0], rows[0][1]) if rows else (None, None)
+        if self._given_precedence is None:
+            rules = orjson.loads(recorded) if recorded else {}
+            self.precedence = Precedence({k: tuple(v) for k, v in rules.items()}, f"the store at {self.url}")
+            return
+        if (digest or NO_PRECEDENCE.digest) == self.precedence.digest:
+            return
+        after = ""
+        while True:
+            found = self._run(lambda tx: tx.run(
+                "MATCH (n:Entity) WHERE n.id > $after AND size(n.sources) > 1 "
+                f"RETURN n.id, n.kind, n.{ASSERTIONS} ORDER BY n.id LIMIT 5000", after=after).values())
+            if not found:
+                break
+            rows = [{"id": i, "props": _node_props(i, kind, load_assertions(text), self.precedence)}
+                    for i, kind, text in found]
+            self._run(lambda tx: tx.run("UNWIND $rows AS row MATCH (n:Entity {id: row.id}) SET n = row.props",
+                                        rows=rows).consume(), write=True)
+            after = found[-1][0]
+        self._run(lambda tx: tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
+                                    "SET m.precedence = $digest, m.precedenceRules = $rules",
+                                    **_recorded(self.precedence)).consume(), write=True)
 
     def _run(self, work, write: bool = False, **kwargs):
         try:
@@ -118,7 +155,7 @@ class Neo4jStore(Store):
         ids = list(dict.fromkeys(ids))
         rows = self._call(lambda tx: tx.run(
             f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}) USING INDEX n:Entity(id) RETURN n.id, n.kind, n.{ASSERTIONS}", ids=ids).values())
-        return {i: EntityRecord(i, kind, load_assertions(text)) for i, kind, text in rows}
+        return {i: EntityRecord(i, kind, load_assertions(text), self.precedence) for i, kind, text in rows}
 
     def relation_records(self, keys=(), *, touching=(), direction=Direction.BOTH) -> list[RelationRecord]:
         keys = [list(k) for k in keys]
@@ -145,7 +182,8 @@ class Neo4jStore(Store):
 
     def commit(self, changes: ChangeSet) -> int:
         try:
-            return self._call(_commit, write=True, changes=changes)
+            self.ensure_schema()  # the rules to resolve by, when the store's own are taken
+            return self._call(_commit, write=True, changes=changes, precedence=self.precedence)
         except _MovedOn as exc:
             raise StoreConflict(str(exc)) from None
         except ConstraintError as exc:
@@ -227,6 +265,11 @@ class Neo4jStore(Store):
             revision,
         )
 
+    def shared_entities(self) -> list[str]:
+        rows = self._call(lambda tx: tx.run(
+            "MATCH (n:Entity) WHERE size(n.sources) > 1 RETURN n.id ORDER BY n.id").values())
+        return [r[0] for r in rows]
+
     def sources(self) -> dict[str, dict]:
         rows = self._call(lambda tx: tx.run(
             "MATCH (s:ValuegraphSource) RETURN s.name, s.lastSync, s.seq ORDER BY s.name").values())
@@ -271,6 +314,8 @@ class Neo4jStore(Store):
             tx.run("MATCH (n) WHERE n:ValuegraphSource OR n:ValuegraphMeta OR n:ValuegraphRevision "
                    "DETACH DELETE n").consume()
         self._call(work, write=True)
+        if self._given_precedence is None:  # the rules taken from the store went with it
+            self.precedence = NO_PRECEDENCE
 
 
 def _plain(value):
@@ -290,10 +335,16 @@ def _plain(value):
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime, dt.time)) else value
 
 
-def _node_props(entity_id: str, kind: str, assertions: dict[str, Assertion]) -> dict:
-    props = {k: v for k, v in resolve(assertions).items() if k not in _RESERVED}
+def _node_props(entity_id: str, kind: str, assertions: dict[str, Assertion], precedence: Precedence) -> dict:
+    props = {k: v for k, v in resolve(assertions, kind, precedence).items() if k not in _RESERVED}
     return {**props, "id": entity_id, "kind": kind, "sources": sorted(assertions),
             ASSERTIONS: dump_assertions(assertions)}
+
+
+def _recorded(precedence: Precedence) -> dict:
+    """The rules as the store records them: their digest, and themselves (JSON)."""
+    rules = orjson.dumps({k: list(v) for k, v in sorted(precedence.rules.items())}).decode()
+    return {"digest": precedence.digest, "rules": rules}
 
 
 def _rel_props(assertions: dict[str, Assertion]) -> dict:
@@ -324,9 +375,9 @@ class _MovedOn(Exception):
     """The store committed a revision since the sync was planned (raised inside the transaction: it rolls back)."""
 
 
-def _commit(tx, changes: ChangeSet) -> int:
-    """One sync of one source: read the touched facts, merge this source's assertions, write them back,
-    with the revision's record and change groups.
+def _commit(tx, changes: ChangeSet, precedence: Precedence) -> int:
+    """One sync of one source: read the touched facts, merge this source's assertions, write them back
+    resolved by ``precedence``, with the revision's record and change groups.
 
     The driver runs this function again when it cannot tell whether a commit went through (a connection lost
     while the server committed): a change set already written is then found by its id and not written twice."""
@@ -334,8 +385,11 @@ def _commit(tx, changes: ChangeSet) -> int:
                   source=changes.source, id=changes.commit_id).values()
     if done:
         return int(done[0][0])
+    # the rules the written nodes are resolved by are recorded with them (a store cleared since it was
+    # opened has none recorded otherwise)
     seq = tx.run("MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
-                 "SET m.seq = m.seq + 1 RETURN m.seq").single()[0]
+                 "SET m.seq = m.seq + 1, m.precedence = $digest, m.precedenceRules = $rules RETURN m.seq",
+                 **_recorded(precedence)).single()[0]
     if changes.after_revision is not None and changes.after_revision != seq - 1:
         raise _MovedOn(f"the sync of {changes.source!r} was planned against revision {changes.after_revision}, "
                        f"but another process committed revision {seq - 1} meanwhile: nothing was written")
@@ -355,13 +409,13 @@ def _commit(tx, changes: ChangeSet) -> int:
     for entity_id, kind, props in changes.put_entities:
         assertions = current.get(entity_id, (kind, {}))[1]
         assertions[source] = Assertion(seq, props)
-        row = {"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions)}
+        row = {"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions, precedence)}
         (new_nodes if _first_of_fresh(entity_id, fresh_entities, created) else put_nodes).append(row)
     for entity_id in changes.drop_entities:
         kind, assertions = current.get(entity_id, (None, {}))
         assertions.pop(source, None)
         if assertions:
-            put_nodes.append({"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions)})
+            put_nodes.append({"id": entity_id, "kind": kind, "props": _node_props(entity_id, kind, assertions, precedence)})
         else:
             delete_nodes.append(entity_id)
     new_rels, put_rels, delete_rels = [], [], []

@@ -30,6 +30,7 @@ from valuegraph.graph import terms as t
 from valuegraph.graph.errors import SparqlError, StoreConflict, StoreError
 from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
                                     Snapshot, SourceState, Value, resolve)
+from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 from valuegraph.graph.sparql import PREFIXES
 from valuegraph.graph.store import Batch, Capability, Direction, Store
 from valuegraph.schema import vocabulary
@@ -38,8 +39,10 @@ from valuegraph.schema import vocabulary
 class OxigraphStore(Store):
     backend = "oxigraph"
 
-    def __init__(self, path: str | Path | None) -> None:
+    def __init__(self, path: str | Path | None, *, precedence: Precedence = NO_PRECEDENCE) -> None:
         self.path = Path(path) if path is not None else None
+        # resolved at read time (nothing resolved is stored): a changed precedence file holds from the start
+        self.precedence = precedence
         self.capabilities = frozenset({Capability.SPARQL} | ({Capability.PERSISTENT} if path else set()))
         if path is None:
             self.backend = "memory"
@@ -146,7 +149,7 @@ class OxigraphStore(Store):
                 kind = kind or k
                 assertions[source] = Assertion(seq, props)
             if kind:
-                out[entity_id] = EntityRecord(entity_id, kind, assertions)
+                out[entity_id] = EntityRecord(entity_id, kind, assertions, self.precedence)
         return out
 
     def relation_records(self, keys=(), *, touching=(), direction=Direction.BOTH) -> list[RelationRecord]:
@@ -331,7 +334,9 @@ class OxigraphStore(Store):
     def index_cache(self) -> tuple[Path, str] | None:
         if self.path is None:
             return None
-        return self.path.parent / f"{self.path.name}.index.npz", f"{self._store_id}/{self._last_seq()}"
+        # the index holds resolved status and budget: one kept under other precedence rules is not this one
+        rules = f"/{self.precedence.digest}" if self.precedence.rules else ""
+        return self.path.parent / f"{self.path.name}.index.npz", f"{self._store_id}/{self._last_seq()}{rules}"
 
     def _last_seq(self) -> int:
         return max((int(q.object.value) for q in self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH)), default=0)
@@ -353,9 +358,10 @@ class OxigraphStore(Store):
             for subject, by_graph in per_entity.items():
                 if len(by_graph) == 1:
                     picked[subject][name] = next(iter(by_graph.values()))
-                else:  # several sources disagree or agree: the most recent sync wins
+                else:  # several sources disagree or agree: the precedence rule picks (graph/precedence.py)
                     picked[subject][name] = resolve(
-                        {g: Assertion(self._seq_of(subject, g), {name: v}) for g, v in by_graph.items()}
+                        {t.source_name(g) or g: Assertion(self._seq_of(subject, g), {name: v}) for g, v in by_graph.items()},
+                        kinds.get(subject, ""), self.precedence,
                     )[name]
         nodes = []
         for subject, kind in kinds.items():
@@ -366,6 +372,14 @@ class OxigraphStore(Store):
                 if t.source_name(q.graph_name.value) is not None:
                     edges.add(RelationKey(t.entity_id(q.subject.value), rel.name, t.entity_id(q.object.value)))
         return Snapshot(nodes, sorted(edges), self._last_seq())
+
+    def shared_entities(self) -> list[str]:
+        self.calls += 1
+        graphs: dict[str, int] = defaultdict(int)
+        for q in self._quads(None, t.RDF_TYPE, None, None):
+            if t.source_name(q.graph_name.value) is not None and t.is_entity_iri(q.subject.value):
+                graphs[q.subject.value] += 1
+        return sorted(t.entity_id(subject) for subject, n in graphs.items() if n > 1)
 
     def _seq_of(self, subject: str, graph: str) -> int:
         for q in self._quads(ox.NamedNode(subject), t.SEQ, None, ox.NamedNode(graph)):

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from valuegraph.graph import analytics, diffs, traversal
+from valuegraph.graph import analytics, conflicts, diffs, traversal
 from valuegraph.graph.changes import Change
+from valuegraph.graph.conflicts import Conflict, ConflictPage, SourceValue
 from valuegraph.graph.errors import InvalidRequest, ValueGraphError
 from valuegraph.graph.history import AsOf, ChangePage, PastGraph, RevisionPage
 from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES, TraversalIndex
@@ -404,6 +405,50 @@ class Questions:
         store = self.present.store
         return Stats(backend=store.backend, entities=snapshot.counts_by_kind(), relations=store.relation_counts(),
                      sources=store.sources(), index_bytes=snapshot.nbytes)
+
+    # ------------------------------------------------------------ sources' values and conflicts
+    def property_sources(self, record: EntityRecord, name: str) -> list[SourceValue]:
+        """Every source's value of one property of an entity, the answered one first (the precedence order),
+        each with the time of the sync that last changed that source's assertion."""
+        return conflicts.source_values(record, name, self._sync_times([record]))
+
+    def disputes(self, record: EntityRecord) -> list[tuple[str, list[SourceValue]]]:
+        """An entity's properties that two or more sources give different values of, by name, each with every
+        source's value in precedence order."""
+        times = self._sync_times([record])
+        return [(prop, conflicts.source_values(record, prop, times)) for prop in record.disputed()]
+
+    def conflicts(self, kind: str | None = None, prop: str | None = None, source: str | None = None,
+                  first: int = 50, after: str | None = None) -> ConflictPage:
+        """Properties that two or more sources give different values of (of one kind, one property, and that
+        one source takes part in, each when given), in (entity id, property) order; ``first`` of them after
+        the cursor ``after``. The graph as it is now (a past graph's conflicts are not kept)."""
+        if not 0 <= first <= 10_000:
+            raise InvalidRequest("first must be between 0 and 10000")
+        if isinstance(self.graph, PastGraph):
+            raise InvalidRequest("conflicts are answered for the graph as it is now, not as of a past point")
+        snapshot = self.snapshot
+        found = snapshot.recall("conflicts", ())
+        if found is None:
+            found = conflicts.disputes(self.graph.store, self.graph.entities)
+            snapshot.remember("conflicts", (), found, capacity=1)
+        chosen = conflicts.select(found, kind, prop, source)
+        start = conflicts.page_start(chosen, after)
+        page = chosen[start:start + first]
+        records = self.graph.entities({d.entity_id for d in page})
+        times = self._sync_times(records.values())
+        made = []
+        for d in page:
+            record = records.get(d.entity_id)
+            if record is not None:
+                made.append((conflicts.cursor(d), Conflict(record, d.property, record.properties.get(d.property),
+                                                           conflicts.source_values(record, d.property, times))))
+        return ConflictPage(made, len(chosen), start + first < len(chosen))
+
+    def _sync_times(self, records: Iterable[EntityRecord]) -> dict[int, dt.datetime]:
+        """When each revision that last changed one of these records' assertions was committed."""
+        numbers = {a.seq for r in records for a in r.assertions.values()}
+        return {n: rev.committed_at for n, rev in self.present.history.revisions(numbers).items()}
 
     # ------------------------------------------------------------ records
     def _hits(self, reached: traversal.Ranked) -> list[Hit]:

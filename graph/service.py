@@ -39,6 +39,7 @@ from valuegraph.graph.model import (
     join_documents,
 )
 from valuegraph.graph.pause import collector_paused
+from valuegraph.graph.precedence import Precedence
 from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.graph.sync import SyncPlan, plan_sync
 
@@ -176,9 +177,17 @@ class ValueGraph:
 
     @classmethod
     def open(cls, url: str, *, lazy: bool = False, history_cache_bytes: int = 256 * 2**20,
-             history_keep: dt.timedelta | None = None, **credentials) -> ValueGraph:
-        return cls(open_store(url, **credentials), lazy=lazy, history_cache_bytes=history_cache_bytes,
-                   history_keep=history_keep)
+             history_keep: dt.timedelta | None = None, precedence: Precedence | None = None,
+             **credentials) -> ValueGraph:
+        """The graph of the store at ``url``, its entities' properties resolved by ``precedence`` (None: see
+        ``open_store``)."""
+        return cls(open_store(url, precedence=precedence, **credentials), lazy=lazy,
+                   history_cache_bytes=history_cache_bytes, history_keep=history_keep)
+
+    @property
+    def precedence(self) -> Precedence:
+        """The source precedence rules the answers follow (the store's)."""
+        return self.store.precedence
 
     def close(self) -> None:
         """Keep the index for the next process (when it changed), then close the store."""

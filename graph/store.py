@@ -18,6 +18,7 @@ from typing import Self
 from valuegraph.graph.changes import Revision
 from valuegraph.graph.errors import NotSupported, StoreConflict, StoreError, StoreUnavailable
 from valuegraph.graph.model import ChangeSet, EntityRecord, RelationKey, RelationRecord, Snapshot, SourceState
+from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 
 __all__ = ["Batch", "Capability", "Direction", "NotSupported", "Store", "StoreConflict", "StoreError",
            "StoreUnavailable"]
@@ -63,6 +64,10 @@ class Store(abc.ABC):
 
     #: Number of reads and writes served, for tests and benchmarks that count round trips.
     calls: int = 0
+
+    #: which source's value an entity's answered properties take (graph/precedence.py): the records a
+    #: store reads carry it, and a backend that keeps resolved values resolves them by it
+    precedence: Precedence = NO_PRECEDENCE
 
     # ------------------------------------------------------------ core
     @abc.abstractmethod
@@ -139,6 +144,10 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def sources(self) -> dict[str, dict]:
         """Every source with what the store knows of its last sync."""
+
+    def shared_entities(self) -> list[str]:
+        """The ids of the entities that two or more sources assert, in id order (where conflicts can be)."""
+        raise NotSupported(f"the {self.backend} store does not list entities by their sources")
 
     def index_cache(self) -> tuple[Path, str] | None:
         """Where the traversal index may be kept between processes, and the store's state now (a token

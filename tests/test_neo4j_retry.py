@@ -35,10 +35,10 @@ def test_a_commit_run_again_as_a_retry_writes_nothing_twice():
         changes = _changes(graph, doc, "ppm")
         assert changes.fresh_entities and changes.history  # new nodes, a revision and its change groups
         store = graph.store
-        first = store._run(_commit, write=True, changes=changes)
+        first = store._run(_commit, write=True, changes=changes, precedence=store.precedence)
         after_one = store.cypher(COUNTS)[1]
         # the driver's retry: the same function with the same arguments, in a new transaction
-        again = store._run(_commit, write=True, changes=changes)
+        again = store._run(_commit, write=True, changes=changes, precedence=store.precedence)
         assert again == first
         assert store.cypher(COUNTS)[1] == after_one
         entities, relations, revisions, groups, seq = after_one[0]

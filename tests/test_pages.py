@@ -196,6 +196,28 @@ def test_every_kind_shows_its_properties_with_sources_and_its_relations(site, pa
         [r["to"]["id"] for r in entity["out"]] + [r["from"]["id"] for r in entity["in"]])
 
 
+def test_a_value_the_sources_disagree_on_is_marked_with_every_sources_value(site, page):
+    """The sample's two sources give P-fatima different titles: the page marks the answered title as disputed,
+    and the mark opens onto each source's value, as the API lists them (the answered one first)."""
+    disputes = graphql(site, '{ entity(id: "P-fatima") { properties disputes { property values { source value } } } }'
+                       )["entity"]
+    assert [d["property"] for d in disputes["disputes"]] == ["title"]
+    open_page(page, f"{site}/entity/P-fatima")
+    page.wait_for_selector("[data-testid=properties]")
+    marked = page.eval_on_selector_all(
+        "[data-testid=properties] tbody tr", "rows => rows.filter(r => r.querySelector('[data-testid=disputed]'))"
+        ".map(r => [r.cells[0].innerText, r.cells[2].innerText])")
+    values = disputes["disputes"][0]["values"]
+    assert marked == [["title", values[0]["source"]]]
+    badge = page.locator("[data-testid=disputed] summary")
+    assert "disputed" in badge.get_attribute("aria-label") and badge.inner_text() == "disputed"
+    badge.click()  # a details element: opened by click or keyboard, read by screen readers
+    listed = page.eval_on_selector_all("[data-testid=disputed] li", "lis => lis.map(li => li.innerText)")
+    assert listed == [f"{values[0]['value']} ({values[0]['source']}, answered)"] + [
+        f"{v['value']} ({v['source']})" for v in values[1:]]
+    assert disputes["properties"]["title"] == values[0]["value"]
+
+
 def test_an_unknown_id_says_so(site, page):
     open_page(page, f"{site}/entity/{quote('NO SUCH/ID', safe='')}")
     assert page.inner_text("h1") == "Not found"
@@ -226,7 +248,7 @@ def test_the_trace_downloads_as_svg_and_png(site, page):
 
 
 @pytest.mark.parametrize("path", ["/", "/entity/OBJ-2", "/entity/PRJ-07", f"/entity/{quote(ODD_DELIVERABLE, safe='')}",
-                                  "/changes", "/alignment"])
+                                  "/entity/P-fatima", "/changes", "/alignment"])
 def test_no_serious_accessibility_violations(site, page, path):
     open_page(page, f"{site}{path}")
     assert axe_violations(page) == []

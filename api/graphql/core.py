@@ -13,6 +13,7 @@ from valuegraph.api.graphql.changes import Change
 from valuegraph.api.graphql.context import Info
 from valuegraph.api.graphql.enums import Direction, Kind, RelationType
 from valuegraph.api.graphql.objects import load_entities, load_entity
+from valuegraph.api.graphql.sources import DisputedProperty, SourceValue
 from valuegraph.graph import Direction as StoreDirection
 from valuegraph.graph import EntityRecord, RelationKey, RelationRecord
 from valuegraph.graph.model import SyncReport as GraphSyncReport
@@ -82,6 +83,20 @@ class Entity:
     @strawberry.field(description="Every property as loaded (known and custom), keyed by its camelCase name.")
     def properties(self) -> JSON:
         return {k: _json_value(v) for k, v in self.record.properties.items()}
+
+    @strawberry.field(description="Every source's value of one property, in precedence order: the answered value's "
+                                  "source first (empty: no source gives it). Two different values mean the "
+                                  "sources disagree (see `conflicts`).")
+    async def property_sources(self, info: Info, name: Annotated[str, strawberry.argument(
+                                   description="The property's camelCase name (name included).")]) -> list[SourceValue]:
+        found = await ask(info.context.view(self.at).questions.property_sources, self.record, name)
+        return [SourceValue.of(v) for v in found]
+
+    @strawberry.field(description="Its properties that two or more sources give different values of, by name, "
+                                  "each with every source's value (the answered one first).")
+    async def disputes(self, info: Info) -> list[DisputedProperty]:
+        found = await ask(info.context.view(self.at).questions.disputes, self.record)
+        return [DisputedProperty(property=prop, values=[SourceValue.of(v) for v in values]) for prop, values in found]
 
     @strawberry.field(description="Its relations of the given types (all when absent) in the given direction "
                                   "(OUT by default).")

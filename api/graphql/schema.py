@@ -30,6 +30,7 @@ from valuegraph.api.graphql.core import (
     check_limit,
     kind_names,
 )
+from valuegraph.api.graphql.conflicts import ConflictsQuery
 from valuegraph.api.graphql.enums import Kind, SyncMode
 from valuegraph.api.graphql.history import HistoryQuery, Subscription
 from valuegraph.api.graphql.objects import entity_object, load_entity
@@ -50,7 +51,7 @@ AsOfArg = Annotated[AsOf | None, AS_OF]
 
 @strawberry.type(description="Questions about strategy, delivery and value; each takes `asOf` to answer as the "
                              "graph stood at a past point.")
-class Query(HistoryQuery):
+class Query(HistoryQuery, ConflictsQuery):
     @strawberry.field(description="One entity by id (null when the graph holds none).")
     async def entity(self, info: Info, id: EntityId, as_of: AsOfArg = None) -> Entity | None:
         view = await info.context.point(point_of(as_of))

@@ -1,5 +1,6 @@
 // `/entity/{id}`: one entity, with what delivers it or why it exists, drawn.
 import { query } from "./api.js";
+import { DISPUTES, answeredBy, disputedMark } from "./conflicts.js";
 import { drawTrace, nodeFor, pathElements } from "./trace.js";
 import { entityLink, h, kindLabel, money, number, percent, ragBadge, table } from "./format.js";
 
@@ -39,7 +40,7 @@ export const FIRST = `query($id: ID!, $first: Int!) {
 /** What follows the first screen: every property with its source, and the relations. */
 const DETAILS = `query($id: ID!) {
   entity(id: $id) {
-    id sources properties
+    id sources properties ${DISPUTES}
     history(first: 1000) { property source }
     out: relations(direction: OUT) { type to { id name kind } sources }
     in: relations(direction: IN) { type from { id name kind } sources }
@@ -76,7 +77,8 @@ function propertiesTable(entity) {
   const sourceOf = new Map();
   for (const change of entity.history || []) if (change.property) sourceOf.set(change.property, change.source);
   const rows = Object.entries(entity.properties || {}).sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, value]) => [name, show(value), sourceOf.get(name) || entity.sources.join(", ")]);
+    .map(([name, value]) => [name, [show(value), " ", disputedMark(entity.disputes, name, show)],
+      answeredBy(entity.disputes, name) || sourceOf.get(name) || entity.sources.join(", ")]);
   return h("section", { testid: "properties" }, h("h2", {}, "Properties"),
     table(["Property", "Value", "Source"], rows),
     h("p", { class: "note" }, `Asserted by: ${entity.sources.join(", ") || "–"}`));
