@@ -358,7 +358,8 @@ def load_test(seconds: float, readers: int, writers: int, size: str, store: str)
     return {
         "size": size, "projects": SCALES[size], "store": store, "seconds": elapsed, "readers": readers,
         "writers": writers, "sources": [source_of(t) for t in sources.tags],
-        "machine": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count()},
+        "machine": {"python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
+                    "load_average": os.getloadavg()},  # at the end of the run: what else the cores were doing
         "load_s": load_s, "expected_answers_s": expected_s, "states": 2 ** len(sources.tags),
         "reads": reads.summary(elapsed), "writes": run.tally("sync").summary(elapsed),
         "questions": {name: run.tally(name).summary(elapsed) for name in [*asked, "changes"]},
@@ -375,7 +376,8 @@ def report(result: dict, console: Console) -> None:
     console.print(f"load test: {result['readers']} readers, {result['writers']} writers, {result['seconds']:.1f} s, "
                   f"size {result['size']} ({result['projects']:,} projects), store {result['store']}; "
                   f"portfolio synced in {result['load_s']:.1f} s, expected answers at {result['states']} states "
-                  f"in {result['expected_answers_s']:.1f} s")
+                  f"in {result['expected_answers_s']:.1f} s; load average {result['machine']['load_average'][0]:.1f} "
+                  f"on {result['machine']['cpus']} cores")
     table = Table("requests", "count", "per s", "p50 ms", "p99 ms", "errors", "torn", "stale")
     table.columns[0].no_wrap = True
     rows = [(f"[bold]{k}[/]", result[k]) for k in ("reads", "writes")] + list(result["questions"].items())
