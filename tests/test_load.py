@@ -125,6 +125,7 @@ def test_only_a_store_on_this_machine_is_accepted(tmp_path):
     assert "only runs against a store on this machine" in refused.stderr
 
 
+@pytest.mark.slow
 def test_a_bounded_run_has_no_error_and_no_torn_answer():
     done = subprocess.run([sys.executable, "-m", "benchmarks.load", "--seconds", "5", "--readers", "2",
                            "--writers", "1", "--size", "S", "--store", "memory:", "--json", "-"],
