@@ -449,9 +449,8 @@ class PastGraph:
         return self._index
 
     def _changed_since(self) -> Touched:
-        """What the revisions since this one changed, up to the store's latest (asked after reading the
-        store's facts now: a write committing meanwhile, before its index is published, is in it)."""
-        return self.history.touched(self.revision, max(self.store.current_revision(), self.revision))
+        """What the revisions since this one changed, up to the latest (whose facts the store reads now)."""
+        return self.history.touched(self.revision, max(self._present.index.revision, self.revision))
 
     @property
     def store(self) -> Store:
@@ -505,9 +504,8 @@ class PastGraph:
     def search(self, text: str) -> set[str]:
         """Ids of entities whose name, at this revision, contains ``text`` (case-insensitive)."""
         needle = text.lower()
-        now = self._present.store.search(text)
         since = self._changed_since().entities
-        kept = {i for i in now if i not in since}
+        kept = {i for i in self._present.store.search(text) if i not in since}
         changed = {i for i, record in self.entities(since).items() if needle in record.name.lower()}
         return kept | changed
 

@@ -482,9 +482,9 @@ class ValueGraph:
 class PinnedGraph:
     """The graph as one published snapshot shows it: its index, and records read from the store while the
     store holds what the snapshot shows (no write has started since it was published); once one has, as
-    they stood at the snapshot's revision (replayed from history), so that an answer never shows part of
-    the snapshot and part of a later write. (Writes by other processes sharing the store are not seen
-    starting: those reads are of the store as it is.)"""
+    they stood at the snapshot's revision (replayed from history, between writes), so that an answer never
+    shows part of the snapshot and part of a later write. (Writes by other processes sharing the store are
+    not seen starting: those reads are of the store as it is.)"""
 
     def __init__(self, graph: ValueGraph, published: _Published) -> None:
         self._graph = graph
@@ -498,9 +498,12 @@ class PinnedGraph:
             found = live()
             if graph._writes == published.writes:  # no write started while it read: nothing of one is in it
                 return found
-        if self._past is None:
-            self._past = PastGraph(graph.history, self.index, graph)
-        return past(self._past)
+        # replayed with the writer's lock held: no write is half done, so the store, its history and the
+        # published index (up to which a past graph counts the changes since it) agree
+        with graph._lock:
+            if self._past is None:
+                self._past = PastGraph(graph.history, self.index, graph)
+            return past(self._past)
 
     def entity(self, entity_id: str) -> EntityRecord | None:
         return self.entities([entity_id]).get(entity_id)
