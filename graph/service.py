@@ -458,6 +458,12 @@ class ValueGraph:
         target = self.history.resolve(point, current.revision)
         return self.history.past(target, current, self)
 
+    def settled(self) -> TraversalIndex:
+        """The published index once no write is under way (a write holds the writer's lock from before its
+        commit until it publishes)."""
+        with self._lock:
+            return self._current().index
+
     def pinned(self) -> PinnedGraph:
         """The graph as the snapshot published now stands, for one request's reads."""
         self.refresh()
@@ -482,8 +488,8 @@ class ValueGraph:
 class PinnedGraph:
     """The graph as one published snapshot shows it: its index, and records read from the store while the
     store holds what the snapshot shows (no write has started since it was published); once one has, as
-    they stood at the snapshot's revision (replayed from history, between writes), so that an answer never
-    shows part of the snapshot and part of a later write. (Writes by other processes sharing the store are
+    they stood at the snapshot's revision (replayed from history), so that an answer never shows part of
+    the snapshot and part of a later write. (Writes by other processes sharing the store are
     not seen starting: those reads are of the store as it is.)"""
 
     def __init__(self, graph: ValueGraph, published: _Published) -> None:
@@ -498,12 +504,9 @@ class PinnedGraph:
             found = live()
             if graph._writes == published.writes:  # no write started while it read: nothing of one is in it
                 return found
-        # replayed with the writer's lock held: no write is half done, so the store, its history and the
-        # published index (up to which a past graph counts the changes since it) agree
-        with graph._lock:
-            if self._past is None:
-                self._past = PastGraph(graph.history, self.index, graph)
-            return past(self._past)
+        if self._past is None:
+            self._past = PastGraph(graph.history, self.index, graph)
+        return past(self._past)
 
     def entity(self, entity_id: str) -> EntityRecord | None:
         return self.entities([entity_id]).get(entity_id)
