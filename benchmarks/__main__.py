@@ -42,7 +42,7 @@ import networkx as nx
 import pyoxigraph as ox
 
 from benchmarks import command, neo4j_ingest
-from benchmarks.generate import generate
+from benchmarks.generate import SCALES, generate
 from benchmarks.history import asof_ratios, history_size
 from benchmarks.serving import http_ratios
 from benchmarks.snapshots import small_sync_ratio
@@ -51,7 +51,6 @@ from valuegraph.graph import ValueGraph, open_store, rdf, terms, traversal
 from valuegraph.graph.pause import collector_paused
 from valuegraph.loaders import validate_mapping
 
-SCALES = {"S": 1_000, "M": 10_000, "L": 100_000}
 TARGETS = {
     "traversal_vs_networkx": ("<=", 0.3), "traversal_vs_sparql_path": (">=", 20), "ingest_vs_bulk_load": (">=", 0.5),
     "neo4j_ingest_vs_unwind": (">=", 0.7), "graphql_vs_bare_http": (">=", 0.3), "store_calls_per_request": ("<=", 5),

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import orjson
 
+#: the named sizes of the benchmarks: projects in the generated portfolio
+SCALES = {"S": 1_000, "M": 10_000, "L": 100_000}
 STATUS_WEIGHTS = [("active", 70), ("completed", 10), ("cancelled", 5), ("on_hold", 5), ("proposed", 10)]
 
 

@@ -449,8 +449,10 @@ class PastGraph:
         return self._index
 
     def _changed_since(self) -> Touched:
-        """What the revisions since this one changed, up to the latest (whose facts the store reads now)."""
-        return self.history.touched(self.revision, max(self._present.index.revision, self.revision))
+        """What the revisions since this one changed, up to the latest. Asked after reading the store's
+        facts now: it waits for a write under way to be published, so that one the facts read may show
+        in part is counted."""
+        return self.history.touched(self.revision, max(self._present.settled().revision, self.revision))
 
     @property
     def store(self) -> Store:
@@ -504,8 +506,9 @@ class PastGraph:
     def search(self, text: str) -> set[str]:
         """Ids of entities whose name, at this revision, contains ``text`` (case-insensitive)."""
         needle = text.lower()
+        now = self._present.store.search(text)
         since = self._changed_since().entities
-        kept = {i for i in self._present.store.search(text) if i not in since}
+        kept = {i for i in now if i not in since}
         changed = {i for i, record in self.entities(since).items() if needle in record.name.lower()}
         return kept | changed
 

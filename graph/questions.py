@@ -23,7 +23,7 @@ from valuegraph.graph.errors import InvalidRequest, ValueGraphError
 from valuegraph.graph.history import AsOf, ChangePage, PastGraph, RevisionPage
 from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES, TraversalIndex
 from valuegraph.graph.model import EntityRecord, RelationKey, RelationRecord
-from valuegraph.graph.service import ValueGraph
+from valuegraph.graph.service import PinnedGraph, ValueGraph
 from valuegraph.graph.store import Direction
 from valuegraph.schema.values import number_or
 
@@ -168,7 +168,7 @@ class Questions:
         (one request's questions); otherwise each question takes the snapshot published when it is asked."""
         self.graph = graph
         self._pinned = pinned
-        self._pinned_snapshot: TraversalIndex | None = None
+        self._pinned_graph: PinnedGraph | None = None
         self._lock = threading.Lock()
         self._past: dict[int, Questions] = {}
 
@@ -180,11 +180,19 @@ class Questions:
             return self.graph.index
         if not self._pinned:
             return self.graph.refresh()
-        if self._pinned_snapshot is None:
+        return self.reads.index
+
+    @property
+    def reads(self) -> ValueGraph | PastGraph | PinnedGraph:
+        """What the questions read records from: pinned, the graph as the request's snapshot shows it
+        (records that a later write changed are read as they stood at the snapshot's revision)."""
+        if not self._pinned or isinstance(self.graph, PastGraph):
+            return self.graph
+        if self._pinned_graph is None:
             with self._lock:  # a request's resolvers ask from several threads: they must take one snapshot
-                if self._pinned_snapshot is None:
-                    self._pinned_snapshot = self.graph.refresh()
-        return self._pinned_snapshot
+                if self._pinned_graph is None:
+                    self._pinned_graph = self.graph.pinned()
+        return self._pinned_graph
 
     # ------------------------------------------------------------ history
     @property
@@ -277,8 +285,8 @@ class Questions:
             return []
         ids = {k.from_id for r in routes for k in r.keys} | {k.to_id for r in routes for k in r.keys}
         keys = {k for r in routes for k in r.keys}
-        records = self.graph.entities(ids)
-        relations = {r.key: r for r in self.graph.relation_records(keys)}
+        records = self.reads.entities(ids)
+        relations = {r.key: r for r in self.reads.relation_records(keys)}
         return [PathAnswer([records[r.keys[0].from_id]] + [records[k.to_id] for k in r.keys],
                            [relations[k] for k in r.keys])
                 for r in routes]
@@ -287,14 +295,14 @@ class Questions:
         """Open projects that serve no objective or goal, objectives and goals nothing delivers, and the
         share of open projects' budget that is aligned."""
         a = traversal.alignment(self.snapshot)
-        records = self.graph.entities(a.orphans + a.unsupported)
+        records = self.reads.entities(a.orphans + a.unsupported)
         return AlignmentAnswer([records[i] for i in a.orphans if i in records],
                                [records[i] for i in a.unsupported if i in records], a.aligned_budget_share)
 
     def impact(self, item: str) -> ImpactAnswer:
         """What depends on ``item`` (through DEPENDS_ON) and what it or they reach by value paths."""
         found = traversal.impact(self.snapshot, item)
-        records = self.graph.entities(found.dependents.ids + found.affected.ids)
+        records = self.reads.entities(found.dependents.ids + found.affected.ids)
         return ImpactAnswer(
             [Hit(records[i], d) for i, d in found.dependents if i in records],
             [Hit(records[i], d) for i, d in found.affected if i in records],
@@ -306,14 +314,14 @@ class Questions:
         snapshot = self.snapshot
         delivering = traversal.what_delivers(snapshot, target, DELIVERY_KINDS).ids
         serving = traversal.what_delivers(snapshot, target, ("Benefit",)).ids
-        incoming = self.graph.relation_records(touching=[target], direction=Direction.IN)
+        incoming = self.reads.relation_records(touching=[target], direction=Direction.IN)
 
         def ids_of(types: set[str]) -> list[str]:
             return sorted({r.key.from_id for r in incoming if r.key.type in types and r.key.to_id == target})
 
         measures, owners = ids_of({"MEASURES"}), ids_of({"OWNS", "SPONSORS"})
         owners = [i for i, kind in zip(owners, snapshot.kinds_of(owners), strict=True) if kind == "Person"]
-        found = self.graph.entities(delivering + serving + measures + owners)
+        found = self.reads.entities(delivering + serving + measures + owners)
         records = [found[i] for i in delivering if i in found]
         projects = [r for r in records if r.kind == "Project"]
         health = {"green": 0, "amber": 0, "red": 0, "unknown": 0}
@@ -346,7 +354,7 @@ class Questions:
 
     # ------------------------------------------------------------ analytics (defined in graph/analytics.py)
     def strategic_reach(self, top: int = 10) -> list[Reach]:
-        return analytics.strategic_reach(self.snapshot, self.graph, top)
+        return analytics.strategic_reach(self.snapshot, self.reads, top)
 
     def critical_dependencies(self, top: int = 10) -> list[Critical]:
         return analytics.critical_dependencies(self.snapshot, top)
@@ -377,14 +385,14 @@ class Questions:
             mask &= np.isin(snapshot.health[:n], [HEALTHS.index(h) for h in healths])
         numbers = np.flatnonzero(mask)
         if search:
-            found = self.graph.search(search)
+            found = self.reads.search(search)
             numbers = np.array([i for i in numbers.tolist() if snapshot.ids[i] in found], dtype=np.int64)
         numbers = numbers[np.argsort(snapshot.id_rank()[numbers], kind="stable")]
         ids = [snapshot.ids[i] for i in numbers.tolist()]
         start = bisect_right(ids, after) if after is not None else 0
         stop = len(ids) if first is None else start + first
         page = ids[start:stop]
-        records = self.graph.entities(page)
+        records = self.reads.entities(page)
         return EntityPage([records[i] for i in page if i in records], total=len(ids), has_next_page=stop < len(ids))
 
     def kind_of(self, entity_id: str) -> str | None:
@@ -452,7 +460,7 @@ class Questions:
 
     # ------------------------------------------------------------ records
     def _hits(self, reached: traversal.Ranked) -> list[Hit]:
-        records = self.graph.entities(reached.ids) if len(reached) else {}
+        records = self.reads.entities(reached.ids) if len(reached) else {}
         return [Hit(records[i], d) for i, d in reached if i in records]
 
 

@@ -104,10 +104,13 @@ def _node_state(record: EntityRecord) -> NodeState:
 
 @dataclass(frozen=True, slots=True)
 class _Published:
-    """What readers take: an index snapshot and the records read for it, swapped as one reference."""
+    """What readers take: an index snapshot and the records read for it, swapped as one reference.
+    ``writes``: how many store writes had started when it was published (while no other has, the store
+    holds what the snapshot shows)."""
 
     index: TraversalIndex
     records: RecordCache
+    writes: int
 
 
 class ValueGraph:
@@ -127,6 +130,7 @@ class ValueGraph:
         self.shared = Capability.SHARED in store.capabilities
         self._lock = threading.RLock()  # one writer at a time
         self._published: _Published | None = None
+        self._writes = 0  # store writes started (by this process): a later one makes the published snapshot stale
         self._saved_at: int | None = None  # the index's update count when it was last saved or loaded
         if not lazy:
             self._publish(self._open_index())
@@ -150,7 +154,7 @@ class ValueGraph:
         return published
 
     def _publish(self, index: TraversalIndex) -> None:
-        self._published = _Published(index.publish(), RecordCache())
+        self._published = _Published(index.publish(), RecordCache(), self._writes)
 
     def _open_index(self) -> TraversalIndex:
         """The index kept beside the store if it is current, else one built from the store (and kept).
@@ -227,11 +231,12 @@ class ValueGraph:
         """Around a store write: the published snapshot's records take no more reads (they may show the
         write); if the write fails, the store is as it was and the snapshot gets a fresh record cache."""
         published = self._current()
+        self._writes += 1  # before the store changes: readers of the published snapshot stop reading the store
         published.records.seal()
         try:
             yield
         except BaseException:
-            self._published = _Published(published.index, RecordCache())
+            self._published = _Published(published.index, RecordCache(), self._writes)
             raise
 
     def _publish_written(self, work: TraversalIndex, c: _IndexChanges, revision: int) -> None:
@@ -439,7 +444,8 @@ class ValueGraph:
         if self.history.cheaper_to_rebuild(current, latest):
             self._publish(TraversalIndex.build(self.store.snapshot()))
         else:
-            self._published = _Published(self.history.moved(current, latest, branch=False), RecordCache())
+            self._published = _Published(self.history.moved(current, latest, branch=False), RecordCache(),
+                                         self._writes)
 
     def compact_history(self) -> int:
         """Compact the revisions committed before the retention window (``history_keep``) into a snapshot;
@@ -462,6 +468,17 @@ class ValueGraph:
         target = self.history.resolve(point, current.revision)
         return self.history.past(target, current, self)
 
+    def settled(self) -> TraversalIndex:
+        """The published index once no write is under way (a write holds the writer's lock from before its
+        commit until it publishes)."""
+        with self._lock:
+            return self._current().index
+
+    def pinned(self) -> PinnedGraph:
+        """The graph as the snapshot published now stands, for one request's reads."""
+        self.refresh()
+        return PinnedGraph(self, self._current())
+
     # ------------------------------------------------------------ reading
     def entity(self, entity_id: str) -> EntityRecord | None:
         return self.entities([entity_id]).get(entity_id)
@@ -476,6 +493,47 @@ class ValueGraph:
 
     def search(self, text: str) -> set[str]:
         return self.store.search(text)
+
+
+class PinnedGraph:
+    """The graph as one published snapshot shows it: its index, and records read from the store while the
+    store holds what the snapshot shows (no write has started since it was published); once one has, as
+    they stood at the snapshot's revision (replayed from history), so that an answer never shows part of
+    the snapshot and part of a later write. (Writes by other processes sharing the store are
+    not seen starting: those reads are of the store as it is.)"""
+
+    def __init__(self, graph: ValueGraph, published: _Published) -> None:
+        self._graph = graph
+        self._published = published
+        self.index = published.index
+        self._past: PastGraph | None = None  # made on the first read after a write started
+
+    def _read(self, live, past):
+        graph, published = self._graph, self._published
+        if graph._writes == published.writes:
+            found = live()
+            if graph._writes == published.writes:  # no write started while it read: nothing of one is in it
+                return found
+        if self._past is None:
+            self._past = PastGraph(graph.history, self.index, graph)
+        return past(self._past)
+
+    def entity(self, entity_id: str) -> EntityRecord | None:
+        return self.entities([entity_id]).get(entity_id)
+
+    def entities(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
+        ids = list(ids)
+        return self._read(lambda: self._published.records.get(ids, self._graph.store.entity_records),
+                          lambda past: past.entities(ids))
+
+    def relation_records(self, keys: Iterable[RelationKey] = (), *, touching: Iterable[str] = (),
+                         direction: Direction = Direction.BOTH) -> list[RelationRecord]:
+        keys, touching = list(keys), list(touching)
+        return self._read(lambda: self._graph.store.relation_records(keys, touching=touching, direction=direction),
+                          lambda past: past.relation_records(keys, touching=touching, direction=direction))
+
+    def search(self, text: str) -> set[str]:
+        return self._read(lambda: self._graph.store.search(text), lambda past: past.search(text))
 
 
 def _mark_revision(changes: ChangeSet, plan: SyncPlan | None, base: TraversalIndex, author: str | None,

@@ -56,12 +56,13 @@ class GraphView:
         return read(*args, **kwargs)
 
     async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
-        records = await self._read(self.graph.entities, ids)
+        records = await self._read(self.questions.reads.entities, ids)
         return [records.get(i) for i in ids]
 
     async def _load_touching(self, ids: list[str]) -> list[list[RelationRecord]]:
         found: dict[str, list[RelationRecord]] = defaultdict(list)
-        for record in await self._read(self.graph.relation_records, touching=ids, direction=Direction.BOTH):
+        touching = await self._read(self.questions.reads.relation_records, touching=ids, direction=Direction.BOTH)
+        for record in touching:
             found[record.key.from_id].append(record)
             if record.key.to_id != record.key.from_id:
                 found[record.key.to_id].append(record)
@@ -70,7 +71,7 @@ class GraphView:
         return [found.get(i, []) for i in ids]
 
     async def _load_relations(self, keys: list[RelationKey]) -> list[RelationRecord | None]:
-        records = {r.key: r for r in await self._read(self.graph.relation_records, keys)}
+        records = {r.key: r for r in await self._read(self.questions.reads.relation_records, keys)}
         return [records.get(k) for k in keys]
 
     async def _load_routes(self, asked: list[tuple[str, str, int, bool]]) -> list[list[Route] | Exception]:
