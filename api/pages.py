@@ -46,7 +46,7 @@ def shell(page: str, title: str, script: str, style: str) -> str:
 <nav aria-label="Pages"><a href="/">Portfolio</a> <a href="/alignment">Alignment pack</a> <a href="/changes">Changes</a>
 <a href="/graphql">GraphiQL</a></nav></header>
 <main id="main"><p class="loading">Loading…</p></main>
-<script src="/static/{script}"></script>
+<script type="module" src="/static/{script}"></script>
 </body>
 </html>
 """

@@ -1,7 +1,7 @@
 // `/entity/{id}`: one entity, with what delivers it or why it exists, drawn.
 import { query } from "./api.js";
 import { drawTrace, nodeFor, pathElements } from "./trace.js";
-import { entityLink, h, kindLabel, money, number, percent, ragBadge, table } from "./format.js";
+import { entityLink, h, kindLabel, money, number, painted, percent, ragBadge, table } from "./format.js";
 
 /** Above this many deliverers the drawing groups them by programme. */
 export const DRAW_LIMIT = 300;
@@ -222,8 +222,11 @@ export async function render(main) {
   else if (entity.kind === "PROJECT" || entity.kind === "PROGRAMME") part = await workSection(entity, currency);
   const details = h("div", { class: "details" }, h("p", { class: "loading" }, "Loading properties and relations…"));
   main.replaceChildren(...head, ...part.sections, details);
-  if (part.figure) part.figure.draw();
+  await painted();
   performance.mark("vg-first-screen");
+  // after the first screen, side by side: the drawing (with Cytoscape loaded now) and the details
+  const drawn = part.figure ? part.figure.draw() : null;
   const more = (await query(DETAILS, { id })).entity;
   details.replaceChildren(propertiesTable(more), relationsList(more));
+  await drawn;
 }

@@ -47,6 +47,13 @@ export function h(tag, attrs = {}, ...children) {
   return element;
 }
 
+/** Resolves once what is in the document now has been painted (a task after the next frame; at once in a hidden
+ * tab, which paints no frames). */
+export function painted() {
+  if (document.visibilityState === "hidden") return Promise.resolve();
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+}
+
 export function entityHref(id) {
   return "/entity/" + encodeURIComponent(id);
 }
