@@ -30,23 +30,32 @@ PAGES = {
 }
 
 
+#: The entity page's first query, started by its HTML before any script loads (web/src/first-query.js)
+FIRST_QUERY = (STATIC / "first-query.js").read_text(encoding="utf-8").strip()
+if "</" in FIRST_QUERY:  # it would end the inline script early
+    raise RuntimeError("api/static/first-query.js cannot be inlined: it holds '</'")
+
+
 def shell(page: str, title: str, script: str, style: str) -> str:
-    """A page without data: its script fetches everything from /graphql."""
+    """A page without data: its script fetches everything from /graphql. The entity page's first query is started
+    by an inline script ahead of the stylesheet (a script after one waits for it) and of the page's script, which
+    loads meanwhile."""
+    early = f"<script>{FIRST_QUERY}</script>\n" if page == "entity" else ""
     return f"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{escape(title)} · valuegraph</title>
-<link rel="icon" href="data:,">
+{early}<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/static/{style}">
+<script type="module" src="/static/{script}"></script>
 </head>
 <body data-page="{escape(page)}">
 <header class="top"><a class="brand" href="/">valuegraph</a>
 <nav aria-label="Pages"><a href="/">Portfolio</a> <a href="/alignment">Alignment pack</a> <a href="/changes">Changes</a>
 <a href="/graphql">GraphiQL</a></nav></header>
 <main id="main"><p class="loading">Loading…</p></main>
-<script type="module" src="/static/{script}"></script>
 </body>
 </html>
 """

@@ -71,6 +71,16 @@ def test_a_page_is_public_holds_no_data_and_loads_only_local_files(keyed, path):
     assert "Halve customer complaints" not in response.text and "Customer app relaunch" not in response.text
 
 
+def test_the_entity_page_starts_its_first_query_before_its_scripts_load(keyed):
+    """The built first-query.js is inlined ahead of the stylesheet and the page's script; the other pages have no
+    inline script."""
+    html = httpx.get(keyed + "/entity/OBJ-1", headers=HTML).text
+    inline = (STATIC / "first-query.js").read_text(encoding="utf-8").strip()
+    assert f"<script>{inline}</script>" in html
+    assert html.index(inline) < html.index('rel="stylesheet"') < html.index('type="module"')
+    assert "<script>" not in httpx.get(keyed + "/", headers=HTML).text
+
+
 def test_graphql_queries_still_need_a_key(keyed):
     query = {"query": "{ currentRevision }"}
     assert httpx.post(keyed + "/graphql", json=query).status_code == 401

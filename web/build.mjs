@@ -43,6 +43,8 @@ const drawingImport = { name: "drawing", setup(b) {
 } };
 await build({ ...common, entryPoints: { pages: join(here, "src", "pages.js") }, outdir: out, format: "esm",
   plugins: [drawingImport] });
+// the entity page's first query, inlined in its HTML by the server (api/pages.py)
+await build({ ...common, entryPoints: { "first-query": join(here, "src", "first-query.js") }, outdir: out, format: "iife" });
 await build({ ...common, entryPoints: { pages: join(here, "src", "pages.css") }, outdir: out });
 for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
   copyFileSync(join(here, "node_modules", "swagger-ui-dist", file), join(out, file));

@@ -65,6 +65,11 @@ export function entityIdFromLocation() {
   return decodeURIComponent(encoded);
 }
 
+/** The variables of the first query, from the URL (the page's shell starts the query with them: first-query.js). */
+export function firstVariables() {
+  return { id: entityIdFromLocation(), first: LIST_FIRST };
+}
+
 function show(value) {
   if (value === null || value === undefined) return "–";
   if (typeof value === "number") return number(value, 4);
@@ -203,8 +208,8 @@ async function workSection(entity, currency) {
 }
 
 export async function render(main) {
-  const id = entityIdFromLocation();
-  const variables = { id, first: LIST_FIRST };
+  const variables = firstVariables();
+  const { id } = variables;
   window.vgFirstQuery = { query: FIRST, variables };
   const data = await query(FIRST, variables);
   const currency = data.display.currency;
