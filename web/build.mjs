@@ -57,5 +57,6 @@ const outputs = readdirSync(out).filter((f) => f !== "build.json").sort();
 const stamp = {
   sources: Object.fromEntries(sources.map((f) => [`web/${f}`, sha256(join(here, f))])),
   outputs: Object.fromEntries(outputs.map((f) => [f, sha256(join(out, f))])),
+  hashed: [drawingFile], // named by their content: the server lets browsers keep them
 };
 writeFileSync(join(out, "build.json"), JSON.stringify(stamp, null, 2) + "\n");
