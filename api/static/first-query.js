@@ -1,4 +1,4 @@
-(()=>{function m(){for(let e of document.cookie.split(";")){let[o,...t]=e.trim().split("=");if(o==="vg_csrf")return decodeURIComponent(t.join("="))}return""}function f(e){return fetch("/graphql",{method:"POST",credentials:"same-origin",headers:{"content-type":"application/json",accept:"application/json","X-CSRF-Token":m()},body:e})}function s(e,o){let t=JSON.stringify({query:e,variables:o}),r=f(t);r.catch(()=>{}),window.vgStarted={body:t,response:r}}var h=50;var a="projects programmes byHealth { green amber red unknown } budget actualCost keyResultProgress rag ragReason openBudget progress benefits { unit expected realised benefits } accountable { id name kind }",i="owners { id name kind } sponsors { id name kind }",d="status health budget actualCost startDate endDate manager { id name kind } sponsors { id name kind }",n="paths(limit: 1) { length nodes { id name kind } relations { type from { id } to { id } } }",l="item { id name kind ... on Project { health budget programme { id name } } ... on Programme { health budget } }",c=`
+(()=>{function f(){for(let e of document.cookie.split(";")){let[o,...t]=e.trim().split("=");if(o==="vg_csrf")return decodeURIComponent(t.join("="))}return""}function m(e){return fetch("/graphql",{method:"POST",credentials:"same-origin",headers:{"content-type":"application/json",accept:"application/json","X-CSRF-Token":f()},body:e})}function s(e,o){let t=JSON.stringify({query:e,variables:o}),r=m(t);r.catch(()=>{}),window.vgStarted={body:t,response:r}}var h=50;var a="projects programmes byHealth { green amber red unknown } budget actualCost keyResultProgress rag ragReason openBudget progress benefits { unit expected realised benefits } accountable { id name kind }",i="owners { id name kind } sponsors { id name kind }",d="status health budget actualCost startDate endDate manager { id name kind } sponsors { id name kind }",n="paths(limit: 1) { length nodes { id name kind } relations { type from { id } to { id } } }",l="item { id name kind ... on Project { health budget programme { id name } } ... on Programme { health budget } }",c=`
   deliveredBy(first: $first) { totalCount pageInfo { hasNextPage endCursor } edges { node { ${l} ${n} } } }
   projectCount: deliveredBy(kinds: [PROJECT], first: 1) { totalCount }
   programmes: deliveredBy(kinds: [PROGRAMME], first: 500) {
@@ -12,7 +12,7 @@
     ... on Project { ${d} progress programme { id name kind } }
     ... on Programme { ${d} }
   }
-}`;var A=`query($id: ID!, $first: Int!, $after: String!) {
+}`;var F=`query($id: ID!, $first: Int!, $after: String!) {
   whatDelivers(target: $id, first: $first, after: $after) {
     pageInfo { hasNextPage endCursor } edges { node { ${l} ${n} } } }
 }`,V=`query($id: ID!, $first: Int!) {
