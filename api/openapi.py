@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import BaseModel, Field
 
 from valuegraph.api.deps import get_principal
+from valuegraph.api.pages import BUILD
 from valuegraph.api.sessions import SESSION_COOKIE
 from valuegraph.schema import vocabulary
 
@@ -160,8 +161,8 @@ def install_openapi(app: FastAPI, keys_configured: bool) -> None:
                 return RedirectResponse("/signin?next=/docs", status_code=303)  # a browser: sign in first
             raise
         return get_swagger_ui_html(openapi_url="/openapi.json", title="valuegraph API",
-                                   swagger_js_url="/static/swagger-ui-bundle.js",
-                                   swagger_css_url="/static/swagger-ui.css", swagger_favicon_url="data:,")
+                                   swagger_js_url=BUILD.url("swagger-ui-bundle.js"),
+                                   swagger_css_url=BUILD.url("swagger-ui.css"), swagger_favicon_url="data:,")
 
     app.add_api_route("/openapi.json", openapi_json, methods=["GET"], include_in_schema=False)
     app.add_api_route("/docs", docs, methods=["GET"], include_in_schema=False, response_class=HTMLResponse)

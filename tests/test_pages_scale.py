@@ -1,5 +1,6 @@
 """An objective delivered by more than a thousand projects: its page draws a summary grouped by programme, and its
-first screen comes within twice the time its GraphQL query takes from the same browser."""
+first screen comes within twice the time its GraphQL query takes from the same browser, counted from the navigation's
+start."""
 
 from __future__ import annotations
 
@@ -61,20 +62,25 @@ def test_a_target_with_over_a_thousand_deliverers_is_drawn_grouped_by_programme(
             "[data-testid=deliverers] tbody tr",
             "rows => rows.map(r => decodeURIComponent(r.querySelector('a').getAttribute('href').slice(8)))")
         assert shown == [e["node"]["item"]["id"] for e in closest["whatDelivers"]["edges"]]
-        # the first screen, from the page's script starting (its data requests) to the drawing, on a server that has
+        # the first screen (title, roll-ups and the closest deliverers painted; the drawing comes after), from the
+        # navigation's start (what a reader waits: the HTML, the scripts and the query), on a server that has
         # answered the page once (as for the query timed below); the best of three loads against the best of three
         # queries, both timed in the browser
         screens = []
         for _ in range(3):
             page.reload()
             page.wait_for_selector("main[data-ready=true]")
-            screens.append(page.evaluate("""() => performance.getEntriesByName('vg-first-screen')[0].startTime
-                                                  - performance.getEntriesByName('vg-start')[0].startTime"""))
-        query_ms = min(page.evaluate("""async () => {
+            screens.append(page.evaluate("() => performance.getEntriesByName('vg-first-screen')[0].startTime"))
+            # the query the HTML started is the one the page read: asked once, then the details
+            assert page.evaluate("""() => performance.getEntriesByType('resource')
+                                          .filter(r => r.name.endsWith('/graphql')).length""") == 2
+        queries = [page.evaluate("""async () => {
             const started = performance.now();
             const response = await fetch('/graphql', {method: 'POST', headers: {'content-type': 'application/json'},
                                                       body: JSON.stringify(window.vgFirstQuery)});
             await response.json();
-            return performance.now() - started; }""") for _ in range(3))
-        assert min(screens) <= 2 * query_ms, (screens, query_ms)
+            return performance.now() - started; }""") for _ in range(3)]
+        print(f"first screen {[round(ms) for ms in screens]} ms from navigation start, "  # shown by pytest -s
+              f"query {[round(ms) for ms in queries]} ms: {min(screens) / min(queries):.2f}x")
+        assert min(screens) <= 2 * min(queries), (screens, queries)
         watch.assert_clean()

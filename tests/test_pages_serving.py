@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+from urllib.parse import parse_qs, urlsplit
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -73,9 +74,41 @@ def test_a_page_is_public_holds_no_data_and_loads_only_local_files(keyed, path):
         if url.startswith("/static/"):
             asset = httpx.get(keyed + url)
             assert asset.status_code == 200 and len(asset.content) > 100, url
-            assert (STATIC / url.removeprefix("/static/")).is_file(), f"{url} is not a file of the package"
+            name = urlsplit(url).path.removeprefix("/static/")
+            assert (STATIC / name).is_file(), f"{url} is not a file of the package"
+            # named with its digest: a browser keeps it (a new build names new URLs)
+            assert asset.headers["cache-control"] == pages.IMMUTABLE, url
+            assert parse_qs(urlsplit(url).query)["v"] == [sha256(STATIC / name)[:16]], url
     # no data: not one name of the sample portfolio is in a shell
     assert "Halve customer complaints" not in response.text and "Customer app relaunch" not in response.text
+
+
+def test_only_files_named_by_their_content_are_kept_by_browsers(keyed):
+    """A shell and a file asked without its digest are checked with the server each time (a 304 when unchanged):
+    after a new build a browser gets the new files, never a mix of old and new."""
+    shell = httpx.get(keyed + "/entity/OBJ-1", headers=HTML)
+    assert shell.headers["cache-control"] == "no-cache"
+    for asked in ["/static/pages.js", "/static/pages.js?v=0000000000000000"]:
+        response = httpx.get(keyed + asked)
+        assert response.status_code == 200 and response.headers["cache-control"] == "no-cache", asked
+        again = httpx.get(keyed + asked, headers={"if-none-match": response.headers["etag"]})
+        assert again.status_code == 304, asked
+    # the drawing, which the pages' script imports by its hashed name
+    stamp = json.loads((STATIC / "build.json").read_text(encoding="utf-8"))
+    assert stamp["hashed"] and all(name in stamp["outputs"] for name in stamp["hashed"])
+    for name in stamp["hashed"]:
+        assert f'"./{name}"' in (STATIC / "pages.js").read_text(encoding="utf-8")
+        assert httpx.get(f"{keyed}/static/{name}").headers["cache-control"] == pages.IMMUTABLE
+
+
+def test_the_entity_page_starts_its_first_query_before_its_scripts_load(keyed):
+    """The built first-query.js is inlined ahead of the stylesheet and the page's script; the other pages have no
+    inline script."""
+    html = httpx.get(keyed + "/entity/OBJ-1", headers=HTML).text
+    inline = (STATIC / "first-query.js").read_text(encoding="utf-8").strip()
+    assert f"<script>{inline}</script>" in html
+    assert html.index(inline) < html.index('rel="stylesheet"') < html.index('type="module"')
+    assert "<script>" not in httpx.get(keyed + "/", headers=HTML).text
 
 
 def test_graphql_queries_still_need_a_key(keyed):

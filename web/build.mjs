@@ -3,7 +3,7 @@
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -33,7 +33,18 @@ const common = {
   logLevel: "warning",
 };
 await build({ ...common, entryPoints: { graphiql: join(here, "src", "graphiql.jsx") }, outdir: out, jsx: "automatic" });
-await build({ ...common, entryPoints: { pages: join(here, "src", "pages.js") }, outdir: out });
+// the drawing (Cytoscape: most of the pages' code) is a module of its own, named by its hash, that the pages load
+// after their first screen; the pages' script is one module that leaves its import of the drawing to the browser
+const drawing = await build({ ...common, entryPoints: { drawing: join(here, "src", "drawing.js") }, outdir: out,
+  format: "esm", entryNames: "[name]-[hash]", metafile: true });
+const drawingFile = basename(Object.keys(drawing.metafile.outputs).find((path) => path.endsWith(".js")));
+const drawingImport = { name: "drawing", setup(b) {
+  b.onResolve({ filter: /^\.\/drawing\.js$/ }, () => ({ path: `./${drawingFile}`, external: true }));
+} };
+await build({ ...common, entryPoints: { pages: join(here, "src", "pages.js") }, outdir: out, format: "esm",
+  plugins: [drawingImport] });
+// the entity page's first query, inlined in its HTML by the server (api/pages.py)
+await build({ ...common, entryPoints: { "first-query": join(here, "src", "first-query.js") }, outdir: out, format: "iife" });
 await build({ ...common, entryPoints: { pages: join(here, "src", "pages.css") }, outdir: out });
 for (const file of ["swagger-ui-bundle.js", "swagger-ui.css"]) {
   copyFileSync(join(here, "node_modules", "swagger-ui-dist", file), join(out, file));
@@ -46,5 +57,6 @@ const outputs = readdirSync(out).filter((f) => f !== "build.json").sort();
 const stamp = {
   sources: Object.fromEntries(sources.map((f) => [`web/${f}`, sha256(join(here, f))])),
   outputs: Object.fromEntries(outputs.map((f) => [f, sha256(join(out, f))])),
+  hashed: [drawingFile], // named by their content: the server lets browsers keep them
 };
 writeFileSync(join(out, "build.json"), JSON.stringify(stamp, null, 2) + "\n");

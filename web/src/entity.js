@@ -2,7 +2,7 @@
 import { query } from "./api.js";
 import { DISPUTES, answeredBy, disputedMark } from "./conflicts.js";
 import { drawTrace, nodeFor, pathElements } from "./trace.js";
-import { entityLink, h, kindLabel, money, number, percent, ragBadge, table } from "./format.js";
+import { entityLink, h, kindLabel, money, number, painted, percent, ragBadge, table } from "./format.js";
 
 /** Above this many deliverers the drawing groups them by programme. */
 export const DRAW_LIMIT = 300;
@@ -64,6 +64,11 @@ export const WHY = `query($id: ID!) {
 export function entityIdFromLocation() {
   const encoded = location.pathname.slice("/entity/".length);
   return decodeURIComponent(encoded);
+}
+
+/** The variables of the first query, from the URL (the page's shell starts the query with them: first-query.js). */
+export function firstVariables() {
+  return { id: entityIdFromLocation(), first: LIST_FIRST };
 }
 
 function show(value) {
@@ -205,8 +210,8 @@ async function workSection(entity, currency) {
 }
 
 export async function render(main) {
-  const id = entityIdFromLocation();
-  const variables = { id, first: LIST_FIRST };
+  const variables = firstVariables();
+  const { id } = variables;
   window.vgFirstQuery = { query: FIRST, variables };
   const data = await query(FIRST, variables);
   const currency = data.display.currency;
@@ -224,8 +229,11 @@ export async function render(main) {
   else if (entity.kind === "PROJECT" || entity.kind === "PROGRAMME") part = await workSection(entity, currency);
   const details = h("div", { class: "details" }, h("p", { class: "loading" }, "Loading properties and relations…"));
   main.replaceChildren(...head, ...part.sections, details);
-  if (part.figure) part.figure.draw();
+  await painted();
   performance.mark("vg-first-screen");
+  // after the first screen, side by side: the drawing (with Cytoscape loaded now) and the details
+  const drawn = part.figure ? part.figure.draw() : null;
   const more = (await query(DETAILS, { id })).entity;
   details.replaceChildren(propertiesTable(more), relationsList(more));
+  await drawn;
 }

@@ -2,21 +2,29 @@
 
 const locale = undefined; // the browser's
 
+// one formatter per kind of number: making one costs far more than formatting with it (a page formats hundreds)
+const formatters = new Map();
+function formatter(options) {
+  const key = JSON.stringify(options);
+  if (!formatters.has(key)) formatters.set(key, new Intl.NumberFormat(locale, options));
+  return formatters.get(key);
+}
+
 export function percent(share, digits = 0) {
   if (share === null || share === undefined) return "–";
-  return new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: digits }).format(share);
+  return formatter({ style: "percent", maximumFractionDigits: digits }).format(share);
 }
 
 export function number(value, digits = 0) {
   if (value === null || value === undefined) return "–";
-  return new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value);
+  return formatter({ maximumFractionDigits: digits }).format(value);
 }
 
 export function money(value, currency) {
   if (value === null || value === undefined) return "–";
   if (currency) {
     try {
-      return new Intl.NumberFormat(locale, { style: "currency", currency, maximumFractionDigits: 0 }).format(value);
+      return formatter({ style: "currency", currency, maximumFractionDigits: 0 }).format(value);
     } catch {
       // an unknown currency code: the number with the code
       return `${number(value)} ${currency}`;
@@ -45,6 +53,13 @@ export function h(tag, attrs = {}, ...children) {
     element.append(child instanceof Node ? child : String(child));
   }
   return element;
+}
+
+/** Resolves once what is in the document now has been painted (a task after the next frame; at once in a hidden
+ * tab, which paints no frames). */
+export function painted() {
+  if (document.visibilityState === "hidden") return Promise.resolve();
+  return new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
 }
 
 export function entityHref(id) {

@@ -1,16 +1,6 @@
-// The drawn value paths: Cytoscape.js with a left-to-right DAG layout (dagre).
-import cytoscape from "cytoscape";
-import dagre from "cytoscape-dagre";
-import svg from "cytoscape-svg";
+// The drawn value paths: the figure with its download links; the drawing itself (Cytoscape) is loaded when the
+// figure is drawn (drawing.js).
 import { entityHref, h } from "./format.js";
-
-cytoscape.use(dagre);
-cytoscape.use(svg);
-
-const COLOURS = {
-  PROJECT: "#2b6cb0", PROGRAMME: "#553c9a", DELIVERABLE: "#2c7a7b", OUTCOME: "#b7791f",
-  BENEFIT: "#2f855a", OBJECTIVE: "#c53030", GOAL: "#9b2c2c", KEY_RESULT: "#718096", GROUP: "#4a5568",
-};
 
 /** Nodes and edges of the union of some paths (each node and relation once). */
 export function pathElements(paths) {
@@ -49,29 +39,10 @@ export function drawTrace(graph, { caption, fileName = "trace" }) {
     ...graph.nodes.map((n) => ({ data: { id: n.id, label: n.label || n.name || n.id, kind: n.kind, href: n.href } })),
     ...graph.edges.map((e, i) => ({ data: { id: `e${i}`, source: e.source, target: e.target, label: e.label || "" } })),
   ];
-  // drawn once the figure is in the document (Cytoscape measures its container)
-  figure.draw = () => {
-    const cy = cytoscape({
-      container: canvas,
-      elements,
-      userZoomingEnabled: true,
-      wheelSensitivity: 0.3,
-      style: [
-        { selector: "node", style: {
-          label: "data(label)", "font-size": 10, "text-wrap": "wrap", "text-max-width": 130, "text-valign": "bottom",
-          "text-margin-y": 4, width: 18, height: 18, "background-color": (n) => COLOURS[n.data("kind")] || "#4a5568",
-          color: "#1a202c" } },
-        { selector: "node[kind = 'GROUP']", style: { shape: "round-rectangle", width: 28, height: 28 } },
-        { selector: "edge", style: {
-          width: 1.5, "line-color": "#a0aec0", "target-arrow-color": "#a0aec0", "target-arrow-shape": "triangle",
-          "curve-style": "bezier", label: "data(label)", "font-size": 8, color: "#4a5568", "text-rotation": "autorotate" } },
-      ],
-      layout: { name: "dagre", rankDir: "LR", nodeSep: 40, rankSep: 140, animate: false },
-    });
-    cy.on("tap", "node", (event) => {
-      const href = event.target.data("href");
-      if (href) location.assign(href);
-    });
+  // drawn once the figure is in the document (Cytoscape measures its container), with Cytoscape loaded then
+  figure.draw = async () => {
+    const { draw } = await import("./drawing.js");
+    const cy = draw(canvas, elements);
     canvas.cy = cy;
     canvas.dataset.drawn = "true";
     return cy;
