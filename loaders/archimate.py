@@ -44,9 +44,11 @@ def _tag(name: str) -> str:
     return f"{{{NS3}}}{name}"
 
 
-def _text(node, name: str) -> str | None:
+def _text(node, name: str, strip: bool = True) -> str | None:
     found = node.find(_tag(name))
-    return found.text.strip() if found is not None and found.text else None
+    if found is None or not found.text:
+        return None
+    return found.text.strip() if strip else found.text
 
 
 def read_model(path: Path) -> ET.Element:
@@ -73,7 +75,8 @@ def _properties(node, definitions: dict[str, str]) -> dict[str, str]:
     container = node.find(_tag("properties"))
     for prop in container if container is not None else ():
         name = definitions.get(prop.get("propertyDefinitionRef"))
-        value = _text(prop, "value")
+        # an id written by valuegraph is read exactly: spaces around it are part of it
+        value = _text(prop, "value", strip=name != ID_PROPERTY)
         if name and value is not None:
             out[name] = value
     return out

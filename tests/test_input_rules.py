@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 from typer.testing import CliRunner
 
 from valuegraph.cli.main import app
@@ -109,6 +109,7 @@ def _archimate(graph) -> bytes:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(min_size=1, max_size=8), min_size=1, max_size=4, unique=True), st.text(max_size=12))
+@example(ids=[" ", " a "], description="")  # spaces around an id are part of it
 def test_every_accepted_id_makes_valid_archimate_xml(tmp_path_factory, ids, description):
     doc = document([E(i, "Project", name=f"n{i}", description=description or None) for i in ids])
     if doc.errors:
