@@ -4,7 +4,9 @@ own; no request may leave the machine and the console must stay free of errors."
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 import shutil
 from urllib.parse import quote
 
@@ -303,3 +305,31 @@ def test_swagger_ui_renders_from_the_package(site, page):
     page.goto(f"{site}/docs")
     page.wait_for_selector(".swagger-ui .opblock", timeout=30_000)
     assert page.locator(".swagger-ui .opblock").count() > 3
+
+
+def test_the_browser_reaches_nothing_off_this_machine_and_each_attempt_is_recorded(chromium, site):
+    # a listener on this machine's own non-loopback address stands for any host off it: it must hear nothing
+    address = socket.gethostbyname(socket.gethostname())
+    if ipaddress.ip_address(address).is_loopback:
+        address = _routable_address()
+    with socket.socket() as listener:
+        listener.bind((address, 0))
+        listener.listen()
+        listener.settimeout(0.5)
+        port = listener.getsockname()[1]
+        with page_of(chromium) as (page, watch):
+            open_page(page, f"{site}/")
+            outcomes = page.evaluate("""async urls => Promise.all(urls.map(url =>
+                fetch(url, {mode: 'no-cors'}).then(() => 'answered', () => 'failed')))""",
+                                     [f"http://{address}:{port}/x", "http://example.com/y"])
+            assert outcomes == ["failed", "failed"]
+            assert watch.blocked == [f"http://{address}:{port}/x", "http://example.com/y"]
+        with pytest.raises(TimeoutError):
+            listener.accept()
+
+
+def _routable_address() -> str:
+    """This machine's address on its default route (no packet is sent: a UDP socket only picks its source)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))
+        return probe.getsockname()[0]

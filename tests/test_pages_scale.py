@@ -9,7 +9,7 @@ import pytest
 from valuegraph.graph import ValueGraph, open_store
 from tests.utils.browser import browser, graphql, open_page, page_of
 from tests.utils.factories import E, R, load
-from tests.utils.server import serve_in_thread
+from tests.utils.server import serve_process
 
 PROGRAMMES = 11
 PER_PROGRAMME = 100
@@ -18,7 +18,8 @@ OUTSIDE = 150  # delivering through a deliverable of their own, in no programme
 
 @pytest.fixture(scope="module")
 def large(tmp_path_factory):
-    graph = ValueGraph(open_store(f"oxigraph:{tmp_path_factory.mktemp('large') / 'store'}"))
+    store = f"oxigraph:{tmp_path_factory.mktemp('large') / 'store'}"
+    graph = ValueGraph(open_store(store))
     entities = [E("OBJ-BIG", "Objective", "Double renewable generation")]
     relations = []
     for p in range(PROGRAMMES):
@@ -33,9 +34,9 @@ def large(tmp_path_factory):
                      E(f"DEL-X-{i}", "Deliverable", f"Deliverable {i}")]
         relations += [R(f"PRJ-X-{i}", "DELIVERS", f"DEL-X-{i}"), R(f"DEL-X-{i}", "CONTRIBUTES_TO", "OBJ-BIG")]
     load(graph, entities, relations, source="generated")
-    with serve_in_thread(graph) as url:
-        yield url
     graph.close()
+    with serve_process(store) as url:  # `valuegraph serve`, as executives' browsers meet it
+        yield url
 
 
 def test_a_target_with_over_a_thousand_deliverers_is_drawn_grouped_by_programme(large):
@@ -64,10 +65,10 @@ def test_a_target_with_over_a_thousand_deliverers_is_drawn_grouped_by_programme(
         assert shown == [e["node"]["item"]["id"] for e in closest["whatDelivers"]["edges"]]
         # the first screen (title, roll-ups and the closest deliverers painted; the drawing comes after), from the
         # navigation's start (what a reader waits: the HTML, the scripts and the query), on a server that has
-        # answered the page once (as for the query timed below); the best of three loads against the best of three
-        # queries, both timed in the browser
+        # answered the page once (as for the query timed below); the best of five loads against the best of five
+        # queries, both timed in the browser (this machine's noise is larger than either)
         screens = []
-        for _ in range(3):
+        for _ in range(5):
             page.reload()
             page.wait_for_selector("main[data-ready=true]")
             screens.append(page.evaluate("() => performance.getEntriesByName('vg-first-screen')[0].startTime"))
@@ -79,7 +80,7 @@ def test_a_target_with_over_a_thousand_deliverers_is_drawn_grouped_by_programme(
             const response = await fetch('/graphql', {method: 'POST', headers: {'content-type': 'application/json'},
                                                       body: JSON.stringify(window.vgFirstQuery)});
             await response.json();
-            return performance.now() - started; }""") for _ in range(3)]
+            return performance.now() - started; }""") for _ in range(5)]
         print(f"first screen {[round(ms) for ms in screens]} ms from navigation start, "  # shown by pytest -s
               f"query {[round(ms) for ms in queries]} ms: {min(screens) / min(queries):.2f}x")
         assert min(screens) <= 2 * min(queries), (screens, queries)
