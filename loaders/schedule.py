@@ -35,7 +35,7 @@ class ScheduleLoader(Loader):
 
     name = "schedule"
     description = ("a project schedule: Microsoft Project (.mpp, .mpx, MSPDI .xml), Primavera P6 (.xer, PMXML), "
-                   "Planner, GanttProject… (needs Java and valuegraph[schedules])")
+                   "Planner, GanttProject… (needs Java and the schedules extra)")
     config_class = ScheduleConfig
 
     @classmethod

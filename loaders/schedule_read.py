@@ -139,7 +139,7 @@ def read_plan(path: Path, fields: tuple[str, ...] = ()) -> Plan:
     from org.mpxj.reader import UniversalProjectReader
 
     try:
-        files = UniversalProjectReader().readAll(origin)
+        files = _read_all(UniversalProjectReader(), origin)
     except MPXJException as exc:
         what = kind or "a schedule"
         raise DocumentRejected([SyncError(origin, f"this file looks like {what} but cannot be read; it may be "
@@ -156,6 +156,22 @@ def read_plan(path: Path, fields: tuple[str, ...] = ()) -> Plan:
     if not any(p.tasks for p in projects):
         raise DocumentRejected([SyncError(origin, "the schedule holds no tasks; it may be truncated or empty")])
     return Plan(kind or _text(files.get(0).getProjectProperties().getFileType()) or "a schedule", projects)
+
+
+def _read_all(universal, origin: str):
+    """Every project of the file (a P6 export may hold several), tasks linked across them; None when no
+    reader knows the format."""
+    proxy = universal.getProjectReaderProxy(origin)
+    if proxy is None:
+        return None
+    try:
+        reader = proxy.getProjectReader()
+        # P6 readers leave links between projects of one file out unless asked (XER and PMXML)
+        if hasattr(reader, "setLinkCrossProjectRelations"):
+            reader.setLinkCrossProjectRelations(True)
+        return proxy.readAll()
+    finally:
+        proxy.close()
 
 
 def _xer_complete(path: Path) -> bool:

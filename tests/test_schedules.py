@@ -244,6 +244,65 @@ def test_no_extra_or_no_java_is_a_sentence_naming_both(tmp_path):
     assert "the extra valuegraph[schedules] is installed" in hidden.stdout
 
 
+def two_projects(target: Path) -> Path:
+    """The P6 export with a second project (EC00650: copies of A1000 and A1010 as B1000 and B1010) whose
+    B1000 follows A1030 of the first, as P6 writes a link between projects (TASKPRED with both proj_ids)."""
+    out, table, fields = [], None, []
+
+    def add(row: dict) -> None:
+        out.append("%R\t" + "\t".join(row.get(f, "") for f in fields))
+
+    for line in P6.read_text(encoding="latin-1").splitlines():
+        if line == "%E":
+            out += ["%T\tTASKPRED", "%F\ttask_pred_id\ttask_id\tpred_task_id\tproj_id\tpred_proj_id\tpred_type\tlag_hr_cnt",
+                    "%R\t9001\t201717\t101720\t4600\t4507\tPR_FS\t0", "%E"]
+            continue
+        out.append(line)
+        cells = line.split("\t")
+        if cells[0] == "%T":
+            table = cells[1]
+        elif cells[0] == "%F":
+            fields = cells[1:]
+        elif cells[0] == "%R":
+            row = dict(zip(fields, cells[1:]))
+            if table == "PROJECT":
+                add({**row, "proj_id": "4600", "proj_short_name": "EC00650", "guid": ""})
+            elif table == "PROJWBS":
+                add({**row, "wbs_id": "26020", "proj_id": "4600", "wbs_short_name": "EC00650",
+                     "wbs_name": "Second project", "guid": ""})
+            elif table == "TASK" and row["task_code"] in ("A1000", "A1010"):
+                add({**row, "task_id": str(int(row["task_id"]) + 100000), "proj_id": "4600", "wbs_id": "26020",
+                     "task_code": row["task_code"].replace("A", "B"), "task_name": "Second " + row["task_name"],
+                     "guid": ""})
+    target.write_text("\n".join(out) + "\n", encoding="latin-1")
+    return target
+
+
+def test_a_link_between_projects_of_one_file_is_a_dependency_between_their_deliverables(tmp_path):
+    entities, relations = facts(document(two_projects(tmp_path / "two.xer")))
+    assert {i for i, (k, _) in entities.items() if k == "Project"} == {"EC00640", "EC00650"}
+    assert entities["EC00650"][1]["name"] == "Second project"
+    # B1000 sits under the WBS node EC00650 and A1030 under EC00640: the deliverables that hold them
+    assert {r for r in relations if r[1] == "DEPENDS_ON"} == {("EC00650/EC00650", "DEPENDS_ON", "EC00640/EC00640")}
+    store = f"oxigraph:{tmp_path / 's'}"
+    result, _ = load(tmp_path / "two.xer", store)
+    assert result.exit_code == 0, result.output
+    with ValueGraph(open_store(store)) as graph:
+        dependents = {hit.entity.id for hit in Questions(graph).impact("EC00640/EC00640").dependents}
+    assert "EC00650/EC00650" in dependents
+
+
+def test_other_commands_start_no_jvm():
+    code = ("import sys\n"
+            "from pathlib import Path\n"
+            "from valuegraph.cli.main import app\n"
+            "from valuegraph.loaders import loader_for, registry\n"
+            f"registry(); loader_for(Path({str(PLAN_XML)!r}))\n"
+            "print(sorted(m for m in ('jpype', 'mpxj') if m in sys.modules))\n")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert shown.strip() == "[]"
+
+
 # ---------------------------------------------------------------- recipes
 
 
