@@ -23,8 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from valuegraph.graph.model import Document
 from valuegraph.graph.errors import SyncError
+from valuegraph.graph.model import Document
 from valuegraph.loaders.schedule_read import Plan, PlanProject, PlanTask
 from valuegraph.loaders.validate import RawItem, Where, validate
 
@@ -192,7 +192,8 @@ def plan_document(plan: Plan, recipe: ScheduleRecipe, origin: str, fallback_name
             external += task.external_predecessors
             for other_project, other_uid in task.cross_project_predecessors:
                 prerequisite = stands_for[other_project].get(other_uid, project_ids[other_project])
-                relation(stands_for[n][task.uid], "DEPENDS_ON", prerequisite, f"task {task.uid} predecessor {other_uid}")
+                relation(stands_for[n][task.uid], "DEPENDS_ON", prerequisite,
+                         f"task {task.uid} predecessor {other_uid}")
         if external:
             warnings.append(SyncError(origin, f"left out {external} links of {project_id} to tasks in other files "
                                               "(external tasks): load the other file and link them in its own source"))

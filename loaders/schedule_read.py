@@ -86,7 +86,9 @@ def _date(value) -> dt.date | None:
 
 
 def _number(value) -> float | None:
-    return float(value.doubleValue()) if hasattr(value, "doubleValue") else (float(value) if value is not None else None)
+    if value is None:
+        return None
+    return float(value.doubleValue()) if hasattr(value, "doubleValue") else float(value)
 
 
 def _cause(exc) -> str:
@@ -135,7 +137,8 @@ def read_plan(path: Path, fields: tuple[str, ...] = ()) -> Plan:
         raise DocumentRejected([SyncError(origin, "this Primavera P6 XER file is cut short: its closing %E line "
                                                   "is missing, so it may be truncated; export it again")])
     jpype = start_jvm(path)
-    from org.mpxj import MPXJException, TimeUnit  # noqa: E402  (Java classes exist once the JVM runs)
+    # Java's classes can be imported once the JVM runs, so only here
+    from org.mpxj import MPXJException, TimeUnit
     from org.mpxj.reader import UniversalProjectReader
 
     try:
@@ -150,7 +153,8 @@ def read_plan(path: Path, fields: tuple[str, ...] = ()) -> Plan:
         if kind is not None:
             raise DocumentRejected([SyncError(origin, f"this file looks like {kind} but cannot be read; it may be "
                                                       "truncated or damaged")])
-        raise DocumentRejected([SyncError(origin, f"this file is not a schedule valuegraph can read; it reads {READS}")])
+        raise DocumentRejected([SyncError(origin, "this file is not a schedule valuegraph can read; "
+                                                  f"it reads {READS}")])
     index = {files.get(i): i for i in range(files.size())}
     projects = [_project(f, index, fields, TimeUnit.HOURS) for f in files]
     if not any(p.tasks for p in projects):

@@ -26,7 +26,7 @@ from valuegraph.cli.main import app
 from valuegraph.graph import DocumentRejected, ValueGraph, open_store
 from valuegraph.graph.questions import Questions
 from valuegraph.loaders import loader_for, parse_yaml
-from valuegraph.loaders.schedule import ScheduleLoader
+from valuegraph.loaders.schedule import ScheduleLoader, load_schedule_recipe
 from valuegraph.loaders.schedule_jvm import ScheduleReaderMissing, start_jvm
 
 from tests.conftest import ROOT, TEST_DATA
@@ -175,10 +175,10 @@ def truncated(tmp_path: Path, source: Path, name: str) -> Path:
 
 
 @pytest.mark.parametrize(("make", "said"), [
-    (lambda d: truncated(d, PLAN_XML, "cut.xml"), "looks like Microsoft Project XML (MSPDI) but cannot be read; "
-                                                  "it may be truncated or damaged"),
-    (lambda d: truncated(d, PLAN_MPP, "cut.mpp"), "looks like Microsoft Project (.mpp) but cannot be read; "
-                                                  "it may be truncated or damaged"),
+    (lambda d: truncated(d, PLAN_XML, "cut.xml"),
+     "looks like Microsoft Project XML (MSPDI) but cannot be read; it may be truncated or damaged"),
+    (lambda d: truncated(d, PLAN_MPP, "cut.mpp"),
+     "looks like Microsoft Project (.mpp) but cannot be read; it may be truncated or damaged"),
     (lambda d: truncated(d, P6, "cut.xer"), "this Primavera P6 XER file is cut short: its closing %E line is missing"),
 ], ids=["xml", "mpp", "xer"])
 def test_a_truncated_schedule_is_rejected_with_a_sentence_and_nothing_written(tmp_path, make, said):
@@ -237,8 +237,9 @@ def test_no_extra_or_no_java_is_a_sentence_naming_both(tmp_path):
     code = code.replace("sys.modules['jpype'] = None", "pass")
     env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
     env.pop("JAVA_HOME", None)
-    hidden = subprocess.run([unshare, "-m", "/bin/sh", "-c", f"{mount} -t tmpfs none /usr/lib/jvm && exec {sys.executable} -c \"$0\"",
-                             code], capture_output=True, text=True, env=env)
+    script = f"{mount} -t tmpfs none /usr/lib/jvm && exec {sys.executable} -c \"$0\""
+    hidden = subprocess.run([unshare, "-m", "/bin/sh", "-c", script, code], capture_output=True, text=True, env=env,
+                            check=False)
     assert hidden.returncode == 0, hidden.stderr
     assert "reading schedules needs Java 8 or later and none was found" in hidden.stdout
     assert "the extra valuegraph[schedules] is installed" in hidden.stdout
@@ -254,7 +255,8 @@ def two_projects(target: Path) -> Path:
 
     for line in P6.read_text(encoding="latin-1").splitlines():
         if line == "%E":
-            out += ["%T\tTASKPRED", "%F\ttask_pred_id\ttask_id\tpred_task_id\tproj_id\tpred_proj_id\tpred_type\tlag_hr_cnt",
+            out += ["%T\tTASKPRED",
+                    "%F\ttask_pred_id\ttask_id\tpred_task_id\tproj_id\tpred_proj_id\tpred_type\tlag_hr_cnt",
                     "%R\t9001\t201717\t101720\t4600\t4507\tPR_FS\t0", "%E"]
             continue
         out.append(line)
@@ -301,6 +303,20 @@ def test_other_commands_start_no_jvm():
             "print(sorted(m for m in ('jpype', 'mpxj') if m in sys.modules))\n")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert shown.strip() == "[]"
+
+
+def test_the_readme_example_load_reports_what_the_load_does(tmp_path):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("$ valuegraph load tests/data/schedules/sample.mpp --source plans\n", 1)[1].split("```")[0]
+    rows = {cells[0]: int(cells[1]) for line in shown.splitlines() if line.startswith("│")
+            for cells in [[c.strip() for c in line.strip("│").split("│")]] if cells[0] != "total"}
+    result, (report,) = load(PLAN_MPP, f"oxigraph:{tmp_path / 's'}")
+    assert result.exit_code == 0
+    assert rows == {kind: counts["created"] for kind, counts in report["byKind"].items()}
+    recipe = readme.split("name: pmo-schedules\n", 1)[1].split("```")[0]
+    written = tmp_path / "pmo-schedules.yaml"
+    written.write_text("name: pmo-schedules\n" + recipe, encoding="utf-8")
+    assert load_schedule_recipe(str(written)).objective_field == "Strategic objective"
 
 
 # ---------------------------------------------------------------- recipes
@@ -355,6 +371,21 @@ def test_a_recipe_links_the_schedule_to_an_objective_through_its_deliverables(tm
     graph.close()
 
 
+def test_a_field_may_list_several_objectives(tmp_path):
+    from org.mpxj import TaskField
+
+    def change(project):
+        project.getCustomFields().getOrCreate(TaskField.TEXT1).setAlias("Objectives")
+        task(project, 3).set(TaskField.TEXT1, "OBJ-SCHED; OBJ-OTHER")  # the milestone "Third task"
+
+    plan = write_plan(tmp_path / "several.xml", change)
+    recipe = tmp_path / "pmo.yaml"
+    recipe.write_text("name: pmo\nobjective_field: Objectives\nobjective_split: ';'\n", encoding="utf-8")
+    relations = facts(document(plan, str(recipe)))[1]
+    assert {r for r in relations if r[1] == "CONTRIBUTES_TO"} == {
+        ("sample/task-3", "CONTRIBUTES_TO", "OBJ-SCHED"), ("sample/task-3", "CONTRIBUTES_TO", "OBJ-OTHER")}
+
+
 def test_a_recipe_field_naming_an_unknown_objective_is_a_located_error(tmp_path):
     plan = objective_plan(tmp_path)
     recipe = tmp_path / "pmo.yaml"
@@ -376,7 +407,8 @@ def test_a_recipe_sets_the_id_prefix_the_project_id_and_the_health_thresholds(tm
     plan = write_plan(tmp_path / "late.xml", late)
     default = facts(document(plan))[0]["sample"][1]
     assert default["health"] == "amber" and default["baselineEndDate"] == dt.date(2003, 3, 8)
-    for thresholds, health in [("{amber_after_days: 10}", "green"), ("{amber_after_days: 2, red_after_days: 9}", "red")]:
+    for thresholds, health in [("{amber_after_days: 10}", "green"),
+                               ("{amber_after_days: 2, red_after_days: 9}", "red")]:
         recipe = tmp_path / "r.yaml"
         recipe.write_text(f"name: r\nid_prefix: 'pmo:'\nhealth: {thresholds}\n", encoding="utf-8")
         entities, relations = facts(document(plan, str(recipe)))
