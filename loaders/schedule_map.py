@@ -19,6 +19,7 @@ Project across saves and formats); a person's name. The recipe's ``id_prefix`` g
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -67,8 +68,20 @@ class ScheduleRecipe(BaseModel):
     health: HealthThresholds = HealthThresholds()
 
 
+#: Microsoft Project names a project after its file: the name is taken without the file's ending, so that
+#: the same plan saved as .xml and .mpp has one name
+FILE_ENDINGS = (".xml", ".mpp", ".mpt", ".mpx")
+
+
+def _project_name(project: PlanProject, fallback: str) -> str:
+    if project.title:
+        return project.title
+    name = project.name or fallback
+    return name[: -len(ending)] if (ending := Path(name).suffix.lower()) in FILE_ENDINGS else name
+
+
 def _project_key(project: PlanProject, recipe: ScheduleRecipe, fallback: str) -> str:
-    named = project.title or project.name or fallback
+    named = _project_name(project, fallback)
     if recipe.project_id == "name":
         return named
     if recipe.project_id == "guid" and project.guid:
@@ -165,7 +178,7 @@ def plan_document(plan: Plan, recipe: ScheduleRecipe, origin: str, fallback_name
         where = f"project {project_id}"
         progress = _progress(project)
         budget, actual = _costs(project)
-        entity({"id": project_id, "kind": "Project", "name": project.title or project.name or fallback_name,
+        entity({"id": project_id, "kind": "Project", "name": _project_name(project, fallback_name),
                 "startDate": project.start, "endDate": project.finish, "progress": progress,
                 "budget": budget, "actualCost": actual,
                 "status": _status(progress * 100 if progress is not None else None),

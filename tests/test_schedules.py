@@ -305,6 +305,16 @@ def test_other_commands_start_no_jvm():
     assert shown.strip() == "[]"
 
 
+def test_a_plan_without_a_title_is_named_after_its_file_without_the_ending(tmp_path):
+    def untitled(project):
+        project.getProjectProperties().setProjectTitle(None)
+
+    plan = write_plan(tmp_path / "untitled.xml", untitled)
+    entities = facts(document(plan))[0]
+    # MSPDI keeps the file's name ("sample.xml", from when MPXJ's test file was saved) as the project's name
+    assert entities["sample"][1]["name"] == "sample"
+
+
 def test_the_readme_example_load_reports_what_the_load_does(tmp_path):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = readme.split("$ valuegraph load tests/data/schedules/sample.mpp --source plans\n", 1)[1].split("```")[0]
