@@ -119,7 +119,8 @@ def _hours(task, properties, hours_unit) -> float:
 def _field_values(task, names: tuple[str, ...]) -> dict[str, str]:
     values = {}
     codes = {}
-    for value in task.getActivityCodeValues() or ():
+    assigned = task.getActivityCodeValues()  # a map: activity code -> the task's value of it
+    for value in assigned.values() if assigned is not None else ():
         codes[_text(value.getParentCode().getName())] = _text(value.getName())
     for name in names:
         value = _text(task.getFieldByAlias(name)) or codes.get(name)

@@ -381,6 +381,30 @@ def test_a_recipe_links_the_schedule_to_an_objective_through_its_deliverables(tm
     graph.close()
 
 
+def test_a_p6_activity_code_names_the_objective(tmp_path):
+    """P6 keeps "which objective" as an activity code: its value's code (short name) is the objective's id."""
+    from java.lang import Integer
+    from org.mpxj import ActivityCode, ActivityCodeScope, ActivityCodeValue
+    from org.mpxj.primavera import PrimaveraXERFileWriter
+    from org.mpxj.reader import UniversalProjectReader
+
+    project = UniversalProjectReader().read(str(P6))
+    code = ActivityCode.Builder(project).uniqueID(Integer(9100)).name("Strategic objective") \
+        .scope(ActivityCodeScope.GLOBAL).build()
+    project.getActivityCodes().add(code)
+    value = ActivityCodeValue.Builder(project).activityCode(code).uniqueID(Integer(9101)).name("OBJ-SCHED") \
+        .description("Ship the sample plan").build()
+    code.addValue(value)
+    next(t for t in project.getTasks() if str(t.getActivityID()) == "A1020").addActivityCodeValue(value)
+    coded = tmp_path / "coded.xer"
+    PrimaveraXERFileWriter().write(project, str(coded))
+    recipe = tmp_path / "p6.yaml"
+    recipe.write_text("name: p6\nobjective_field: Strategic objective\n", encoding="utf-8")
+    relations = facts(document(coded, str(recipe)))[1]
+    # A1020 sits under the WBS node EC00640, the deliverable that holds it
+    assert {r for r in relations if r[1] == "CONTRIBUTES_TO"} == {("EC00640/EC00640", "CONTRIBUTES_TO", "OBJ-SCHED")}
+
+
 def test_a_field_may_list_several_objectives(tmp_path):
     from org.mpxj import TaskField
 
