@@ -137,6 +137,10 @@ def read_plan(path: Path, fields: tuple[str, ...] = ()) -> Plan:
     if kind == "Primavera P6 (XER)" and not _xer_complete(path):
         raise DocumentRejected([SyncError(origin, "this Primavera P6 XER file is cut short: its closing %E line "
                                                   "is missing, so it may be truncated; export it again")])
+    if kind is None and _archive(path):
+        # MPXJ's universal reader would unpack it into a temporary folder, however large it unpacks
+        raise DocumentRejected([SyncError(origin, "this file is an archive (zip, gzip, 7z or rar): valuegraph does "
+                                                  "not unpack archives; give it the schedule file itself")])
     jpype = start_jvm(path)
     # Java's classes can be imported once the JVM runs, so only here
     from org.mpxj import MPXJException, TimeUnit
@@ -177,6 +181,15 @@ def _read_all(universal, origin: str):
         return proxy.readAll()
     finally:
         proxy.close()
+
+
+#: the first bytes of archive formats
+ARCHIVES = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b", b"7z\xbc\xaf\x27\x1c", b"Rar!")
+
+
+def _archive(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(8).startswith(ARCHIVES)
 
 
 def _xer_complete(path: Path) -> bool:

@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -205,6 +206,27 @@ def test_an_unsupported_file_is_rejected_with_a_sentence_and_nothing_written(tmp
     # a file no loader claims: the schedule loader does not claim what it cannot read
     result, shown = load(text, store)
     assert result.exit_code == 1 and "no loader reads this file" in shown["errors"][0]["message"]
+    assert nothing_written(store)
+
+
+def test_a_schedule_with_a_doctype_or_in_an_archive_is_refused_and_reads_nothing_else(tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("NOT-FOR-THE-GRAPH", encoding="utf-8")
+    text = PLAN_XML.read_text(encoding="utf-8")
+    hostile = tmp_path / "entity.xml"
+    hostile.write_text(text.replace('<?xml version="1.0"?>', '<?xml version="1.0"?>\n<!DOCTYPE Project '
+                                    f'[<!ENTITY leak SYSTEM "{secret.as_uri()}">]>', 1)
+                       .replace("<Name>First Task</Name>", "<Name>&leak;</Name>", 1), encoding="utf-8")
+    store = f"oxigraph:{tmp_path / 's'}"
+    result, shown = load(hostile, store)
+    assert result.exit_code == 1 and "DOCTYPE is disallowed" in shown["errors"][0]["message"]
+    assert "NOT-FOR-THE-GRAPH" not in result.output
+    archive = tmp_path / "plans.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(PLAN_XML, "sample.xml")
+    result, shown = load(archive, store, "--format", "schedule")
+    assert result.exit_code == 1
+    assert shown["errors"][0]["message"].startswith("this file is an archive (zip, gzip, 7z or rar)")
     assert nothing_written(store)
 
 
