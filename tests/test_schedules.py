@@ -339,6 +339,27 @@ def test_a_plan_without_a_title_is_named_after_its_file_without_the_ending(tmp_p
     assert entities["sample"][1]["name"] == "sample"
 
 
+def test_the_manager_manages_and_only_work_resources_are_members(tmp_path):
+    from org.mpxj import ResourceType
+
+    def staffed(project):
+        project.getProjectProperties().setManager("Ada Lovelace")
+        first = next(r for r in project.getResources() if str(r.getName()) == "First Resource")
+        first.setEmailAddress("first@example.org")
+        concrete = project.addResource()
+        concrete.setName("Concrete")
+        concrete.setType(ResourceType.MATERIAL)
+
+    entities, relations = facts(document(write_plan(tmp_path / "staffed.xml", staffed)))
+    persons = {i: p for i, (k, p) in entities.items() if k == "Person"}
+    assert persons == {"person/Ada Lovelace": {"name": "Ada Lovelace"},
+                       "person/First Resource": {"name": "First Resource", "email": "first@example.org"},
+                       "person/Second Resource": {"name": "Second Resource"}}
+    assert {r for r in relations if r[1] in ("MANAGES", "MEMBER_OF")} == {
+        ("person/Ada Lovelace", "MANAGES", "sample"), ("person/First Resource", "MEMBER_OF", "sample"),
+        ("person/Second Resource", "MEMBER_OF", "sample")}
+
+
 def test_the_readme_example_load_reports_what_the_load_does(tmp_path):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = readme.split("$ valuegraph load tests/data/schedules/sample.mpp --source plans\n", 1)[1].split("```")[0]
