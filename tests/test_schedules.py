@@ -360,6 +360,19 @@ def test_the_manager_manages_and_only_work_resources_are_members(tmp_path):
         ("person/Second Resource", "MEMBER_OF", "sample")}
 
 
+def test_a_task_done_is_a_completed_deliverable_and_a_project_done_a_completed_project(tmp_path):
+    from java.lang import Double
+
+    def done(project):
+        task(project, 3).setPercentageComplete(Double(100.0))  # the milestone "Third task"
+        task(project, 0).setPercentageComplete(Double(100.0))  # the project's summary task
+
+    entities = facts(document(write_plan(tmp_path / "done.xml", done)))[0]
+    assert entities["sample/task-3"][1]["status"] == "completed"
+    assert entities["sample/task-1"][1]["status"] == "active"
+    assert (entities["sample"][1]["status"], entities["sample"][1]["progress"]) == ("completed", 1.0)
+
+
 def test_the_readme_example_load_reports_what_the_load_does(tmp_path):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     shown = readme.split("$ valuegraph load tests/data/schedules/sample.mpp --source plans\n", 1)[1].split("```")[0]
