@@ -134,12 +134,12 @@ def _show_hits(hits, title: str, json: bool) -> None:
 @app.command()
 @collector_paused()  # one pause for reading, checking and writing every document: see graph/pause.py
 def load(
-    paths: Annotated[list[Path], typer.Argument(help="Exchange documents (.json, .yaml, .yml) or folders of CSV files.")],
+    paths: Annotated[list[Path], typer.Argument(help="Exchange documents (.json, .yaml, .yml), folders of CSV files, or any format `valuegraph formats` lists (ArchiMate, RDF, schedules…).")],
     source: Annotated[str | None, typer.Option("--source", help="The system the facts come from.",
                                                callback=_source_name)] = None,
     mode: Annotated[SyncMode, typer.Option("--mode", help="merge adds and updates; full also retracts what the source no longer asserts.")] = SyncMode.MERGE,
     format: Annotated[str | None, typer.Option("--format", help="Read every path with this loader (see `valuegraph formats`).")] = None,
-    recipe: Annotated[str | None, typer.Option("--recipe", help="Read spreadsheet registers (CSV) through this recipe: a built-in name or a file.")] = None,
+    recipe: Annotated[str | None, typer.Option("--recipe", help="Read spreadsheet registers (CSV) through this recipe, or override the mapping of an ArchiMate model or a schedule: a built-in name or a file.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report, write nothing.")] = False,
     store: StoreOpt = None,
     json: JsonOpt = False,

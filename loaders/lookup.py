@@ -1,5 +1,5 @@
-"""Which loader reads a path: the one named, else the first that claims the path, else (with a recipe)
-the register or ArchiMate loader."""
+"""Which loader reads a path: the one named, else the first that claims the path; with a recipe, the
+ArchiMate or schedule loader for a file of theirs, else the register loader."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from valuegraph.graph.errors import NO_LOADER, UNKNOWN_FORMAT, DocumentRejected,
 from valuegraph.loaders.archimate import ArchimateConfig, ArchimateLoader
 from valuegraph.loaders.base import Loader, registry
 from valuegraph.loaders.register import RegisterConfig, RegisterLoader
+from valuegraph.loaders.schedule import ScheduleConfig, ScheduleLoader
 
 
 def loader_for(path: Path, format: str | None = None, recipe: str | None = None) -> Loader:
@@ -16,6 +17,8 @@ def loader_for(path: Path, format: str | None = None, recipe: str | None = None)
     if recipe is not None:
         if format == "archimate" or (format is None and ArchimateLoader.accepts(path)):
             return ArchimateLoader(ArchimateConfig(path=path, mapping=Path(recipe)))
+        if format == "schedule" or (format is None and ScheduleLoader.accepts(path)):
+            return ScheduleLoader(ScheduleConfig(path=path, recipe=recipe))
         return RegisterLoader(RegisterConfig(path=path, recipe=recipe))
     loaders = registry()
     if format is not None:

@@ -81,6 +81,12 @@ def builtin_recipes() -> list[str]:
 
 def load_recipe(name_or_path: str) -> Recipe:
     """A built-in recipe by name, or a recipe file by path."""
+    text, origin = recipe_text(name_or_path)
+    return parse_yaml_model(text, Recipe, origin)
+
+
+def recipe_text(name_or_path: str) -> tuple[str, str]:
+    """(YAML text, origin for messages) of a built-in recipe by name, or of a recipe file by path."""
     path = Path(name_or_path)
     if path.suffix in (".yaml", ".yml") or path.exists():
         origin = str(path)
@@ -95,7 +101,7 @@ def load_recipe(name_or_path: str) -> Recipe:
                           f"{', '.join(builtin_recipes())} (or give a recipe file's path)", UNKNOWN_RECIPE)])
         origin = f"recipe {name_or_path}"
         text = resources.files("valuegraph.loaders.recipes").joinpath(f"{name_or_path}.yaml").read_text(encoding="utf-8")
-    return parse_yaml_model(text, Recipe, origin)
+    return text, origin
 
 
 def parse_yaml_model(text: str, model: type[BaseModel], origin: str):
