@@ -113,3 +113,14 @@ def test_peers_need_the_neo4j_backend():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "--peers needs --backend neo4j" in done.stderr
+
+
+def test_forgetting_records_sends_the_next_read_to_the_store(running):
+    """What ``peer_cypher_delivers`` relies on to time valuegraph's record reads, not its cache."""
+    graph, _, targets, _ = running
+    ids = targets.projects[:3]
+    graph.entities(ids)
+    before = graph.store.calls
+    assert set(graph.entities(ids)) == set(ids) and graph.store.calls == before
+    graph.forget_records()
+    assert set(graph.entities(ids)) == set(ids) and graph.store.calls == before + 1
