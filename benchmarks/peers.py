@@ -291,8 +291,10 @@ def main() -> None:
     parser = command.parser(__doc__)
     parser.add_argument("--scale", choices=SCALES, default="S")
     parser.add_argument("--url", default=os.environ.get("VALUEGRAPH_TEST_NEO4J_URL", "bolt://127.0.0.1:7687"))
-    parser.add_argument("--rounds", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=12, help="interleaved rounds of timing")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     result = run(args.url, os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
                  os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev"), scale=args.scale, rounds=args.rounds)
     for name, value in result["keys"].items():
