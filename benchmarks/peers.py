@@ -206,31 +206,32 @@ def _ratio_summary(ours: list[float], peer: list[float]) -> dict:
 
 
 def compare(url: str, user: str, password: str, *, rounds: int, seconds: float) -> dict:
-    """Every key over the portfolio already in Neo4j: ``{"keys": {...}, "raw": {...}}``."""
+    """Every key over the portfolio already in Neo4j: ``{"keys": {...}, "raw": {...}}``. Both servers'
+    answers are compared before any time but their start-up's is taken."""
     driver = neo4j.GraphDatabase.driver(url, auth=(user, password))
     graph = ValueGraph(open_store(url, user=user, password=password))
+    started = None
     try:
         database = graph.store.database
         targets = pick_targets(graph, driver, database)
         raw: dict = {"goal": targets.goal, "delivered_by": targets.delivered_by, "objectives": targets.objectives,
                      "projects": targets.projects, "rounds": rounds, "seconds_per_measurement": seconds}
-        raw.update(time_cypher_delivers(graph, driver, database, targets.goal))
-    finally:
-        graph.close()
-        driver.close()
-    asked = questions(targets)
-    started = start_both(url, user, password, targets)
-    try:
+        asked = questions(targets)
+        started = start_both(url, user, password, targets)
         ours, peer = started.ours, started.peer
         raw.update(valuegraph_first_answer_s=ours.first_answer_s, peer_first_answer_s=peer.first_answer_s)
         raw["answers_compared"] = check_answers(ours, peer, asked)
+        raw.update(time_cypher_delivers(graph, driver, database, targets.goal))  # the servers idle meanwhile
         rates, memory = asyncio.run(measure_rounds(ours, peer, asked, rounds, seconds))
         raw.update(memory, valuegraph_rss_after_rounds=ours.rss(), peer_rss_after_rounds=peer.rss())
         for server in (ours, peer):
             if server.process.poll() is not None:
                 raise PeersUnavailable(f"{server.name} stopped during the rounds:\n{log_tail(server.log)}")
     finally:
-        started.stop()
+        if started is not None:
+            started.stop()
+        graph.close()
+        driver.close()
     keys: dict = {}
     for question in asked:
         for clients in CLIENTS:
