@@ -21,6 +21,12 @@ AUDIT := tests/graphql-http
 $(AUDIT)/node_modules/.package-lock.json: $(AUDIT)/package-lock.json
 	npm ci --prefix $(AUDIT) --no-audit --no-fund --silent
 
+# the benchmarks' peer (the Neo4j GraphQL Library on Apollo Server): `python -m benchmarks --peers` and its test
+PEER := benchmarks/peer
+
+$(PEER)/node_modules/.package-lock.json: $(PEER)/package-lock.json
+	npm ci --prefix $(PEER) --no-audit --no-fund --silent
+
 # the pages' npm project (web/): esbuild, the bundled libraries, and axe-core for the accessibility tests
 WEB := web
 
@@ -47,7 +53,8 @@ neo4j:
 neo4j-stop:
 	deploy/neo4j/neo4j.sh stop
 
-test: $(STAMP) $(AUDIT)/node_modules/.package-lock.json $(WEB)/node_modules/.package-lock.json chromium neo4j
+test: $(STAMP) $(AUDIT)/node_modules/.package-lock.json $(WEB)/node_modules/.package-lock.json \
+		$(PEER)/node_modules/.package-lock.json chromium neo4j
 	VALUEGRAPH_STRICT_TESTS=1 $(BIN)/python -m pytest -q
 
 # the served GraphQL schema as SDL, for clients and code generators (a test checks it is current)
@@ -67,4 +74,5 @@ demo: $(STAMP)
 	$(BIN)/valuegraph serve --store $(DEMO_STORE) --host 127.0.0.1 --port 8000
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .demo $(AUDIT)/node_modules $(WEB)/node_modules
+	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis .demo $(AUDIT)/node_modules $(WEB)/node_modules \
+		$(PEER)/node_modules

@@ -1,6 +1,6 @@
 """The benchmark suite: every hot path as a ratio against a baseline run in the same process on the same data.
 
-    python -m benchmarks --scale S|M|L [--backend oxigraph|neo4j] [--json OUT]
+    python -m benchmarks --scale S|M|L [--backend oxigraph|neo4j [--peers]] [--json OUT]
 
 Scales: S = 1,000 projects, M = 10,000, L = 100,000 (benchmarks/generate.py, fixed seed). The JSON object has
 one key per ratio below, plus ``scale``, ``backend``, ``machine`` and ``raw`` (the times behind each ratio).
@@ -18,10 +18,22 @@ one key per ratio below, plus ``scale``, ``backend``, ``machine`` and ``raw`` (t
 | small_sync_vs_index_build | sync a 10-fact change and publish the next index snapshot (median) / TraversalIndex.build from the store's snapshot | <= 0.05 |
 | asof_vs_current | whatDelivers(first: 100) as of 100 small syncs back, asked again (median) / the same question now | <= 2 |
 | asof_cold_vs_index_build | the first such question at a revision not asked before / TraversalIndex.build(store.snapshot()) | <= 1 |
+| peer_neo4j_graphql_q1, _q2, _q3 | valuegraph serve requests/s / the Neo4j GraphQL Library's, same Neo4j, 8 clients (--peers) | >= 1.5 |
+| peer_neo4j_graphql_q1_c1, _q2_c1, _q3_c1 | the same at 1 client (--peers) | >= 1.5 |
+| concurrency_scaling | valuegraph serve requests/s at 8 clients / at 1 client, q3 (--peers) | >= 1.5 |
+| peer_cypher_delivers | the delivery question as plain Cypher (Python driver) / what_delivers with the record cache emptied (--peers) | >= 2 |
+| startup_vs_peer | valuegraph serve's start to its first answer / the peer's (--peers) | <= 1.0 |
 
 ``history_bytes_per_fact`` (no target) is the history's size as N-Quads per entity and relation held, after one
 full reload of every source with one fact in ten changed; it and the two as-of ratios are explained in
 benchmarks/history.py.
+
+``--peers`` (with ``--backend neo4j``) adds the peers' keys, explained in benchmarks/peers.py: q1 is whatDelivers
+of the largest goal (first 100, with path lengths), q2 an objective's key results and the projects contributing,
+q3 a project's programme and portfolio; both servers must give the same answers before anything is timed.
+``rss_vs_peer`` (no target) is valuegraph serve's resident memory after the warm-up / the peer's. The keys are
+null, with the reason printed, when Neo4j does not answer or the peer is not installed (``npm ci --prefix
+benchmarks/peer``); without ``--peers`` they are absent.
 
 ``raw.bulk_load_by_source_s`` times ``bulk_load`` of the same N-Quads one source at a time (a sync per source loads
 into a store that already holds the sources before it); the run prints ``ingest_vs_bulk_load`` against it too.
@@ -41,7 +53,7 @@ import time
 import networkx as nx
 import pyoxigraph as ox
 
-from benchmarks import command, neo4j_ingest
+from benchmarks import command, neo4j_ingest, peers as peer_comparison
 from benchmarks.generate import SCALES, generate
 from benchmarks.history import asof_ratios, history_size
 from benchmarks.serving import http_ratios
@@ -56,6 +68,10 @@ TARGETS = {
     "neo4j_ingest_vs_unwind": (">=", 0.7), "graphql_vs_bare_http": (">=", 0.3), "store_calls_per_request": ("<=", 5),
     "index_bytes_per_edge": ("<=", 32), "cold_start_vs_networkx_build": ("<=", 1.0),
     "small_sync_vs_index_build": ("<=", 0.05), "asof_vs_current": ("<=", 2), "asof_cold_vs_index_build": ("<=", 1),
+    "peer_neo4j_graphql_q1": (">=", 1.5), "peer_neo4j_graphql_q2": (">=", 1.5), "peer_neo4j_graphql_q3": (">=", 1.5),
+    "peer_neo4j_graphql_q1_c1": (">=", 1.5), "peer_neo4j_graphql_q2_c1": (">=", 1.5),
+    "peer_neo4j_graphql_q3_c1": (">=", 1.5), "concurrency_scaling": (">=", 1.5), "peer_cypher_delivers": (">=", 2),
+    "startup_vs_peer": ("<=", 1.0),
 }
 
 
@@ -119,7 +135,7 @@ def cold_start(folder: str, graph: ValueGraph, repeat: int = 3) -> dict:
             "networkx_build_s": best_time(lambda: nx.DiGraph(edges), repeat), "edges": len(edges)}
 
 
-def run(scale: str, backend: str, neo4j_url: str | None) -> dict:
+def run(scale: str, backend: str, neo4j_url: str | None, peers: bool = False, peer_rounds: int = 12) -> dict:
     projects = SCALES[scale]
     docs = generate(projects)
     raw: dict = {"projects": projects}
@@ -138,15 +154,27 @@ def run(scale: str, backend: str, neo4j_url: str | None) -> dict:
         raw.update(history_size(graph, docs))  # a reload of every source, one fact in ten changed
         raw.update(cold_start(folder, graph))
     neo4j = None
+    url = neo4j_url or "bolt://127.0.0.1:7687"
+    user = os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j")
+    password = os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev")
+    loaded = False
     if backend == "neo4j" or neo4j_url:
-        try:
-            result = neo4j_ingest.run(projects, neo4j_url or "bolt://127.0.0.1:7687",
-                                      os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
-                                      os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev"))
+        try:  # with the peers, our load stays in Neo4j for them
+            result = neo4j_ingest.run(projects, url, user, password, keep=peers)
             neo4j = result["neo4j_ingest_vs_unwind"]
             raw.update(neo4j_sync_s=result["valuegraph_sync_s"], neo4j_unwind_s=result["bare_unwind_s"])
+            loaded = True
         except Exception as exc:  # noqa: BLE001 - reported, not fatal: the other ratios stand
             raw["neo4j_error"] = str(exc)
+    peer_keys: dict = {}
+    if peers:
+        if loaded:
+            found = peer_comparison.run(url, user, password, scale=scale, rounds=peer_rounds, loaded=True)
+        else:
+            found = {"keys": dict.fromkeys(peer_comparison.KEYS),
+                     "raw": {"error": f"Neo4j did not take the portfolio: {raw.get('neo4j_error')}"}}
+        peer_keys = found["keys"]
+        raw["peers"] = found["raw"]
     return {
         "scale": scale,
         "backend": backend,
@@ -163,6 +191,7 @@ def run(scale: str, backend: str, neo4j_url: str | None) -> dict:
         "asof_vs_current": raw["asof_s"] / raw["current_s"],
         "asof_cold_vs_index_build": raw["asof_cold_s"] / raw["index_build_from_store_s"],
         "history_bytes_per_fact": raw["history_bytes"] / raw["history_facts"],
+        **peer_keys,
         "raw": raw,
     }
 
@@ -173,11 +202,21 @@ def main() -> None:
     parser.add_argument("--backend", choices=["oxigraph", "neo4j"], default="oxigraph",
                         help="neo4j adds the Neo4j ingest ratio (a server must run: make neo4j)")
     parser.add_argument("--neo4j-url", default=None)
+    parser.add_argument("--peers", action="store_true",
+                        help="with --backend neo4j: also time valuegraph serve against the Neo4j GraphQL Library "
+                             "and plain Cypher on the same Neo4j (npm ci --prefix benchmarks/peer first)")
+    parser.add_argument("--peer-rounds", type=int, default=12, help="interleaved rounds of the peers' timing")
     args = parser.parse_args()
-    result = run(args.scale, args.backend, args.neo4j_url)
+    if args.peers and args.backend != "neo4j" and not args.neo4j_url:
+        parser.error("--peers needs --backend neo4j (the peers run on the same Neo4j)")
+    if args.peer_rounds < 1:
+        parser.error("--peer-rounds must be at least 1")
+    result = run(args.scale, args.backend, args.neo4j_url, args.peers, args.peer_rounds)
     print(f"scale {result['scale']} ({result['raw']['projects']:,} projects, {result['raw']['facts']:,} entities and "
           f"relations), backend {result['backend']}")
     for name, (op, target) in TARGETS.items():
+        if name not in result:  # the peers' keys, without --peers
+            continue
         value = result[name]
         ok = "n/a" if value is None else ("ok" if (value <= target if op == "<=" else value >= target) else "MISSED")
         shown = "n/a" if value is None else f"{value:,.3g}"
@@ -191,6 +230,10 @@ def main() -> None:
     }
     for label, ratio in limits.items():
         print(f"  ({label}: {ratio:.3g})")
+    if "peers" in raw:
+        rss = result["rss_vs_peer"]
+        print(f"  {'rss_vs_peer':<30} {'n/a' if rss is None else f'{rss:,.3g}':>10}   (no target)")
+        print("\n".join(peer_comparison.report(raw["peers"])))
     command.write_json(args, result)
 
 

@@ -43,7 +43,8 @@ def bare_load(store, docs: list[dict]) -> None:
                                              "MERGE (a)-[r:$(row.type)]->(b) SET r += row.props", rels[i:i + BATCH])
 
 
-def run(projects: int, url: str, user: str, password: str) -> dict:
+def run(projects: int, url: str, user: str, password: str, *, keep: bool = False) -> dict:
+    """``keep``: leave valuegraph's load in the database (the peers' comparison reads it); emptied otherwise."""
     docs = generate(projects)
     facts = sum(len(d["entities"]) + len(d["relations"]) for d in docs)
     store = open_store(url, user=user, password=password)
@@ -58,7 +59,8 @@ def run(projects: int, url: str, user: str, password: str) -> dict:
         for raw in docs:
             graph.sync(validate_mapping(raw, raw["source"]))
     ours = time.perf_counter() - started
-    store.clear()
+    if not keep:
+        store.clear()
     graph.close()
     return {"projects": projects, "facts": facts, "bare_unwind_s": bare, "valuegraph_sync_s": ours,
             "bare_facts_per_s": facts / bare, "valuegraph_facts_per_s": facts / ours,
