@@ -372,7 +372,8 @@ class OxigraphStore(Store):
                     picked[subject][name] = next(iter(by_graph.values()))
                 else:
                     picked[subject][name] = resolve(
-                        {t.source_name(g) or g: Assertion(self._seq_of(subject, g), {name: v}) for g, v in by_graph.items()},
+                        {t.source_name(g) or g: Assertion(self._seq_of(subject, g), {name: v})
+                         for g, v in by_graph.items()},
                         kinds[subject], self.precedence,
                     )[name]
         nodes = []

@@ -63,8 +63,8 @@ def resolve_references(doc: Document, carriers: Callable[[str, str], Iterable[st
                 if len(candidates) == 1:
                     found[pair] = candidates[0]
                 elif not candidates:
-                    errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}", f"no entity in this document or the "
-                                                                              f"graph has the external id {label(pair)}"))
+                    errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}",
+                                            f"no entity in this document or the graph has the external id {label(pair)}"))
                 else:
                     shown_ids = ", ".join(f"'{i}'" for i in candidates[:5]) + (" …" if len(candidates) > 5 else "")
                     errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}",

@@ -161,7 +161,8 @@ def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[Syn
             if entity:
                 _external_ids(key, value, item, props, errors)
             else:
-                errors.append(SyncError(item.where.field(key), f"'{key}': external ids belong to entities, not relations"))
+                errors.append(SyncError(item.where.field(key),
+                                        f"'{key}': external ids belong to entities, not relations"))
             continue
         if value is None or (item.from_text and value == ""):
             if not item.from_text:
@@ -232,8 +233,8 @@ def _relation_ends(item: RawItem, errors: list[SyncError]) -> RawItem:
             continue
         named = given[END_FIELD]
         if not isinstance(named, dict) or len(named) != 1:
-            errors.append(SyncError(f"{where}.{END_FIELD}", f"'{END_FIELD}' must name one system and the id in it, as in "
-                                                            f'{{"jira": "PMO-12"}}, not {_describe(named)}'))
+            errors.append(SyncError(f"{where}.{END_FIELD}", f"'{END_FIELD}' must name one system and the id in it, "
+                                                            f'as in {{"jira": "PMO-12"}}, not {_describe(named)}'))
             continue
         ((system, value),) = named.items()
         if fault := crosswalk.fault(system, value):

@@ -89,7 +89,8 @@ def system_name_fault(name: object) -> str | None:
 def external_id_fault(value: object) -> str | None:
     """Why ``value`` cannot be an entity's id in an external system (None when it can)."""
     if isinstance(value, bool) or not isinstance(value, str):
-        hint = f" (write it as text: \"{value}\")" if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        hint = f' (write it as text: "{value}")' if number else ""
         return f"must be text, not {type(value).__name__}{hint}"
     if not value.strip():
         return "must not be blank"

@@ -58,7 +58,7 @@ class Query(HistoryQuery, ConflictsQuery):
     async def entity(self, info: Info,
                      id: Annotated[strawberry.ID | None, strawberry.argument(description="The entity's id.")] = None,
                      external_id: Annotated[ExternalIdInput | None, strawberry.argument(
-                         description="The entity's id in another system, as in {system: \"jira\", id: \"PMO-12\"}.")] = None,
+                         description='The entity\'s id in another system, as in {system: "jira", id: "PMO-12"}.')] = None,
                      as_of: AsOfArg = None) -> Entity | None:
         if (id is None) == (external_id is None):
             raise InvalidRequest("give exactly one of id and externalId")
