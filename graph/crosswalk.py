@@ -36,8 +36,11 @@ def system_of(prop: str) -> str | None:
 
 def pairs(properties: Mapping[str, object]) -> tuple[Pair, ...]:
     """The (system, id) an entity's properties carry, by system."""
-    return tuple(sorted((k[len(PREFIX):], v) for k, v in properties.items()
-                        if k.startswith(PREFIX) and isinstance(v, str)))
+    for key in properties:  # most entities carry none: a plain loop, left at the first, is the cheapest look
+        if key.startswith(PREFIX):
+            return tuple(sorted((k[len(PREFIX):], v) for k, v in properties.items()
+                                if k.startswith(PREFIX) and isinstance(v, str)))
+    return ()
 
 
 def external_ids(properties: Mapping[str, object]) -> dict[str, str]:
