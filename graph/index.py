@@ -331,7 +331,8 @@ class TraversalIndex:
         self.updates = 0  # successors taken since the index was built (one per write)
         self.revision = 0  # the store's revision the index shows
         self.published = False
-        self._owned = {*_ENTITY_ARRAYS, "crosswalk"}  # arrays (and the crosswalk) this index made, which it may change until published
+        #: arrays (and the crosswalk) this index made, which it may change until published
+        self._owned = {*_ENTITY_ARRAYS, "crosswalk"}
         self._cancelled: np.ndarray | None = None
         self._rank: np.ndarray | None = None
         #: answers worth keeping between requests (distance maps, paths, ranked answers), on shelves by

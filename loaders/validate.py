@@ -227,9 +227,9 @@ def _relation_ends(item: RawItem, errors: list[SyncError]) -> RawItem:
         example = f'{{"{END_FIELD}": {{"jira": "PMO-12"}}}}'
         data[end] = "?"  # (the relation is dropped: its errors were counted)
         if set(given) != {END_FIELD}:
-            others = ", ".join(repr(k) for k in given if k != END_FIELD) or "none"
+            others = ", ".join(repr(k) for k in given if k != END_FIELD)
             errors.append(SyncError(where, f"'{end}' must be an entity id or an external id as in {example}, "
-                                           f"not an object with the keys {others}"))
+                                           f"not {f'an object with the keys {others}' if others else 'an empty object'}"))
             continue
         named = given[END_FIELD]
         if not isinstance(named, dict) or len(named) != 1:

@@ -150,6 +150,7 @@ def test_malformed_external_ids_are_located_errors(mem_graph, given, location, w
     ({"externalId": {"jira": "PMO-1", "gmpp": "X"}}, "relations[0].from.externalId", "must name one system"),
     ({"externalId": "PMO-1"}, "relations[0].from.externalId", "must name one system"),
     ({"id": "P"}, "relations[0].from", "not an object with the keys 'id'"),
+    ({}, "relations[0].from", "not an empty object"),
     ({"externalId": {"jira": 7}}, "relations[0].from.externalId.jira", "must be text"),
     ({"externalId": {"j ira": "PMO-1"}}, "relations[0].from.externalId.j ira", "may hold only letters"),
 ])
