@@ -19,10 +19,11 @@ from valuegraph.graph import DocumentRejected, ValueGraph, open_store
 from valuegraph.graph.export import csv_files
 from valuegraph.graph.history import AsOf
 from valuegraph.graph.model import SyncMode
+from valuegraph.graph.precedence import Precedence, PrecedenceError
 from valuegraph.graph.questions import Questions
 from valuegraph.loaders import loader_for
 from valuegraph.loaders.validate import validate_mapping
-from tests.conftest import ROOT, TEST_DATA
+from tests.conftest import ROOT, TEST_DATA, store_url
 from tests.utils.server import serve_in_thread
 
 runner = CliRunner()
@@ -199,6 +200,26 @@ def test_each_source_keeps_its_own_external_ids_and_history_records_them(mem_gra
     # as of the first revision, the first source's ids are answered
     past = questions.at(AsOf(revision=1))
     assert past.with_external_id("jira", "PMO-12") == "PRJ-12"
+
+
+@pytest.mark.parametrize("backend", ["memory", "oxigraph"])
+def test_a_precedence_rule_ranks_the_sources_of_external_ids(tmp_path, backend):
+    rules = Precedence.parse({"Project.externalIds": ["portfolio-office"], "Project.externalIds.gmpp": ["jira"]}, "p.yaml")
+    assert rules.order("Project", "externalIds.jira") == ("portfolio-office",)
+    assert rules.order("Project", "externalIds.gmpp") == ("jira",)
+    with ValueGraph(open_store(store_url(backend, tmp_path), precedence=rules)) as graph:
+        graph.sync(doc(PORTFOLIO))
+        graph.sync(doc({"source": "jira", "entities": [
+            {"id": "PRJ-12", "kind": "Project", "name": "Rail signalling",
+             "externalIds": {"jira": "RAIL-1", "gmpp": "DfT_0012-J"}}]}))
+        for _ in range(2):  # as the sync left the index, and as built afresh from the store
+            questions = Questions(graph)
+            assert questions.with_external_id("jira", "PMO-12") == "PRJ-12"  # the ranked source, not the latest
+            assert questions.with_external_id("jira", "RAIL-1") is None
+            assert questions.with_external_id("gmpp", "DfT_0012-J") == "PRJ-12"
+            graph.rebuild_index()
+    with pytest.raises(PrecedenceError, match="is not a property"):
+        Precedence.parse({"Project.externalIds.ji:ra": ["jira"]}, "p.yaml")
 
 
 def test_a_full_sync_that_drops_an_entity_drops_its_external_ids(mem_graph):
