@@ -276,6 +276,28 @@ def test_graphql_finds_an_entity_by_external_id_over_http(mem_graph):
         assert by_id == {"data": {"entity": {"id": "OBJ-1", "externalIds": [{"system": "okr-tool", "id": "O-1"}]}}}
 
 
+def test_rest_finds_an_entity_by_id_or_external_id(mem_graph):
+    mem_graph.sync(doc({**PORTFOLIO, "entities": [
+        *PORTFOLIO["entities"], {"id": "jira:PMO-13", "kind": "Project", "name": "Named like a key"},
+        {"id": "a/b c", "kind": "Project", "name": "Odd id", "externalIds": {"jira": "PMO-13"}}]}))
+    questions = Questions(mem_graph)
+    with serve_in_thread(mem_graph) as url:
+        found = httpx.get(f"{url}/api/v1/entities/gmpp:DfT_0012")
+        assert found.status_code == 200
+        record = questions.entity("PRJ-12")
+        assert found.json() == {"id": "PRJ-12", "kind": "Project", "name": record.name, "sources": record.sources,
+                                "properties": {"name": record.name, "externalIds": {"gmpp": "DfT_0012", "jira": "PMO-12"}},
+                                "externalIds": {"gmpp": "DfT_0012", "jira": "PMO-12"}}
+        assert httpx.get(f"{url}/api/v1/entities/jira:PMO-13").json()["id"] == "jira:PMO-13"  # the exact id wins
+        assert httpx.get(f"{url}/api/v1/entities/a%2Fb%20c").json()["externalIds"] == {"jira": "PMO-13"}
+        missing = httpx.get(f"{url}/api/v1/entities/jira:PMO-404")
+        assert missing.status_code == 404 and missing.json()["code"] == "NOT_FOUND"
+        mem_graph.sync(doc({"source": "finance", "entities": [
+            {"id": "PRJ-14", "kind": "Project", "name": "Depot", "externalIds": {"gmpp": "DfT_0012"}}]}))
+        ambiguous = httpx.get(f"{url}/api/v1/entities/gmpp:DfT_0012")
+        assert ambiguous.status_code == 400 and "ambiguous" in ambiguous.json()["detail"]
+
+
 def test_the_command_line_shows_an_entity_by_external_id(tmp_path):
     store = f"oxigraph:{tmp_path / 'store'}"
     document = tmp_path / "portfolio.json"
