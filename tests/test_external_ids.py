@@ -359,7 +359,7 @@ def test_the_gmpp_recipe_gives_the_gmpp_reference(mem_graph):
     assert len(mem_graph.index.crosswalk) == 235  # one per project row
 
 
-@pytest.mark.parametrize("form", ["csv", "nquads"])
+@pytest.mark.parametrize("form", ["csv", "nquads", "archimate"])
 def test_exports_load_back_with_their_external_ids(tmp_path, form):
     original = f"oxigraph:{tmp_path / 'original'}"
     with ValueGraph(open_store(original)) as graph:
@@ -372,12 +372,12 @@ def test_exports_load_back_with_their_external_ids(tmp_path, form):
             folder.mkdir()
             for name, text in csv_files(graph.store).items():
                 (folder / name).write_text(text, encoding="utf-8")
-    if form == "nquads":
-        folder = tmp_path / "export.nq"
-        result = runner.invoke(app, ["export", "--format", "nquads", "--out", str(folder), "--store", original])
+    if form != "csv":
+        folder = tmp_path / ("export.nq" if form == "nquads" else "export.xml")
+        result = runner.invoke(app, ["export", "--format", form, "--out", str(folder), "--store", original])
         assert result.exit_code == 0, result.output
     copy = f"oxigraph:{tmp_path / 'copy'}"
-    extra = ["--source", "copy"] if form == "csv" else []
+    extra = [] if form == "nquads" else ["--source", "copy"]
     result = runner.invoke(app, ["load", str(folder), "--store", copy, *extra])
     assert result.exit_code == 0, result.output
     with ValueGraph(open_store(copy)) as graph:
