@@ -11,9 +11,11 @@ import json
 import re
 
 import httpx
+import jsonschema_rs
 import pytest
 from typer.testing import CliRunner
 
+from valuegraph.api.openapi import exchange_document_schema
 from valuegraph.cli.main import app
 from valuegraph.graph import DocumentRejected, ValueGraph, open_store
 from valuegraph.graph.export import csv_files
@@ -115,6 +117,17 @@ def test_unknown_and_ambiguous_external_ids_are_located_errors_and_nothing_is_wr
         "relations": [{"from": {"externalId": {"jira": "PMO-12"}}, "type": "CONTRIBUTES_TO", "to": "OBJ-1"}]})
     assert "'PRJ-12'" in errors["doc.json: relations[0].from.externalId"]
     assert graph.current_revision() == before
+
+
+def test_the_published_sync_body_schema_takes_external_ids():
+    schema = exchange_document_schema()
+    document = {**PORTFOLIO, "relations": [
+        {"from": {"externalId": {"jira": "PMO-12"}}, "type": "CONTRIBUTES_TO", "to": "OBJ-1"}]}
+    jsonschema_rs.validate(schema, document)
+    assert not jsonschema_rs.is_valid(schema, {"relations": [
+        {"from": {"externalId": {"jira": "A", "gmpp": "B"}}, "type": "DELIVERS", "to": "D"}]})
+    assert not jsonschema_rs.is_valid(schema, {"entities": [
+        {"id": "P", "kind": "Project", "name": "P", "externalIds": {"jira": 12}}]})
 
 
 def test_two_ends_that_resolve_to_one_relation_are_a_repeated_relation(mem_graph):
