@@ -337,6 +337,20 @@ def test_the_command_line_shows_an_entity_by_external_id(tmp_path):
     assert runner.invoke(app, ["show", "PRJ-404", "--store", store]).exit_code == 2
 
 
+def test_one_load_of_two_sources_resolves_an_external_id_the_other_source_gives(tmp_path):
+    store = f"oxigraph:{tmp_path / 'store'}"
+    first = tmp_path / "jira.json"  # names PMO-12, which only the second file gives
+    first.write_text(json.dumps({"source": "jira", "relations": [
+        {"from": {"externalId": {"jira": "PMO-12"}}, "type": "CONTRIBUTES_TO", "to": "OBJ-1"}]}))
+    second = tmp_path / "portfolio.json"
+    second.write_text(json.dumps(PORTFOLIO))
+    result = runner.invoke(app, ["load", str(first), str(second), "--store", store, "--json"])
+    assert result.exit_code == 0, result.output
+    with ValueGraph(open_store(store)) as graph:
+        (record,) = [r for r in graph.relation_records(touching=["PRJ-12"]) if r.key.type == "CONTRIBUTES_TO"]
+        assert record.key.to_id == "OBJ-1" and record.sources == ["jira"]
+
+
 # ------------------------------------------------------------ recipes and exports
 def test_a_recipe_column_fills_external_ids(tmp_path, mem_graph):
     register = tmp_path / "register.csv"
