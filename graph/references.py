@@ -51,6 +51,7 @@ def resolve_references(doc: Document, carriers: Callable[[str, str], Iterable[st
             given.setdefault(pair, set()).add(e.id)
     errors: list[SyncError] = []
     found: dict[Pair, str | None] = {}
+    first_use: dict[Pair, str] = {}  # where an id that names no one entity was reported
     for r in doc.relations:
         ends = {"from": r.key.from_id, "to": r.key.to_id}
         for end, text in ends.items():
@@ -59,6 +60,7 @@ def resolve_references(doc: Document, carriers: Callable[[str, str], Iterable[st
                 continue
             if pair not in found:
                 found[pair] = None
+                first_use[pair] = f"{r.location}.{end}.{END_FIELD}"
                 candidates = sorted(given.get(pair, set()) | set(carriers(*pair)))
                 if len(candidates) == 1:
                     found[pair] = candidates[0]
@@ -70,9 +72,9 @@ def resolve_references(doc: Document, carriers: Callable[[str, str], Iterable[st
                     errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}",
                                             f"the external id {label(pair)} is ambiguous: {len(candidates)} entities "
                                             f"have it ({shown_ids}); name the entity by its id"))
-            elif found[pair] is None:  # reported once, at its first use
-                errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}",
-                                        f"the external id {label(pair)} names no one entity (see above)"))
+            elif found[pair] is None:  # why is said once, at its first use
+                errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}", f"the external id {label(pair)} names "
+                                                                          f"no one entity (see {first_use[pair]})"))
             resolved = found[pair]
             if resolved is None:
                 doc.unresolved.add(text)

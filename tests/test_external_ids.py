@@ -100,9 +100,13 @@ def test_unknown_and_ambiguous_external_ids_are_located_errors_and_nothing_is_wr
             {"from": {"externalId": {"jira": "PMO-13"}}, "type": "DELIVERS", "to": "DEL-2"},
             {"from": "PRJ-12", "type": "CONTRIBUTES_TO", "to": {"externalId": {"okr-tool": "O-404"}}},
             {"from": "PRJ-12", "type": "DELIVERS", "to": "DEL-2"},
+            {"from": {"externalId": {"jira": "PMO-13"}}, "type": "CONTRIBUTES_TO", "to": "OBJ-2"},
         ],
     })
-    assert set(errors) == {"doc.json: relations[0].from.externalId", "doc.json: relations[1].to.externalId"}
+    assert set(errors) == {"doc.json: relations[0].from.externalId", "doc.json: relations[1].to.externalId",
+                           "doc.json: relations[3].from.externalId"}
+    assert errors["doc.json: relations[3].from.externalId"] == \
+        "the external id jira:PMO-13 names no one entity (see doc.json: relations[0].from.externalId)"
     assert "ambiguous" in errors["doc.json: relations[0].from.externalId"]
     assert "'PRJ-13'" in errors["doc.json: relations[0].from.externalId"]
     assert "'PRJ-14'" in errors["doc.json: relations[0].from.externalId"]
