@@ -21,7 +21,7 @@ from valuegraph.api.origins import install_cors
 from valuegraph.api.openapi import install_openapi
 from valuegraph.api.pages import install_pages
 from valuegraph.api.ratelimit import FailureLimiter
-from valuegraph.api.routers import changes, cypher, export, health, signin, sparql, sync
+from valuegraph.api.routers import changes, cypher, entities, export, health, signin, sparql, sync
 from valuegraph.api.sessions import Sessions
 from valuegraph.api.settings import Settings
 from valuegraph.graph import ValueGraph
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
                        dependencies=[Depends(get_principal)])
     app.include_router(sync.router)
     app.include_router(changes.router)
+    app.include_router(entities.router)
     app.include_router(cypher.router)
     app.include_router(export.router)
     app.include_router(sparql.router)

@@ -13,6 +13,8 @@ from pydantic import BaseModel, Field
 from valuegraph.api.deps import get_principal
 from valuegraph.api.pages import BUILD
 from valuegraph.api.sessions import SESSION_COOKIE
+from valuegraph.graph import crosswalk
+from valuegraph.graph.references import END_FIELD
 from valuegraph.schema import vocabulary
 
 
@@ -70,15 +72,21 @@ def exchange_document_schema() -> dict:
     """The exchange format (README) as JSON Schema, from the vocabulary: what the sync endpoint reads."""
     vocab = vocabulary()
     kinds = sorted({*vocab.kinds, *vocab.kind_by_enum})
+    external_ids = {"type": ["object", "null"], "additionalProperties": {"type": ["string", "null"]},
+                    "description": "Its ids in other systems by system name, as in {\"jira\": \"PMO-12\"} "
+                                   "(null withdraws this source's: all of them, or one system's)"}
     entity = {"type": "object", "required": ["id", "kind", "name"],
               "properties": {"id": {"type": "string", "minLength": 1}, "kind": {"type": "string", "enum": kinds},
-                             "name": {"type": "string", "minLength": 1}},
+                             "name": {"type": "string", "minLength": 1}, crosswalk.FIELD: external_ids},
               "additionalProperties": _value_schema(),
               "description": "An entity; any other field is a property (null withdraws this source's value)"}
+    end = {"anyOf": [{"type": "string", "minLength": 1},
+                     {"type": "object", "required": [END_FIELD], "additionalProperties": False,
+                      "properties": {END_FIELD: {"type": "object", "minProperties": 1, "maxProperties": 1,
+                                                 "additionalProperties": {"type": "string"}}}}],
+           "description": "An entity's id, or its id in another system: {\"externalId\": {\"jira\": \"PMO-12\"}}"}
     relation = {"type": "object", "required": ["from", "type", "to"],
-                "properties": {"from": {"type": "string", "minLength": 1},
-                               "type": {"type": "string", "enum": sorted(vocab.relations)},
-                               "to": {"type": "string", "minLength": 1}},
+                "properties": {"from": end, "type": {"type": "string", "enum": sorted(vocab.relations)}, "to": end},
                 "additionalProperties": _value_schema()}
     return {"type": "object", "additionalProperties": False,
             "properties": {"source": {"type": "string", "description": "The source; if given, the path's"},

@@ -364,6 +364,30 @@ def conflicts(
 
 
 @app.command()
+def show(
+    entity: Annotated[str, typer.Argument(metavar="ID|SYSTEM:ID", help="An entity's id, or its id in another system "
+                                                                       "written system:id (as in jira:PMO-12).")],
+    as_of: AsOfOpt = None,
+    store: StoreOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """One entity, by its id or an external id (jira:PMO-12): kind, name, sources, properties, external ids.
+    An entity whose id is exactly the text given wins over an external id."""
+    with _graph(store) as graph:
+        questions = _questions(graph, as_of)
+        found = questions.named(entity)
+        if found is None:
+            also = ", nor an entity with that external id" if ":" in entity else ""
+            render.errors.print(f"[red]{escape(str(NotFound(entity)))}{also}[/]")
+            raise typer.Exit(2)
+        record = questions.entity(found)
+    if json:
+        render.emit_json(render.entity_json(record))
+        return
+    render.console.print(render.entity_text(record))
+
+
+@app.command()
 def impact(item: SlippingArg, as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What breaks if ITEM slips: its dependents and everything they and it serve."""
     with _graph(store) as graph:

@@ -10,6 +10,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from valuegraph.graph import crosswalk
 from valuegraph.graph.changes import Change
 from valuegraph.graph.conflicts import ConflictPage, SourceValue
 from valuegraph.graph.diffs import EntityRef, GraphDiff
@@ -26,7 +27,21 @@ def emit_json(data: object) -> None:
 
 def entity_json(record: EntityRecord) -> dict:
     return {"id": record.id, "kind": record.kind, "name": record.name, "sources": record.sources,
-            "properties": record.properties}
+            "properties": crosswalk.shown(record.properties)}
+
+
+def entity_text(record: EntityRecord) -> Table:
+    """One entity: its kind, name, sources, properties and external ids."""
+    table = Table(title=f"{record.kind} {record.id}: {record.name}", title_justify="left")
+    table.add_column("property")
+    table.add_column("value")
+    table.add_row("sources", ", ".join(record.sources))
+    for name, value in sorted(record.properties.items()):
+        if crosswalk.system_of(name) is None and name != "name":
+            table.add_row(name, _value(value))
+    for system, value in crosswalk.pairs(record.properties):
+        table.add_row(f"{crosswalk.FIELD}.{system}", value)
+    return table
 
 
 def hit_json(hit: Hit) -> dict:

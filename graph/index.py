@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import orjson
 
+from valuegraph.graph.crosswalk import Crosswalk
 from valuegraph.graph.model import NodeState, RelationKey, Snapshot
 from valuegraph.schema import vocabulary
 
@@ -325,10 +326,13 @@ class TraversalIndex:
         self.health = np.zeros(0, np.int8)
         self.value = EdgeSet()
         self.depends = EdgeSet()
+        #: (system, id) to the entities carrying it: looked up with the rest of a snapshot's answers
+        self.crosswalk = Crosswalk()
         self.updates = 0  # successors taken since the index was built (one per write)
         self.revision = 0  # the store's revision the index shows
         self.published = False
-        self._owned = set(_ENTITY_ARRAYS)  # arrays this index made, which it may change until published
+        #: arrays (and the crosswalk) this index made, which it may change until published
+        self._owned = {*_ENTITY_ARRAYS, "crosswalk"}
         self._cancelled: np.ndarray | None = None
         self._rank: np.ndarray | None = None
         #: answers worth keeping between requests (distance maps, paths, ranked answers), on shelves by
@@ -348,6 +352,9 @@ class TraversalIndex:
         index.status = np.fromiter((_STATUS_CODE.get(x.status, 1) for x in snapshot.nodes), np.int8, n)
         index.budget = np.fromiter((np.nan if x.budget is None else x.budget for x in snapshot.nodes), np.float64, n)
         index.health = np.fromiter((_HEALTH_CODE.get(x.health, -1) for x in snapshot.nodes), np.int8, n)
+        for node in snapshot.nodes:
+            if node.external_ids:
+                index.crosswalk.set(node.id, node.external_ids)
         value, depends = [], []
         number, codes = index._table, index.relation_code
         for e in snapshot.edges:
@@ -410,7 +417,8 @@ class TraversalIndex:
         n = self.size
         arrays = {"token": np.frombuffer(token.encode(), np.uint8), "revision": np.array([self.revision], np.int64),
                   "ids": np.frombuffer(orjson.dumps(self.ids[:n]), np.uint8),
-                  "kind": self.kind[:n], "status": self.status[:n], "budget": self.budget[:n], "health": self.health[:n]}
+                  "kind": self.kind[:n], "status": self.status[:n], "budget": self.budget[:n], "health": self.health[:n],
+                  "crosswalk": np.frombuffer(orjson.dumps(self.crosswalk.rows()), np.uint8)}
         for name, edges in (("value", self.value), ("depends", self.depends)):
             for direction, csr in zip(("fwd", "rev"), edges.saved_csrs(n), strict=True):
                 for field in _CSR_FIELDS:
@@ -432,12 +440,14 @@ class TraversalIndex:
                 index.ids = orjson.loads(data["ids"].tobytes())
                 for name in _ENTITY_ARRAYS:
                     setattr(index, name, data[name])
+                # (an index saved before the crosswalk was kept has none: KeyError, and it is built again)
+                index.crosswalk = Crosswalk.of_rows(orjson.loads(data["crosswalk"].tobytes()))
                 for name in ("value", "depends"):
                     edges = EdgeSet()
                     edges._fwd, edges._rev = (_Csr(*(data[f"{name}.{d}.{f}"] for f in _CSR_FIELDS))
                                               for d in ("fwd", "rev"))
                     setattr(index, name, edges)
-        except (OSError, KeyError, ValueError, UnicodeDecodeError, orjson.JSONDecodeError):
+        except (OSError, KeyError, ValueError, TypeError, UnicodeDecodeError, orjson.JSONDecodeError):
             return None
         n = len(index.ids)
         csrs = [c for e in (index.value, index.depends) for c in (e._fwd, e._rev)]
@@ -489,6 +499,15 @@ class TraversalIndex:
             added[code == depends_code].append((u, v, code))
         self.value.add_many(added[False], self._size)
         self.depends.add_many(added[True], self._size)
+        walk = self.crosswalk
+        moved = [(node.id, node.external_ids) for node in nodes if walk.differs(node.id, node.external_ids)]
+        moved += [(entity_id, ()) for entity_id in removed if walk.differs(entity_id, ())]
+        if moved:
+            if "crosswalk" not in self._owned:  # the published predecessor's: copied before it changes
+                self.crosswalk = walk = walk.copy()
+                self._owned.add("crosswalk")
+            for entity_id, found in moved:
+                walk.set(entity_id, found)
         gone = [i for i in (self.number.get(entity_id) for entity_id in removed) if i is not None]
         if gone:
             self._writable("kind")[gone] = ABSENT
@@ -566,6 +585,10 @@ class TraversalIndex:
         codes[known] = self.kind[numbers[known]]
         names = np.array([*self.kind_names, None], dtype=object)  # code -1, ABSENT, is the last
         return names[codes].tolist()
+
+    def carriers(self, system: str, value: str) -> tuple[str, ...]:
+        """The entities whose answered properties carry the external id (system, value), in id order."""
+        return self.crosswalk.carriers(system, value)
 
     def status_of(self, entity_id: str) -> str | None:
         i = self._number_of(entity_id)

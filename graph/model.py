@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field, fields
 from typing import NamedTuple
 
+from valuegraph.graph.crosswalk import Pair, pairs
 from valuegraph.schema.values import number_or
 # the errors a document and a look-up raise, kept importable from here where they used to live
 from valuegraph.graph.errors import DocumentRejected, NotFound, SyncError  # noqa: F401 - NotFound kept importable
@@ -254,12 +255,13 @@ class NodeState:
     status: str
     budget: float | None
     health: str | None = None
+    external_ids: tuple[Pair, ...] = ()  # (system, id) it carries (graph/crosswalk.py)
 
     @classmethod
     def of(cls, entity_id: str, kind: str, properties: dict[str, Value]) -> NodeState:
         health = properties.get("health")
         return cls(entity_id, kind, str(properties.get("status", "active")), budget_of(properties),
-                   health if isinstance(health, str) else None)
+                   health if isinstance(health, str) else None, pairs(properties))
 
 
 @dataclass(slots=True)

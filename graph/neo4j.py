@@ -21,6 +21,7 @@ from neo4j.exceptions import AuthError, ConstraintError, Neo4jError, ServiceUnav
 # CypherError is kept importable from here, where it used to live
 from valuegraph.graph import changes as history
 from valuegraph.graph.errors import CypherError, StoreConflict, StoreError, StoreUnavailable
+from valuegraph.graph import crosswalk
 from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
                                     Snapshot, SourceState, resolve)
 from valuegraph.graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
@@ -251,7 +252,9 @@ class Neo4jStore(Store):
 
     def snapshot(self) -> Snapshot:
         def work(tx):
-            nodes = tx.run("MATCH (n:Entity) RETURN n.id, n.kind, n.status, n.budget, n.health").values()
+            # external ids are the properties named externalIds.<system> (graph/crosswalk.py)
+            nodes = tx.run("MATCH (n:Entity) RETURN n.id, n.kind, n.status, n.budget, n.health, "
+                           "[k IN keys(n) WHERE k STARTS WITH $prefix | [k, n[k]]]", prefix=crosswalk.PREFIX).values()
             edges = tx.run("MATCH (a:Entity)-[r]->(b:Entity) WHERE type(r) IN $types RETURN a.id, type(r), b.id",
                            types=self._traversed).values()
             seq = tx.run("MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.seq").values()
@@ -259,8 +262,9 @@ class Neo4jStore(Store):
 
         nodes, edges, revision = self._call(work)
         return Snapshot(
-            [NodeState.of(i, kind, {k: v for k, v in (("status", s), ("budget", b), ("health", h)) if v is not None})
-             for i, kind, s, b, h in nodes],
+            [NodeState.of(i, kind, {**{k: v for k, v in (("status", s), ("budget", b), ("health", h)) if v is not None},
+                                    **dict(x)})
+             for i, kind, s, b, h, x in nodes],
             sorted(RelationKey(*e) for e in edges),
             revision,
         )

@@ -26,6 +26,7 @@ import pyoxigraph as ox
 import orjson
 
 from valuegraph.graph import changes as history
+from valuegraph.graph import crosswalk
 from valuegraph.graph import terms as t
 from valuegraph.graph.errors import SparqlError, StoreConflict, StoreError
 from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
@@ -363,6 +364,18 @@ class OxigraphStore(Store):
                         {t.source_name(g) or g: Assertion(self._seq_of(subject, g), {name: v}) for g, v in by_graph.items()},
                         kinds.get(subject, ""), self.precedence,
                     )[name]
+        for subject, by_name in self._external_ids().items():
+            for name, by_graph in by_name.items():
+                if subject not in kinds:
+                    continue
+                if len(by_graph) == 1:
+                    picked[subject][name] = next(iter(by_graph.values()))
+                else:
+                    picked[subject][name] = resolve(
+                        {t.source_name(g) or g: Assertion(self._seq_of(subject, g), {name: v})
+                         for g, v in by_graph.items()},
+                        kinds[subject], self.precedence,
+                    )[name]
         nodes = []
         for subject, kind in kinds.items():
             nodes.append(NodeState.of(t.entity_id(subject), kind, picked.get(subject, {})))
@@ -372,6 +385,19 @@ class OxigraphStore(Store):
                 if t.source_name(q.graph_name.value) is not None:
                     edges.add(RelationKey(t.entity_id(q.subject.value), rel.name, t.entity_id(q.object.value)))
         return Snapshot(nodes, sorted(edges), self._last_seq())
+
+    def _external_ids(self) -> dict[str, dict[str, dict[str, Value]]]:
+        """Every source's external ids (the properties externalIds.<system>, graph/crosswalk.py): entity iri ->
+        property -> source graph -> id. Their predicates are not known beforehand: one pass over the store."""
+        prefix = t.property_iri(crosswalk.PREFIX).value
+        query = ("SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                 f"FILTER(STRSTARTS(STR(?p), {ox.Literal(prefix)}) && STRSTARTS(STR(?g), {ox.Literal(t.SOURCE_NS)})) }}")
+        found: dict[str, dict[str, dict[str, Value]]] = defaultdict(lambda: defaultdict(dict))
+        for row in self._store.query(query):
+            name = t.property_name(row["p"].value)
+            if name is not None and isinstance(row["o"], ox.Literal):
+                found[row["s"].value][name][row["g"].value] = t.from_literal(row["o"])
+        return found
 
     def shared_entities(self) -> list[str]:
         self.calls += 1

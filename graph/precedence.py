@@ -19,6 +19,7 @@ import orjson
 import yaml
 from pydantic import AfterValidator, RootModel, StrictStr, ValidationError
 
+from valuegraph.graph import crosswalk
 from valuegraph.graph.errors import ValueGraphError
 from valuegraph.schema import vocabulary
 from valuegraph.schema.text import source_name_fault
@@ -103,11 +104,11 @@ class Precedence:
             if kind not in vocab.kinds:
                 raise PrecedenceError(f"the precedence file {origin}: key {key!r}: {kind!r} is not a kind "
                                       f"(kinds: {', '.join(sorted(vocab.kinds))})")
-            if dot and (not prop or prop in {"id", "kind"} or "." in prop
-                        or (prop != "name" and prop not in vocab.properties)):
+            if dot and not _external(prop) and (not prop or prop in {"id", "kind"} or "." in prop
+                                                or (prop != "name" and prop not in vocab.properties)):
                 raise PrecedenceError(f"the precedence file {origin}: key {key!r}: {prop!r} is not a property "
                                       "of the vocabulary (name a kind, or a kind and one of its properties, "
-                                      "as in Project.budget)")
+                                      "as in Project.budget, or Project.externalIds[.system])")
             if not sources:
                 raise PrecedenceError(f"the precedence file {origin}: key {key!r}: name at least one source")
             try:
@@ -128,8 +129,11 @@ class Precedence:
         return kind in self._kinds  # type: ignore[attr-defined]
 
     def order(self, kind: str, prop: str) -> tuple[str, ...]:
-        """The sources ranked for a kind's property, highest first (the more specific key wins)."""
+        """The sources ranked for a kind's property, highest first (the more specific key wins: an external id's
+        system, ``Project.externalIds.jira``, before every system's, ``Project.externalIds``)."""
         found = self.rules.get(f"{kind}.{prop}")
+        if found is None and prop.startswith(crosswalk.PREFIX):
+            found = self.rules.get(f"{kind}.{crosswalk.FIELD}")
         return found if found is not None else self.rules.get(kind, ())
 
     def ranked(self, kind: str, prop: str, assertions: Mapping[str, Asserting]) -> list[tuple[str, Asserting]]:
@@ -152,6 +156,12 @@ class Precedence:
                            key=lambda item: _rank(order, item[0], item[1].seq))
                 out[prop] = best[1].properties[prop]
         return out
+
+
+def _external(prop: str) -> bool:
+    """Whether a precedence key's property names external ids: every system's, or one valid system's."""
+    system = crosswalk.system_of(prop)
+    return prop == crosswalk.FIELD or (system is not None and crosswalk.fault(system, "-") is None)
 
 
 def _rank(order: tuple[str, ...], source: str, seq: int) -> tuple[int, int, str]:

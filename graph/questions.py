@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from valuegraph.graph import analytics, conflicts, diffs, traversal
+from valuegraph.graph import analytics, conflicts, crosswalk, diffs, traversal
 from valuegraph.graph.changes import Change
 from valuegraph.graph.conflicts import Conflict, ConflictPage, SourceValue
-from valuegraph.graph.errors import InvalidRequest, ValueGraphError
+from valuegraph.graph.errors import InvalidRequest, NotFound, ValueGraphError
 from valuegraph.graph.history import AsOf, ChangePage, PastGraph, RevisionPage
 from valuegraph.graph.index import ABSENT, HEALTHS, STATUSES, TraversalIndex
 from valuegraph.graph.model import EntityRecord, RelationKey, RelationRecord
@@ -402,6 +402,35 @@ class Questions:
     def kinds_of(self, entity_ids: list[str]) -> list[str | None]:
         """``kind_of`` for many ids, from one snapshot."""
         return self.snapshot.kinds_of(entity_ids)
+
+    # ------------------------------------------------------------ external ids (graph/crosswalk.py)
+    def with_external_id(self, system: str, value: str) -> str | None:
+        """The id of the entity whose answered properties carry the external id (system, value); None when
+        none does. InvalidRequest for a malformed system or id, or when two entities carry it."""
+        if fault := crosswalk.fault(system, value):
+            raise InvalidRequest(fault)
+        carriers = self.snapshot.carriers(system, value)
+        if len(carriers) > 1:
+            shown = ", ".join(f"'{i}'" for i in carriers[:5]) + (" …" if len(carriers) > 5 else "")
+            raise InvalidRequest(f"the external id {system}:{value} is ambiguous: {len(carriers)} entities have it "
+                                 f"({shown}); ask for one by its id")
+        return carriers[0] if carriers else None
+
+    def entity(self, entity_id: str) -> EntityRecord:
+        """One entity's record (NotFound when the graph holds no such entity)."""
+        record = self.reads.entities([entity_id]).get(entity_id) if self.snapshot.kind_of(entity_id) else None
+        if record is None:
+            raise NotFound(entity_id)
+        return record
+
+    def named(self, text: str) -> str | None:
+        """The id of the entity ``text`` names: its own id, else an external id written ``system:id`` (an
+        entity whose id is exactly ``text`` wins, so an id holding ':' is still found); None when none is."""
+        snapshot = self.snapshot
+        if snapshot.kind_of(text) is not None:
+            return text
+        pair = crosswalk.parse_lookup(text)
+        return None if pair is None else self.with_external_id(*pair)
 
     def ready(self) -> None:
         """Build the traversal index now if it is not built yet (a server does, before its first request;

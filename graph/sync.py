@@ -18,6 +18,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from valuegraph.graph import changes as history
+from valuegraph.graph import crosswalk
 from valuegraph.graph import traversal
 from valuegraph.graph.index import TraversalIndex
 from valuegraph.graph.model import (
@@ -31,6 +32,7 @@ from valuegraph.graph.model import (
     SyncReport,
     Value,
 )
+from valuegraph.graph.references import resolve_references
 from valuegraph.graph.store import Store
 from valuegraph.schema import vocabulary
 
@@ -55,6 +57,8 @@ def _merged(current: dict[str, Value] | None, given: dict[str, Value | None], mo
     for k, v in given.items():
         if v is None:
             base.pop(k, None)
+            if k == crosswalk.FIELD:  # every external id of the source's (each is a property of its own)
+                crosswalk.withdraw_all(base)
         else:
             base[k] = v
     return base
@@ -62,6 +66,7 @@ def _merged(current: dict[str, Value] | None, given: dict[str, Value | None], mo
 
 def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, mode: SyncMode) -> SyncPlan:
     """Everything the sync would write, or DocumentRejected with every error found."""
+    resolved = resolve_references(doc, index.carriers)  # relation ends given by external id, first of all
     if source not in store.sources():
         state = SourceState()  # a source's first sync: it asserts nothing yet
     elif mode is SyncMode.FULL:
@@ -69,6 +74,7 @@ def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, m
     else:
         state = store.source_state(source, [e.id for e in doc.entities], [r.key for r in doc.relations])
     errors: list[SyncError] = doc.errors.copy()  # an ErrorList keeps its cap and its count
+    errors.extend(resolved)
     doc_kinds = {e.id: e.kind for e in doc.entities}
 
     existing_kinds = index.kinds_of([e.id for e in doc.entities])

@@ -41,13 +41,21 @@ class ColumnRule(BaseModel):
 
 
 class EntityRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     kind: str
     id: str
     name: str
     requires: str | None = Field(None, description="make the entity only where this column holds a value")
     properties: dict[str, ColumnRule] = {}
+    external_ids: dict[str, str | ColumnRule] = Field(
+        {}, alias="externalIds", description="the entity's ids in other systems: a system's name and the column "
+                                             "holding its id (or a column rule), as in {gmpp: 'Project ID'}")
+
+    def external_id_rules(self) -> dict[str, ColumnRule]:
+        """Each system's rule; a column named alone is read as text and may be absent from a row."""
+        return {system: ColumnRule(column=rule) if isinstance(rule, str) else rule
+                for system, rule in self.external_ids.items()}
 
 
 class RelationRule(BaseModel):

@@ -10,11 +10,13 @@ from pathlib import Path
 
 from pydantic import Field
 
+from valuegraph.graph import crosswalk
 from valuegraph.graph.model import Document, DocumentRejected, SyncError, join_documents
 from valuegraph.loaders.base import Loader, LoaderConfig
 from valuegraph.loaders.recipe import ColumnRule, Columns, Recipe, load_recipe, parse_date, parse_number, render, template_columns
 from valuegraph.loaders.validate import RawItem, Where, validate
 from valuegraph.schema import vocabulary
+from valuegraph.schema.text import system_name_fault
 
 
 class RegisterConfig(LoaderConfig):
@@ -43,6 +45,11 @@ class _Plan:
             for name in template_columns(rule.id) + template_columns(rule.name):
                 self._resolve(name, optional=False)
             self._resolve_properties(rule.properties)
+            self._resolve_properties(rule.external_id_rules())
+            for system in rule.external_ids:
+                if fault := system_name_fault(system):
+                    self.errors.append(SyncError(f"{where}: entities[{n}].externalIds",
+                                                 f"the system name {system!r} {fault}"))
         for n, rule in enumerate(recipe.relations):
             if rule.type not in vocab.relations:
                 self.errors.append(SyncError(f"{where}: relations[{n}].type", f"unknown relation type '{rule.type}'"))
@@ -211,6 +218,10 @@ class RegisterLoader(Loader):
             made.add(entity_id)
             data = {"id": entity_id, "kind": rule.kind, "name": name,
                     **self._properties(plan, rule.properties, row, where, header, errors)}
+            if rule.external_ids:  # checked as any document's (loaders/validate.py)
+                found = self._properties(plan, rule.external_id_rules(), row, where, header, errors)
+                if found:
+                    data[crosswalk.FIELD] = {system: str(value) for system, value in found.items()}
             entities.append(RawItem(data, Where(where, csv=True)))
         for rule in plan.recipe.relations:
             froms, tos = render(rule.from_, values), render(rule.to, values)

@@ -15,9 +15,11 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from valuegraph.graph import crosswalk
 from valuegraph.graph.errors import INVALID_SOURCE_NAME, ErrorList
 from valuegraph.graph.model import Document, Entity, Relation, RelationKey, SyncError, Value
 from valuegraph.graph.pause import collector_paused
+from valuegraph.graph.references import END_FIELD, reference, referenced
 from valuegraph.schema import ValueType, vocabulary
 from valuegraph.schema.text import label_fault, source_name_fault, value_fault
 from valuegraph.schema.values import MAX_EXACT_INTEGER, is_number, parse_date, parse_number
@@ -140,7 +142,8 @@ def _required_text(data: dict, field: str, where: Where, errors: list[SyncError]
     return value
 
 
-def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[SyncError], reserved: set[str]) -> dict:
+def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[SyncError], reserved: set[str],
+                entity: bool = True) -> dict:
     props: dict[str, Value | None] = {}
     for key, value in data.items():
         if key in skip:
@@ -154,6 +157,13 @@ def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[Syn
         if key in reserved:
             errors.append(SyncError(item.where.field(key), f"'{key}' is a reserved name and cannot be a property"))
             continue
+        if key == crosswalk.FIELD or key.startswith(crosswalk.PREFIX):
+            if entity:
+                _external_ids(key, value, item, props, errors)
+            else:
+                errors.append(SyncError(item.where.field(key),
+                                        f"'{key}': external ids belong to entities, not relations"))
+            continue
         if value is None or (item.from_text and value == ""):
             if not item.from_text:
                 props[key] = None  # null withdraws this source's value (merge)
@@ -165,8 +175,79 @@ def _properties(data: dict, skip: Iterable[str], item: RawItem, errors: list[Syn
     return props
 
 
-def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: list[SyncError]) -> list | None:
-    """The item's required text fields (None for each missing one), or None if it is not an object."""
+def _external_ids(key: str, value: object, item: RawItem, props: dict, errors: list[SyncError]) -> None:
+    """An entity's external ids, kept as one property per system (graph/crosswalk.py). A document gives the map
+    ``externalIds``; a CSV column (and an RDF predicate) gives one system's id as ``externalIds.<system>``. A
+    null withdraws the source's ids (merge): all of them for the map, one system's for one entry."""
+    if key == crosswalk.FIELD:
+        if value is None:
+            if not item.from_text:
+                props[key] = None
+            return
+        if not isinstance(value, dict):
+            errors.append(SyncError(item.where.field(key), f"'{key}' must be an object of system names and ids, "
+                                                           f'as in {{"jira": "PMO-12"}}, not {_describe(value)}'))
+            return
+        entries = list(value.items())
+    else:
+        entries = [(key[len(crosswalk.PREFIX):], value)]
+    for system, given in entries:
+        where = item.where.field(f"{crosswalk.FIELD}.{system}")
+        if item.from_text and isinstance(given, str):
+            given = given.strip()
+        if given is None or (item.from_text and given == ""):
+            if fault := crosswalk.fault(system, "-"):
+                errors.append(SyncError(where, fault))
+            elif not item.from_text:
+                props[crosswalk.property_name(system)] = None
+            continue
+        if fault := crosswalk.fault(system, given):
+            errors.append(SyncError(where, fault))
+            continue
+        name = crosswalk.property_name(system)
+        if props.get(name, given) != given:
+            errors.append(SyncError(where, f"the {system} id is given twice, as '{props[name]}' and '{given}'"))
+            continue
+        props[name] = given
+
+
+def _relation_ends(item: RawItem, errors: list[SyncError]) -> RawItem:
+    """The relation with each end given by external id (``{"externalId": {"jira": "PMO-12"}}``) replaced by
+    its reference (graph/references.py), resolved once the graph is known; a malformed one is reported, and
+    replaced by an id so that it is not reported again as missing."""
+    data = item.data
+    if not isinstance(data, dict) or not (isinstance(data.get("from"), dict) or isinstance(data.get("to"), dict)):
+        return item
+    data = dict(data)
+    for end in ("from", "to"):
+        given = data.get(end)
+        if not isinstance(given, dict):
+            continue
+        where = item.where.field(end)
+        example = f'{{"{END_FIELD}": {{"jira": "PMO-12"}}}}'
+        data[end] = "?"  # (the relation is dropped: its errors were counted)
+        if set(given) != {END_FIELD}:
+            others = ", ".join(repr(k) for k in given if k != END_FIELD)
+            errors.append(SyncError(where, f"'{end}' must be an entity id or an external id as in {example}, "
+                                           f"not {f'an object with the keys {others}' if others else 'an empty object'}"))
+            continue
+        named = given[END_FIELD]
+        if not isinstance(named, dict) or len(named) != 1:
+            errors.append(SyncError(f"{where}.{END_FIELD}", f"'{END_FIELD}' must name one system and the id in it, "
+                                                            f'as in {{"jira": "PMO-12"}}, not {_describe(named)}'))
+            continue
+        ((system, value),) = named.items()
+        if fault := crosswalk.fault(system, value):
+            errors.append(SyncError(f"{where}.{END_FIELD}.{system}", fault))
+            continue
+        data[end] = reference(system, value)
+    return RawItem(data, item.where, item.from_text)
+
+
+def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: list[SyncError],
+                     references: bool = False) -> list | None:
+    """The item's required text fields (None for each missing one), or None if it is not an object;
+    ``references``: the first and last may be relation ends given by external id (already checked)."""
     data = item.data
     if not isinstance(data, dict):
         errors.append(SyncError(str(item.where), f"{what} must be an object with {', '.join(names[:-1])} and {names[-1]}, not {_describe(data)}"))
@@ -177,6 +258,10 @@ def _required_fields(item: RawItem, names: tuple[str, ...], what: str, errors: l
             # printable ASCII holds no control character: the rule of schema/text.py needs no other look
             and first.isprintable() and second.isprintable() and third.isprintable()):
         return values  # the common case, checked at once
+    if references:
+        return [value if isinstance(value, str) and referenced(value) is not None and at != 1
+                else _required_text(data, name, item.where, errors)
+                for at, (name, value) in enumerate(zip(names, (first, second, third), strict=True))]
     return [_required_text(data, name, item.where, errors) for name in names]
 
 
@@ -227,17 +312,18 @@ def _validate(source, entities, relations, origin: str, errors, max_errors: int 
             doc.unresolved.add(entity_id)
     for item in relations:
         n_before = errors.total
-        fields = _required_fields(item, _RELATION_FIELDS, "a relation", errors)
+        item = _relation_ends(item, errors)
+        fields = _required_fields(item, _RELATION_FIELDS, "a relation", errors, references=True)
         if fields is None:
             continue
         from_id, rel_type, to_id = fields
         if rel_type is not None and rel_type not in vocab.relations:
             hint = f" (did you mean {rel_type.upper()}?)" if rel_type.upper() in vocab.relations else ""
             errors.append(SyncError(item.where.field("type"), f"unknown relation type '{rel_type}'{hint}; the types are {', '.join(vocab.relations)}"))
-        props = _properties(item.data, _RELATION_SKIP, item, errors, reserved)
+        props = _properties(item.data, _RELATION_SKIP, item, errors, reserved, entity=False)
         if errors.total == n_before:
             key = RelationKey(from_id, rel_type, to_id)
-            if key in seen:
+            if key in seen and referenced(from_id) is None and referenced(to_id) is None:
                 _repeated(key, item, seen, errors)
             else:
                 seen[key] = item.where

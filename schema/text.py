@@ -64,4 +64,42 @@ def from_csv_cell(text: str) -> str:
     return text[1:] if text.startswith("'") and text[1:].startswith(_FORMULA_START) else text
 
 
-__all__ = ["MAX_SOURCE_NAME", "csv_cell", "from_csv_cell", "label_fault", "source_name_fault", "value_fault"]
+#: the longest name of an external system (``jira``) and the longest id an entity has in one
+MAX_SYSTEM_NAME = 64
+MAX_EXTERNAL_ID = 500
+#: a system name: letters, digits, '_', '-' and '.', beginning with a letter or digit. It is part of a
+#: property's name in every store (``externalIds.jira``) and of ``system:id`` on the command line, so it
+#: holds no ':' and nothing a Neo4j property name or an IRI would have to escape
+_SYSTEM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+
+
+def system_name_fault(name: object) -> str | None:
+    """Why ``name`` cannot name an external system (None when it can)."""
+    if not isinstance(name, str):
+        return "must be a string"
+    if not name:
+        return "must not be empty"
+    if len(name) > MAX_SYSTEM_NAME:
+        return f"must be at most {MAX_SYSTEM_NAME} characters long, not {len(name)}"
+    if not _SYSTEM_NAME.fullmatch(name):
+        return "may hold only letters, digits, '_', '-' and '.', and must begin with a letter or digit"
+    return None
+
+
+def external_id_fault(value: object) -> str | None:
+    """Why ``value`` cannot be an entity's id in an external system (None when it can)."""
+    if isinstance(value, bool) or not isinstance(value, str):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        hint = f' (write it as text: "{value}")' if number else ""
+        return f"must be text, not {type(value).__name__}{hint}"
+    if not value.strip():
+        return "must not be blank"
+    if value != value.strip():
+        return "must not begin or end with white space"
+    if len(value) > MAX_EXTERNAL_ID:
+        return f"must be at most {MAX_EXTERNAL_ID} characters long, not {len(value)}"
+    return label_fault(value)
+
+
+__all__ = ["MAX_EXTERNAL_ID", "MAX_SOURCE_NAME", "MAX_SYSTEM_NAME", "csv_cell", "external_id_fault", "from_csv_cell",
+           "label_fault", "source_name_fault", "system_name_fault", "value_fault"]

@@ -15,6 +15,7 @@ from valuegraph.api.graphql.enums import Direction, Kind, RelationType
 from valuegraph.api.graphql.objects import load_entities, load_entity
 from valuegraph.api.graphql.sources import DisputedProperty, SourceValue
 from valuegraph.graph import Direction as StoreDirection
+from valuegraph.graph import crosswalk
 from valuegraph.graph import EntityRecord, RelationKey, RelationRecord
 from valuegraph.graph.model import SyncReport as GraphSyncReport
 from valuegraph.schema.values import number_or
@@ -80,9 +81,16 @@ class Entity:
     def is_type_of(cls, obj, info) -> bool:
         return isinstance(obj, cls)
 
-    @strawberry.field(description="Every property as loaded (known and custom), keyed by its camelCase name.")
+    @strawberry.field(description="Every property as loaded (known and custom), keyed by its camelCase name; "
+                                  "the ids in other systems as one map, `externalIds`.")
     def properties(self) -> JSON:
-        return {k: _json_value(v) for k, v in self.record.properties.items()}
+        return {k: (_json_value(v) if k != crosswalk.FIELD else v)
+                for k, v in crosswalk.shown(self.record.properties).items()}
+
+    @strawberry.field(description="Its ids in other systems (a GMPP reference, a Jira key), by system name: the "
+                                  "answered one per system (each source keeps its own).")
+    def external_ids(self) -> list["ExternalId"]:
+        return [ExternalId(system=system, id=value) for system, value in crosswalk.pairs(self.record.properties)]
 
     @strawberry.field(description="Every source's value of one property, in precedence order: the answered value's "
                                   "source first (empty: no source gives it). Two different values mean the "
@@ -114,6 +122,18 @@ class Entity:
         found = await ask(info.context.questions.entity_history, self.record.id, 100 if first is None else first)
         # oldest first: the changes up to the point are the first ones, so cutting after the limit is exact
         return [Change.of(c) for c in found if self.at is None or c.revision <= self.at]
+
+
+@strawberry.type(description="An entity's id in another system.")
+class ExternalId:
+    system: str = strawberry.field(description="The system's name, as in `jira` or `gmpp`.")
+    id: str = strawberry.field(description="The entity's id in that system, as in `PMO-12`.")
+
+
+@strawberry.input(name="ExternalIdInput", description="An entity's id in another system, to find the entity by.")
+class ExternalIdInput:
+    system: str = strawberry.field(description="The system's name, as in `jira`.")
+    id: str = strawberry.field(description="The entity's id in that system, as in `PMO-12`.")
 
 
 def _json_value(value):

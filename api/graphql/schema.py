@@ -11,10 +11,10 @@ from valuegraph.api.auth import Scope
 from graphql import GraphQLError
 
 from valuegraph.api.errors import GraphQLErrors, format_graphql_error, log_graphql_error
-from valuegraph.graph.errors import PermissionDenied, QueryTooComplex, ValueGraphError
+from valuegraph.graph.errors import InvalidRequest, PermissionDenied, QueryTooComplex, ValueGraphError
 from valuegraph.api.graphql import cost, kinds
 from valuegraph.api.graphql.analytics import Analytics
-from valuegraph.api.graphql.arguments import After, EntityId, First, IncludeCancelled, Kinds, Limit
+from valuegraph.api.graphql.arguments import After, First, IncludeCancelled, Kinds, Limit
 from valuegraph.api.graphql.changes import AsOf, point_of
 from valuegraph.api.graphql.core import (
     AlignmentReport,
@@ -22,6 +22,7 @@ from valuegraph.api.graphql.core import (
     DeliveryConnection,
     Entity,
     EntityConnection,
+    ExternalIdInput,
     Impact,
     Info,
     Path,
@@ -52,9 +53,20 @@ AsOfArg = Annotated[AsOf | None, AS_OF]
 @strawberry.type(description="Questions about strategy, delivery and value; each takes `asOf` to answer as the "
                              "graph stood at a past point.")
 class Query(HistoryQuery, ConflictsQuery):
-    @strawberry.field(description="One entity by id (null when the graph holds none).")
-    async def entity(self, info: Info, id: EntityId, as_of: AsOfArg = None) -> Entity | None:
+    @strawberry.field(description="One entity, by its id or by its id in another system (give exactly one); "
+                                  "null when the graph holds none. Two entities with the external id are an error.")
+    async def entity(self, info: Info,
+                     id: Annotated[strawberry.ID | None, strawberry.argument(description="The entity's id.")] = None,
+                     external_id: Annotated[ExternalIdInput | None, strawberry.argument(
+                         description='The entity\'s id in another system, as in {system: "jira", id: "PMO-12"}.')] = None,
+                     as_of: AsOfArg = None) -> Entity | None:
+        if (id is None) == (external_id is None):
+            raise InvalidRequest("give exactly one of id and externalId")
         view = await info.context.point(point_of(as_of))
+        if external_id is not None:
+            id = await ask(view.questions.with_external_id, external_id.system, external_id.id)
+            if id is None:
+                return None
         if view.questions.kind_of(id) is None:
             return None
         return await load_entity(info, id, view.at)
