@@ -79,6 +79,13 @@ class RegisterLoader(Loader):
     description = "a spreadsheet register (CSV) read through a recipe (a built-in one by name, or a file)"
     config_class = RegisterConfig  # no suffixes: a register is read only through a recipe, never guessed
     streams = True
+    media_types = {"text/csv": ".csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx"}
+
+    @classmethod
+    def body_suffix(cls, head: bytes, media_type: str, file_name: str | None) -> str:
+        if media_type not in cls.media_types and head.startswith(b"PK\x03\x04"):
+            return ".xlsx"  # a workbook is a ZIP archive; a CSV file never starts like one
+        return super().body_suffix(head, media_type, file_name)
 
     def _measure(self) -> tuple[int | None, int | None]:
         """(work done, all the work) for the progress bar, in bytes or rows; None where unknown."""

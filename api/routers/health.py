@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from valuegraph.api.deps import GraphDep, PrincipalDep
+from valuegraph.api.deps import GraphDep, PrincipalDep, known_query_params
+from valuegraph.api.openapi import errors
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], dependencies=[Depends(known_query_params)],
+                   responses=errors(400))
 
 
 @router.get("/healthz")
