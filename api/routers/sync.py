@@ -59,7 +59,7 @@ async def sync(source: str, request: Request, graph: GraphDep, principal: Princi
         doc = await run_in_threadpool(json_document, raw, "body", settings.max_sync_errors)
         # the revision's author is the API key's name
         report = await run_in_threadpool(graph.sync, doc, source, mode, dry_run=dry_run, author=principal.name)
-        return {**report.as_dict(), "warnings": [str(w) for w in doc.warnings]}
+        return {**report.as_dict(), "warnings": [w.message for w in doc.warnings]}
     fmt = upload.body_format(format, recipe, settings.recipe_folder)
     given = file_media_type(request, format, list(fmt.loader.media_types))
     raw = await _body(request, settings.max_body_bytes)
@@ -68,7 +68,8 @@ async def sync(source: str, request: Request, graph: GraphDep, principal: Princi
     # line loads a file
     report, warnings = await run_in_threadpool(upload.sync_body_file, graph, fmt, raw, suffix, source, mode, dry_run,
                                                principal.name, settings.max_sync_errors)
-    return {**report.as_dict(), "warnings": [str(w) for w in warnings]}
+    # the warnings as the command line's --json gives them
+    return {**report.as_dict(), "warnings": [w.message for w in warnings]}
 
 
 async def _body(request: Request, limit: int) -> bytes:
