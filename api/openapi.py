@@ -43,7 +43,7 @@ MEANING = {
     403: "The key lacks the scope, or may not sync as this source",
     404: "Nothing there",
     409: "Another process wrote to the store meanwhile: nothing was written, try again",
-    413: "The body is larger than VALUEGRAPH_MAX_BODY_BYTES",
+    413: "The body is larger than VALUEGRAPH_MAX_BODY_BYTES (or is an archive that unpacks to 20 times that)",
     415: "The body is not of a media type this operation reads",
     422: "The document is rejected (`errors` lists each problem) or a parameter is not of its type",
     429: "Too many failures: wait as Retry-After says",

@@ -7,7 +7,9 @@ Errors and warnings name the body ``body`` (as in ``body:12, column Department``
 
 from __future__ import annotations
 
+import io
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +25,24 @@ BODY = "body"
 #: the fields of a loader's config that take a recipe (a register's) or a mapping override (an ArchiMate
 #: model's), in the order they are looked for
 RECIPE_FIELDS = ("recipe", "mapping")
+
+
+#: a body that is a ZIP archive (an XLSX workbook is one) may unpack to at most this many times the largest
+#: body accepted: a workbook compresses its sheets some ten times, a crafted archive a thousand times
+UNPACKED_RATIO = 20
+
+
+def unpacked_size(raw: bytes) -> int | None:
+    """What a body that is a ZIP archive unpacks to, as its directory declares it (reading a member never
+    gives more than it declares); None for another body, or an archive whose directory cannot be read (its
+    loader says what is wrong with it)."""
+    if not raw.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return None
 
 
 def body_formats() -> dict[str, type[Loader]]:
@@ -123,4 +143,5 @@ def renamed(errors: list[SyncError], names: tuple[str, ...]) -> list[SyncError]:
     return [SyncError(plain(e.location), plain(e.message), e.code) for e in errors]
 
 
-__all__ = ["BODY", "BodyFormat", "body_format", "body_formats", "renamed", "sync_body_file", "sync_input"]
+__all__ = ["BODY", "UNPACKED_RATIO", "BodyFormat", "body_format", "body_formats", "renamed", "sync_body_file",
+           "sync_input", "unpacked_size"]

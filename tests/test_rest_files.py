@@ -9,6 +9,7 @@ import csv
 import io
 import json
 import tempfile
+import zipfile
 from pathlib import Path
 
 import httpx
@@ -20,9 +21,9 @@ from valuegraph.api.auth import ApiKeyConfig, hash_key
 from valuegraph.cli.main import app
 from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.questions import Questions
-from valuegraph.loaders import loader_for
+from valuegraph.loaders import loader_for, registry
 from valuegraph.loaders.exports import write_export
-from tests.conftest import EXAMPLES, TEST_DATA
+from tests.conftest import EXAMPLES, ROOT, TEST_DATA
 from tests.utils.factories import E, load
 from tests.utils.fingerprint import fingerprint
 from tests.utils.server import serve_in_thread
@@ -198,6 +199,41 @@ def test_a_yaml_exchange_document_and_json_named_as_such(served):
     assert Questions(graph).stats().as_dict()["entities"]["Project"] == expected["entities"].get("Project", 0) + 1
 
 
+@pytest.fixture
+def plugin_installed(tmp_path, monkeypatch):
+    """The README's loader plugin installed as a package is: its module and its distribution's entry point."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    code = readme.split("#### Writing a loader plugin", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    site = tmp_path / "site"
+    (site / "objective_list_plugin-0.1.dist-info").mkdir(parents=True)
+    (site / "objective_list_plugin.py").write_text(code, encoding="utf-8")
+    (site / "objective_list_plugin-0.1.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: objective-list-plugin\nVersion: 0.1\n", encoding="utf-8")
+    (site / "objective_list_plugin-0.1.dist-info" / "entry_points.txt").write_text(
+        "[valuegraph.loaders]\nobjective-list = objective_list_plugin:ObjectiveListLoader\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(site))
+    registry.cache_clear()
+    yield
+    registry.cache_clear()
+
+
+def test_an_installed_plugins_format_is_synced_without_more_code(plugin_installed, mem_graph):
+    """A loader another package installs (as the schedule loader is) reads its files sent over REST by name."""
+    assert "objective-list" in registry()
+    body = b"OBJ-9\tGrow exports\nOBJ-10\tCut emissions\n"
+    with serve_in_thread(mem_graph) as url:
+        response = post(url, "strategy-office", body, "application/octet-stream",
+                        {"content-disposition": 'attachment; filename="objectives.tsv"'}, format="objective-list")
+        refused = post(url, "strategy-office", body, "text/tab-separated-values", format="objective-list")
+    assert response.status_code == 200, response.text
+    assert response.json()["byKind"] == {"Objective": {"created": 2, "updated": 0, "retracted": 0, "unchanged": 0}}
+    listing = Questions(mem_graph).entities(kind="Objective")
+    assert {(r.id, r.name) for r in listing.records} == {("OBJ-9", "Grow exports"), ("OBJ-10", "Cut emissions")}
+    # it declares no media types: only application/octet-stream is read
+    assert refused.status_code == 415 and "format=objective-list reads a body of type application/octet-stream" \
+        in refused.json()["detail"]
+
+
 # ------------------------------------------------------------------ dry runs
 
 
@@ -353,6 +389,19 @@ def test_an_oversized_file_is_a_413(unchanged):
     chunked = httpx.post(sync_url(unchanged, "gmpp"), params={"format": "register", "recipe": "gmpp"},
                          content=iter([big[:300_000], big[300_000:]]), headers={**CSV, **auth("writer")}, timeout=60)
     assert chunked.status_code == 413
+
+
+def test_an_archive_that_unpacks_past_the_limit_is_a_413(unchanged):
+    """A workbook is a ZIP archive: one that would unpack to more than 20 times the body limit is not read."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (25 * len(GMPP.read_bytes())))
+    bomb = buffer.getvalue()
+    assert len(bomb) < len(GMPP.read_bytes())  # within the body limit itself
+    response = post(unchanged, "gmpp", bomb, XLSX_TYPE, auth("writer"), format="register", recipe="gmpp")
+    assert response.status_code == 413, response.text
+    assert "the body is an archive that unpacks to" in response.json()["detail"]
 
 
 def truncated_workbook() -> bytes:

@@ -63,6 +63,10 @@ async def sync(source: str, request: Request, graph: GraphDep, principal: Princi
     fmt = upload.body_format(format, recipe, settings.recipe_folder)
     given = file_media_type(request, format, list(fmt.loader.media_types))
     raw = await _body(request, settings.max_body_bytes)
+    most = settings.max_body_bytes * upload.UNPACKED_RATIO
+    if (unpacked := upload.unpacked_size(raw)) is not None and unpacked > most:
+        raise HTTPException(413, f"the body is an archive that unpacks to {unpacked} bytes, more than the {most} "
+                                 f"bytes this server unpacks")
     suffix = fmt.loader.body_suffix(raw[:8], given, file_name(request))
     # read (from a temporary file, removed afterwards), checked and written on a worker thread, as the command
     # line loads a file
