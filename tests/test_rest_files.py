@@ -483,8 +483,6 @@ def test_a_dry_run_mutation_with_a_read_only_key_is_refused(unchanged):
     ("POST", "/api/v1/sync/gmpp", {"mode": "full", "force": "1"}),
     ("GET", "/api/v1/changes", {"sinse": "3"}),
     ("GET", "/api/v1/export/graphml", {"compress": "yes"}),
-    ("GET", "/healthz", {"verbose": "1"}),
-    ("GET", "/readyz", {"deep": "1"}),
 ])
 def test_an_unknown_query_parameter_is_a_400_naming_it(unchanged, method, path, params):
     declared = {"mode", "format", "recipe", "dryRun", "since", "limit", "after", "source", "entity"}
