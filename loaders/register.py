@@ -260,7 +260,7 @@ def _xlsx_rows(path: Path, sheet: str | None, measured) -> Iterator[tuple[int, l
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except _UNREADABLE as exc:
         raise DocumentRejected([SyncError(str(path), f"not a readable XLSX workbook: {exc}")]) from exc
     try:
         if sheet is not None and sheet not in book.sheetnames:
@@ -270,8 +270,15 @@ def _xlsx_rows(path: Path, sheet: str | None, measured) -> Iterator[tuple[int, l
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
             measured(number, total)
             yield number, [_cell_text(v, dt) for v in values]
+    except _UNREADABLE as exc:  # a sheet is read as its rows are: a damaged one fails on the way
+        raise DocumentRejected([SyncError(str(path), f"not a readable XLSX workbook: {exc}")]) from exc
     finally:
         book.close()
+
+
+#: what openpyxl raises for a file that is not a workbook or a damaged one (its XML parts malformed: a
+#: SyntaxError, from ElementTree or lxml)
+_UNREADABLE = (zipfile.BadZipFile, OSError, KeyError, ValueError, SyntaxError, IndexError)
 
 
 def _cell_text(value, dt) -> str:

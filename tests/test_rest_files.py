@@ -404,12 +404,27 @@ def test_an_archive_that_unpacks_past_the_limit_is_a_413(unchanged):
     assert "the body is an archive that unpacks to" in response.json()["detail"]
 
 
-def truncated_workbook() -> bytes:
+def small_workbook() -> bytes:
     book = Workbook()
     book.active.append(["GMPP ID Number", "Project Name", "Department"])
+    book.active.append(["X", "Project X", "DfT"])
     buffer = io.BytesIO()
     book.save(buffer)
-    return buffer.getvalue()[:-200]
+    return buffer.getvalue()
+
+
+def truncated_workbook() -> bytes:
+    return small_workbook()[:-200]
+
+
+def damaged_workbook(part: str) -> bytes:
+    """A workbook whose ``part`` holds malformed XML."""
+    whole = zipfile.ZipFile(io.BytesIO(small_workbook()))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in whole.namelist():
+            archive.writestr(name, b"<<not xml" if name == part else whole.read(name))
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("body, content_type, params, says", [
@@ -417,6 +432,10 @@ def truncated_workbook() -> bytes:
     ("GMPP ID Number,Project Name,Department\nX,Caf\xe9,DfT\n".encode("latin-1"), "text/csv",
      {"format": "register", "recipe": "gmpp"}, "the file is not utf-8-sig text"),
     (truncated_workbook(), XLSX_TYPE, {"format": "register", "recipe": "gmpp"}, "not a readable XLSX workbook"),
+    (damaged_workbook("xl/worksheets/sheet1.xml"), XLSX_TYPE, {"format": "register", "recipe": "gmpp"},
+     "not a readable XLSX workbook: not well-formed"),
+    (damaged_workbook("[Content_Types].xml"), XLSX_TYPE, {"format": "register", "recipe": "gmpp"},
+     "not a readable XLSX workbook"),
     (b"PK\x03\x04 not really a zip", "application/octet-stream", {"format": "register", "recipe": "gmpp"},
      "not a readable XLSX workbook"),
     (b"<vg:P> a <oops", "text/turtle", {"format": "rdf"}, "malformed RDF"),
