@@ -332,6 +332,23 @@ def test_a_recipe_from_the_configured_folder_by_name(guarded):
     assert response.json()["byKind"]["Project"]["created"] == 235 and set(response.json()["byKind"]) == {"Project"}
 
 
+def test_the_command_line_finds_a_recipe_of_the_configured_folder_as_the_server_does(tmp_path, monkeypatch):
+    folder = tmp_path / "recipes"
+    folder.mkdir()
+    (folder / "gmpp.yaml").write_text(  # one named like the built-in recipe is used instead of it
+        "name: gmpp\nentities:\n  - {kind: Project, id: 'mine/{GMPP ID Number}', name: '{Project Name}'}\n",
+        encoding="utf-8")
+    monkeypatch.setenv("VALUEGRAPH_RECIPE_FOLDER", str(folder))
+    store, (cli_report,) = cli_load(tmp_path, str(GMPP), "--recipe", "gmpp", "--source", "gmpp")
+    assert set(cli_report["byKind"]) == {"Project"}
+    graph = ValueGraph(open_store("memory:"))
+    with serve_in_thread(graph, recipe_folder=folder) as url:
+        response = post(url, "gmpp", GMPP.read_bytes(), "text/csv", format="register", recipe="gmpp")
+    assert what_changed(response.json()) == what_changed(cli_report)
+    assert fingerprint(graph) == cli_fingerprint(store)
+    assert all(e.startswith("mine/") for e in graph.store.source_state("gmpp").entities)
+
+
 @pytest.mark.parametrize("recipe", ["../x", "../../etc/passwd", "/etc/passwd", "gmpp.yaml", "..", "a/b", "gmpp\x00",
                                     "recipes/gmpp", "C:\\gmpp", "~/gmpp", "", "x" * 65])
 def test_a_recipe_is_a_name_never_a_path(unchanged, recipe):
