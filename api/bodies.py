@@ -50,8 +50,11 @@ def file_name(request: Request) -> str | None:
     if not given:
         return None
     message = EmailMessage()
-    message["content-disposition"] = given
-    return message.get_filename()
+    try:
+        message["content-disposition"] = given
+        return message.get_filename()
+    except ValueError:  # a character the header parser takes for a line break (U+0085): no usable name
+        return None
 
 
 def file_media_type(request: Request, format: str, accepted: list[str]) -> str:

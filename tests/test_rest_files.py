@@ -163,7 +163,9 @@ def test_an_octet_stream_is_read_as_its_file_name_says(tmp_path):
     nquads = exported(tmp_path, "nquads", ".nq")
     turtle = exported(tmp_path, "turtle", ".ttl")
     for body, headers in ((nquads.read_bytes(), {"content-disposition": 'attachment; filename="strategy.nq"'}),
-                          (turtle.read_bytes(), {})):
+                          (turtle.read_bytes(), {}),
+                          # a name no parser reads (U+0085 is a line break to it): as if none were given
+                          (turtle.read_bytes(), {"content-disposition": b'attachment; filename="\x85.nq"'})):
         graph = ValueGraph(open_store("memory:"))
         with serve_in_thread(graph) as url:
             response = post(url, "strategy-office", body, "application/octet-stream", headers, format="rdf")
