@@ -75,11 +75,16 @@ def body_format(name: str, recipe: str | None, recipe_folder: Path | None) -> Bo
         shown = repr(name) if len(name) <= 60 else f"{name[:60]!r}…"
         raise InvalidRequest(f"unknown format {shown}; the formats a body may be in are {', '.join(formats)}")
     field = _recipe_field(loader)
+    fields = loader.config_class.model_fields
+    needs = [n for n, spec in fields.items() if spec.is_required() and n not in ("path", field)]
+    if needs:  # a plugin's option without a default: a request has no way to give it
+        raise InvalidRequest(f"the format '{name}' needs {', '.join(needs)}, which a request cannot give; load "
+                             f"its files with `valuegraph load`")
     if recipe is not None:
         if field is None:
             raise InvalidRequest(f"the format '{name}' takes no recipe")
         return BodyFormat(name, loader, recipe_file(recipe, recipe_folder))
-    if field is not None and loader.config_class.model_fields[field].is_required():
+    if field is not None and fields[field].is_required():
         raise InvalidRequest(f"the format '{name}' is read through a recipe: name one with recipe=NAME")
     return BodyFormat(name, loader, None)
 

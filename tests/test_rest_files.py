@@ -201,6 +201,25 @@ def test_a_yaml_exchange_document_and_json_named_as_such(served):
     assert Questions(graph).stats().as_dict()["entities"]["Project"] == expected["entities"].get("Project", 0) + 1
 
 
+OPTION_LOADER = """
+
+from valuegraph.loaders import LoaderConfig
+
+
+class NeedsSheet(LoaderConfig):
+    sheet_id: str
+
+
+class OptionLoader(Loader):
+    name = "with-option"
+    description = "a loader that needs a sheet id"
+    config_class = NeedsSheet
+
+    def documents(self):
+        yield from ()
+"""
+
+
 @pytest.fixture
 def plugin_installed(tmp_path, monkeypatch):
     """The README's loader plugin installed as a package is: its module and its distribution's entry point."""
@@ -208,11 +227,13 @@ def plugin_installed(tmp_path, monkeypatch):
     code = readme.split("#### Writing a loader plugin", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
     site = tmp_path / "site"
     (site / "objective_list_plugin-0.1.dist-info").mkdir(parents=True)
-    (site / "objective_list_plugin.py").write_text(code, encoding="utf-8")
     (site / "objective_list_plugin-0.1.dist-info" / "METADATA").write_text(
         "Metadata-Version: 2.1\nName: objective-list-plugin\nVersion: 0.1\n", encoding="utf-8")
+    # and a loader with an option a request cannot give
+    (site / "objective_list_plugin.py").write_text(code + OPTION_LOADER, encoding="utf-8")
     (site / "objective_list_plugin-0.1.dist-info" / "entry_points.txt").write_text(
-        "[valuegraph.loaders]\nobjective-list = objective_list_plugin:ObjectiveListLoader\n", encoding="utf-8")
+        "[valuegraph.loaders]\nobjective-list = objective_list_plugin:ObjectiveListLoader\n"
+        "with-option = objective_list_plugin:OptionLoader\n", encoding="utf-8")
     monkeypatch.syspath_prepend(str(site))
     registry.cache_clear()
     yield
@@ -234,6 +255,10 @@ def test_an_installed_plugins_format_is_synced_without_more_code(plugin_installe
     # it declares no media types: only application/octet-stream is read
     assert refused.status_code == 415 and "format=objective-list reads a body of type application/octet-stream" \
         in refused.json()["detail"]
+    with serve_in_thread(mem_graph) as url:
+        option = post(url, "strategy-office", body, "application/octet-stream", format="with-option")
+    assert option.status_code == 400
+    assert option.json()["detail"].startswith("the format 'with-option' needs sheet_id, which a request cannot give")
 
 
 # ------------------------------------------------------------------ dry runs
