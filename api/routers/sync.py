@@ -37,7 +37,8 @@ async def sync(source: str, request: Request, graph: GraphDep, principal: Princi
                mode: Annotated[SyncMode, Query(description="merge adds and updates; full also retracts")] = SyncMode.MERGE,
                format: Annotated[str | None, Query(
                    description="What the body is: absent (or json) an exchange document in JSON; register (CSV or "
-                               "XLSX, with a recipe), archimate, rdf, yaml, or another installed loader's name")] = None,
+                               "XLSX, with a recipe), archimate, rdf, yaml, or another installed loader's name"
+               )] = None,
                recipe: Annotated[str | None, Query(
                    description="The recipe a register (or the mapping an ArchiMate model) is read through: the name "
                                "of a built-in recipe or of one in the configured recipe folder, never a path")] = None,
@@ -85,5 +86,6 @@ async def _body(request: Request, limit: int) -> bytes:
 
 def _hint(given: str) -> str:
     """What to add to a JSON sync's 415 when the body is of a type a file format reads."""
-    readers = [name for name, cls in upload.body_formats().items() if given in cls.media_types and name != EXCHANGE_JSON]
+    readers = [name for name, cls in upload.body_formats().items()
+               if given in cls.media_types and name != EXCHANGE_JSON]
     return f"; a {given} body is a file: name its format with format={' or format='.join(readers)}" if readers else ""
