@@ -261,6 +261,35 @@ def test_an_installed_plugins_format_is_synced_without_more_code(plugin_installe
     assert option.json()["detail"].startswith("the format 'with-option' needs sheet_id, which a request cannot give")
 
 
+#: the sample schedules (MPXJ's test files): copied into tests/data with the schedule loader, else beside the
+#: repository in the project's shared data
+SCHEDULES = next((folder for folder in (TEST_DATA / "schedules", ROOT.parent / "shared" / "data" / "schedules")
+                  if folder.is_dir()), None)
+
+
+@pytest.mark.parametrize("name", ["sample.xml", "sample.mpp", "percent-complete-8.4.xer"])
+def test_a_schedule_body_gives_the_graph_the_command_line_load_gives(tmp_path, name):
+    """Nothing of the schedule loader is named here but its format: it is found as any installed loader is."""
+    if "schedule" not in registry():
+        pytest.skip("the schedule loader (valuegraph[schedules]) is not installed")
+    if SCHEDULES is None or not (SCHEDULES / name).is_file():
+        pytest.skip(f"no sample schedule {name}")
+    path = SCHEDULES / name
+    store, (cli_report,) = cli_load(tmp_path, str(path), "--format", "schedule", "--source", "plan")
+    graph = ValueGraph(open_store("memory:"))
+    with serve_in_thread(graph) as url:
+        headers = {"content-disposition": f'attachment; filename="{name}"'}
+        dry = post(url, "plan", path.read_bytes(), "application/octet-stream", headers, format="schedule",
+                   dryRun="true")
+        assert dry.status_code == 200, dry.text
+        assert graph.current_revision() == 0
+        response = post(url, "plan", path.read_bytes(), "application/octet-stream", headers, format="schedule")
+    assert response.status_code == 200, response.text
+    assert what_changed(response.json()) == what_changed(dry.json()) == what_changed(cli_report)
+    assert fingerprint(graph) == cli_fingerprint(store)
+    graph.close()
+
+
 # ------------------------------------------------------------------ dry runs
 
 
