@@ -4,6 +4,8 @@ parsed off the event loop."""
 
 from __future__ import annotations
 
+from email.message import EmailMessage
+
 import orjson
 from starlette.requests import Request
 
@@ -16,6 +18,8 @@ from valuegraph.loaders import validate_mapping
 #: without asking first (CORS preflight): text/plain, forms and a body without a type would let any page
 #: write to a server that has no keys
 SYNC_MEDIA_TYPES = {"application/json": "json"}
+#: the media type of a file sent as it is: the ``format`` parameter says what it is
+OCTET_STREAM = "application/octet-stream"
 
 
 class BodyTooLarge(ValueError):
@@ -34,17 +38,47 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def body_format(request: Request, accepted: dict[str, str]) -> str:
+def media_type(request: Request) -> str:
+    """The media type of the request's body (its Content-Type without parameters such as charset), or ''."""
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def file_name(request: Request) -> str | None:
+    """The file name a request gives its body (``Content-Disposition: attachment; filename="plan.xer"``), if
+    any: only its ending is ever used, to tell a loader how to read the body."""
+    given = request.headers.get("content-disposition")
+    if not given:
+        return None
+    message = EmailMessage()
+    try:
+        message["content-disposition"] = given
+        return message.get_filename()
+    except ValueError:  # a character the header parser takes for a line break (U+0085): no usable name
+        return None
+
+
+def file_media_type(request: Request, format: str, accepted: list[str]) -> str:
+    """The media type of a file body of ``format``, which reads ``accepted`` types and application/octet-stream;
+    415 UNSUPPORTED_MEDIA_TYPE naming them otherwise."""
+    given = media_type(request)
+    if given == OCTET_STREAM or given in accepted:
+        return given
+    types = " or ".join([*accepted, OCTET_STREAM])
+    what = f"a body of type {request.headers.get('content-type')!r}" if given else "a body without a Content-Type"
+    raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", f"format={format} reads a body of type {types}; this is {what}")
+
+
+def body_format(request: Request, accepted: dict[str, str], hint: str = "") -> str:
     """The format of the request's body, from its Content-Type (parameters such as charset aside);
     415 UNSUPPORTED_MEDIA_TYPE for a type not in ``accepted`` or none."""
     given = request.headers.get("content-type", "")
-    media_type = given.split(";")[0].strip().lower()
-    if media_type not in accepted:
+    found = media_type(request)
+    if found not in accepted:
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE",
-                       f"a body of type {given!r} is not accepted here; send Content-Type: "
-                       f"{' or '.join(accepted)}" if given else
-                       f"the body has no Content-Type; send Content-Type: {' or '.join(accepted)}")
-    return accepted[media_type]
+                       (f"a body of type {given!r} is not accepted here; send Content-Type: "
+                        f"{' or '.join(accepted)}" if given else
+                        f"the body has no Content-Type; send Content-Type: {' or '.join(accepted)}") + hint)
+    return accepted[found]
 
 
 def json_document(raw: bytes, origin: str, max_errors: int) -> Document:

@@ -15,6 +15,7 @@ from valuegraph.api.pages import BUILD
 from valuegraph.api.sessions import SESSION_COOKIE
 from valuegraph.graph import crosswalk
 from valuegraph.graph.references import END_FIELD
+from valuegraph.loaders.upload import body_formats
 from valuegraph.schema import vocabulary
 
 
@@ -39,12 +40,12 @@ class RejectedBody(ErrorBody):
 
 #: what each error status means for this API
 MEANING = {
-    400: "The request is wrong: a bad parameter, a body that is not JSON, a query refused (see `code`)",
+    400: "The request is wrong: a bad or unknown parameter, a body that is not JSON, a query refused (see `code`)",
     401: "No API key, or one that is not known (send `Authorization: Bearer <key>`, or sign in at /signin)",
     403: "The key lacks the scope, or may not sync as this source",
     404: "Nothing there",
     409: "Another process wrote to the store meanwhile: nothing was written, try again",
-    413: "The body is larger than VALUEGRAPH_MAX_BODY_BYTES",
+    413: "The body is larger than VALUEGRAPH_MAX_BODY_BYTES (or is an archive that unpacks to 20 times that)",
     415: "The body is not of a media type this operation reads",
     422: "The document is rejected (`errors` lists each problem) or a parameter is not of its type",
     429: "Too many failures: wait as Retry-After says",
@@ -95,8 +96,22 @@ def exchange_document_schema() -> dict:
 
 
 def sync_body() -> dict:
-    return {"requestBody": {"required": True, "description": "An exchange document (see README, Exchange format)",
-                            "content": {"application/json": {"schema": exchange_document_schema()}}}}
+    """The sync body: an exchange document in JSON, or a file of the format the ``format`` parameter names, of its
+    media type or application/octet-stream."""
+    files: dict[str, list[str]] = {}
+    for name, loader in body_formats().items():
+        for media_type in loader.media_types:
+            if media_type != "application/json":
+                files.setdefault(media_type, []).append(name)
+    files["application/octet-stream"] = [name for name in body_formats() if name != "json"]
+    content = {"application/json": {"schema": exchange_document_schema()}}
+    for media_type, formats in files.items():
+        content[media_type] = {"schema": {"type": "string", "format": "binary",
+                                          "description": f"A file of format {' or '.join(formats)} (format=NAME)"}}
+    return {"requestBody": {"required": True, "content": content,
+                            "description": "An exchange document in JSON (see README, Exchange format), or a file: a "
+                                           "register (CSV or XLSX, with recipe=NAME), an ArchiMate model, RDF, YAML, "
+                                           "or any installed loader's format, named by `format`"}}
 
 
 _QUERY_TEXT = {"type": "string", "minLength": 1, "description": "A SPARQL 1.1 query (updates are refused)"}

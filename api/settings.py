@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     subscription_poll_seconds: float = Field(0.5, gt=0, description="How often a GraphQL subscription looks for "
                                                                  "new revisions")
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest sync body accepted")
+    recipe_folder: Path | None = Field(
+        None, description="A folder of recipes (NAME.yaml) that a file synced over REST may name (recipe=NAME), "
+                          "beside the built-in ones; one of the same name as a built-in recipe is used instead "
+                          "of it. Unset: the built-in recipes only")
     max_sync_errors: int = Field(100, ge=1, description="Most errors a rejected sync lists (all are counted, "
                                                         "in `errorCount`)")
     cypher_timeout_seconds: float = Field(10.0, description="Longest a read-only Cypher query may run")
@@ -110,9 +114,9 @@ class Settings(BaseSettings):
     def _endpoints(cls, value):
         return [part.strip() for part in value.split(",") if part.strip()] if isinstance(value, str) else value
 
-    @field_validator("precedence_file", mode="before")
+    @field_validator("precedence_file", "recipe_folder", mode="before")
     @classmethod
-    def _precedence_file(cls, value):
+    def _unset_when_blank(cls, value):
         return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("history_keep", mode="before")

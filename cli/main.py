@@ -40,7 +40,7 @@ from valuegraph.graph.questions import DEFAULT_WHY_KINDS, DELIVERY_KINDS, Questi
 from valuegraph.graph.service import resolve_source
 from valuegraph.loaders import loader_for, registry
 from valuegraph.loaders.exports import EXPORTS, write_export
-from valuegraph.loaders.recipe import builtin_recipes
+from valuegraph.loaders.recipe import RECIPE_NAME, builtin_recipes, folder_recipes, recipe_file
 from valuegraph.schema import vocabulary
 from valuegraph.schema.text import source_name_fault
 
@@ -139,12 +139,13 @@ def load(
                                                callback=_source_name)] = None,
     mode: Annotated[SyncMode, typer.Option("--mode", help="merge adds and updates; full also retracts what the source no longer asserts.")] = SyncMode.MERGE,
     format: Annotated[str | None, typer.Option("--format", help="Read every path with this loader (see `valuegraph formats`).")] = None,
-    recipe: Annotated[str | None, typer.Option("--recipe", help="Read spreadsheet registers (CSV) through this recipe, or override the mapping of an ArchiMate model or a schedule: a built-in name or a file.")] = None,
+    recipe: Annotated[str | None, typer.Option("--recipe", help="Read spreadsheet registers (CSV) through this recipe, or override the mapping of an ArchiMate model or a schedule: a built-in name, one of VALUEGRAPH_RECIPE_FOLDER, or a file.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Validate and report, write nothing.")] = False,
     store: StoreOpt = None,
     json: JsonOpt = False,
 ) -> None:
     """Load documents into the graph; every source's documents are written all or nothing."""
+    recipe = _recipe(recipe)
     docs: list[Document] = []
     problems = []
     if len(paths) == 1 and mode is SyncMode.MERGE:
@@ -205,6 +206,15 @@ def load(
             pending = [(name, doc) for name, doc, _ in failed]
     if json:
         render.emit_json(reports)
+
+
+def _recipe(given: str | None) -> str | None:
+    """The recipe ``--recipe`` names: one of the folder VALUEGRAPH_RECIPE_FOLDER by its name, as the server finds
+    it for a REST sync; else the path or built-in name as given."""
+    if given is None or Path(given).exists() or not RECIPE_NAME.fullmatch(given):
+        return given
+    folder = Settings().recipe_folder
+    return str(recipe_file(given, folder)) if given in folder_recipes(folder) else given
 
 
 def _progress():
@@ -651,8 +661,9 @@ def formats() -> None:
     """The input formats (loader plugins) installed."""
     for name, cls in registry().items():
         render.console.print(f"[bold]{name}[/]  {cls.description}")
+    recipes = sorted({*builtin_recipes(), *folder_recipes(Settings().recipe_folder)})
     render.console.print(f"[bold]register[/]  a spreadsheet register (CSV) read through a recipe: --recipe "
-                         f"{'|'.join(builtin_recipes())}|PATH")
+                         f"{'|'.join(recipes)}|PATH")
 
 
 def main() -> None:

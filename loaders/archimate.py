@@ -204,6 +204,7 @@ class ArchimateLoader(Loader):
     name = "archimate"
     description = "ArchiMate 3.0/3.1 model in the Open Group Exchange Format (.xml); a recipe may override the mapping"
     config_class = ArchimateConfig
+    media_types = {"application/xml": ".xml", "text/xml": ".xml"}
 
     @classmethod
     def accepts(cls, path: Path) -> bool:

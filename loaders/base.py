@@ -44,6 +44,26 @@ class Loader(abc.ABC):
 
     #: the file name endings this loader reads when no format is named (see ``accepts``)
     suffixes: ClassVar[frozenset[str]] = frozenset()
+    #: whether its input can be sent as a request body (POST /api/v1/sync/{source}?format=NAME): one file,
+    #: not a folder. A body is read from a temporary file, named as ``body_suffix`` says
+    reads_bodies: ClassVar[bool] = True
+    #: media types of a request body this loader reads, each with the file name ending the body is read
+    #: under; application/octet-stream is read too (see ``body_suffix``)
+    media_types: ClassVar[dict[str, str]] = {}
+
+    @classmethod
+    def body_suffix(cls, head: bytes, media_type: str, file_name: str | None) -> str:
+        """The file name ending a request body is read under: its media type's, else (application/octet-stream)
+        that of the file name the request gives when this loader reads it, else the first media type's
+        (none when it declares none: a loader that reads any name, by content). ``head``: the body's first
+        bytes, for a loader that tells its files apart by content."""
+        if media_type in cls.media_types:
+            return cls.media_types[media_type]
+        if file_name:
+            given = Path(file_name).suffix.lower()
+            if given in cls.suffixes or given in cls.media_types.values():
+                return given
+        return next(iter(cls.media_types.values()), "")
 
     @classmethod
     def accepts(cls, path: Path) -> bool:

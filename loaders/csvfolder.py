@@ -50,6 +50,7 @@ class CsvFolderLoader(Loader):
 
     name = "csv"
     description = "exchange document as a folder of <Kind>.csv files and relations.csv"
+    reads_bodies = False  # a folder: a request body carries one file
 
     @classmethod
     def accepts(cls, path: Path) -> bool:

@@ -44,6 +44,7 @@ class JsonLoader(Loader):
     name = "json"
     description = "exchange document in JSON (.json)"
     suffixes = frozenset({".json"})
+    media_types = {"application/json": ".json"}
 
     def documents(self) -> Iterator[Document]:
         yield parse_json(_read(self.config.path), str(self.config.path))
@@ -53,6 +54,7 @@ class YamlLoader(Loader):
     name = "yaml"
     description = "exchange document in YAML (.yaml, .yml)"
     suffixes = frozenset({".yaml", ".yml"})
+    media_types = {"application/yaml": ".yaml", "application/x-yaml": ".yaml", "text/yaml": ".yaml"}
 
     def documents(self) -> Iterator[Document]:
         yield parse_yaml(_read(self.config.path), str(self.config.path))

@@ -79,6 +79,9 @@ class RdfLoader(Loader):
     name = "rdf"
     description = "RDF in the valuegraph ontology (.ttl, .nt, .nq, .trig, .jsonld); named graphs are sources"
     suffixes = frozenset(SUFFIXES)
+    # Turtle first: an application/octet-stream body without a file name is read as Turtle
+    media_types = {"text/turtle": ".ttl", "application/n-triples": ".nt", "application/n-quads": ".nq",
+                   "application/trig": ".trig", "application/ld+json": ".jsonld"}
 
     def documents(self) -> Iterator[Document]:
         path = self.config.path

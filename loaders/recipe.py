@@ -18,7 +18,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from valuegraph.graph.errors import UNKNOWN_RECIPE, DocumentRejected, SyncError
+from valuegraph.graph.errors import UNKNOWN_RECIPE, DocumentRejected, InvalidRequest, SyncError
 from valuegraph.schema import values
 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
@@ -85,6 +85,37 @@ class Recipe(BaseModel):
 
 def builtin_recipes() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("valuegraph.loaders.recipes").iterdir() if p.name.endswith(".yaml"))
+
+
+#: a recipe's name as a request gives it: a file name without its ending, never a path
+RECIPE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+
+def folder_recipes(folder: Path | None) -> list[str]:
+    """The names of the recipes in a recipe folder (``NAME.yaml`` or ``NAME.yml``)."""
+    if folder is None or not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and RECIPE_NAME.fullmatch(p.stem))
+
+
+def recipe_file(name: str, folder: Path | None) -> Path:
+    """The file of the recipe called ``name``: the configured ``folder``'s ``NAME.yaml`` (or ``.yml``) when it
+    has one, so that a deployment may adapt a built-in recipe, else the built-in recipe's. InvalidRequest for
+    a name that is not a plain name (a request never names a path: only recipes put in the folder are read)
+    or that names no recipe."""
+    if not RECIPE_NAME.fullmatch(name):
+        shown = repr(name) if len(name) <= 60 else f"{name[:60]!r}…"
+        raise InvalidRequest(f"the recipe {shown} is not a recipe's name: a name is letters, digits, '-' and "
+                             f"'_' (at most 64), never a path")
+    if folder is not None:
+        for ending in (".yaml", ".yml"):
+            candidate = folder / f"{name}{ending}"
+            if candidate.is_file():
+                return candidate
+    if name in builtin_recipes():
+        return Path(str(resources.files("valuegraph.loaders.recipes").joinpath(f"{name}.yaml")))
+    known = sorted({*builtin_recipes(), *folder_recipes(folder)})
+    raise InvalidRequest(f"no recipe '{name}'; the recipes are {', '.join(known)}")
 
 
 def load_recipe(name_or_path: str) -> Recipe:

@@ -86,6 +86,13 @@ class RegisterLoader(Loader):
     description = "a spreadsheet register (CSV) read through a recipe (a built-in one by name, or a file)"
     config_class = RegisterConfig  # no suffixes: a register is read only through a recipe, never guessed
     streams = True
+    media_types = {"text/csv": ".csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx"}
+
+    @classmethod
+    def body_suffix(cls, head: bytes, media_type: str, file_name: str | None) -> str:
+        if media_type not in cls.media_types and head.startswith(b"PK\x03\x04"):
+            return ".xlsx"  # a workbook is a ZIP archive; a CSV file never starts like one
+        return super().body_suffix(head, media_type, file_name)
 
     def _measure(self) -> tuple[int | None, int | None]:
         """(work done, all the work) for the progress bar, in bytes or rows; None where unknown."""
@@ -264,7 +271,7 @@ def _xlsx_rows(path: Path, sheet: str | None, measured) -> Iterator[tuple[int, l
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+    except _UNREADABLE as exc:
         raise DocumentRejected([SyncError(str(path), f"not a readable XLSX workbook: {exc}")]) from exc
     try:
         if sheet is not None and sheet not in book.sheetnames:
@@ -274,8 +281,15 @@ def _xlsx_rows(path: Path, sheet: str | None, measured) -> Iterator[tuple[int, l
         for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
             measured(number, total)
             yield number, [_cell_text(v, dt) for v in values]
+    except _UNREADABLE as exc:  # a sheet is read as its rows are: a damaged one fails on the way
+        raise DocumentRejected([SyncError(str(path), f"not a readable XLSX workbook: {exc}")]) from exc
     finally:
         book.close()
+
+
+#: what openpyxl raises for a file that is not a workbook or a damaged one (its XML parts malformed: a
+#: SyntaxError, from ElementTree or lxml)
+_UNREADABLE = (zipfile.BadZipFile, OSError, KeyError, ValueError, SyntaxError, IndexError)
 
 
 def _cell_text(value, dt) -> str:

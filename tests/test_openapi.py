@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from valuegraph.api.openapi import exchange_document_schema
+from valuegraph.loaders.upload import body_formats
 from tests.conftest import EXAMPLES
 from tests.utils.server import serve_in_thread
 from tests.utils.signin import bearer, keys, session_cookies, sign_in, strategy_graph
@@ -89,6 +90,16 @@ def test_every_operation_declares_security_and_its_errors(document):
     sync = document["paths"]["/api/v1/sync/{source}"]["post"]
     assert {"413", "415", "422", "400", "403"} <= set(sync["responses"])
     assert sync["responses"]["422"]["content"]["application/json"]["schema"]["$ref"].endswith("/RejectedBody")
+    # files over REST: every format's media types, and any file as application/octet-stream with `format`
+    body_types = set(sync["requestBody"]["content"])
+    for name, loader in body_formats().items():
+        assert set(loader.media_types) <= body_types, name
+    assert {"text/csv", "text/turtle", "application/xml", "application/octet-stream"} <= body_types
+    assert sync["requestBody"]["content"]["text/csv"]["schema"]["format"] == "binary"
+    assert {p["name"] for p in sync["parameters"] if p["in"] == "query"} == {"mode", "format", "recipe", "dryRun"}
+    # an unknown query parameter is a 400 wherever it is refused
+    for path in ("/api/v1/changes", "/api/v1/export/{format}"):
+        assert "400" in document["paths"][path]["get"]["responses"], path
     assert set(document["paths"]["/api/v1/sparql"]["post"]["requestBody"]["content"]) == {
         "application/sparql-query", "application/x-www-form-urlencoded"}
     assert document["paths"]["/api/v1/sparql"]["get"]["parameters"][0]["name"] == "query"

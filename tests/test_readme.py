@@ -5,9 +5,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shlex
 
 import httpx
 
+from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph.questions import Questions
 from valuegraph.loaders import Loader, LoaderConfig
 
@@ -46,3 +48,41 @@ def test_readme_loader_plugin(tmp_path, mem_graph):
     mem_graph.sync(document)
     listing = Questions(mem_graph).entities(kind="Objective")
     assert {(r.id, r.name) for r in listing.records} == {("OBJ-9", "Grow exports"), ("OBJ-10", "Cut emissions")}
+
+
+FILES_SECTION = re.compile(r"#### Files over REST\n(.*?)\n### ", re.DOTALL)
+CURL = re.compile(r"```sh\n(curl .*?)```\n\n```json\n(.*?)```", re.DOTALL)
+
+
+def curl_request(command: str, url: str) -> dict:
+    """The request a README curl command sends (its -X, URL, -H and --data-binary @FILE), on ``url``'s server."""
+    words = shlex.split(command.replace("\\\n", " "))
+    assert words[0] == "curl"
+    request = {"method": "GET", "headers": {}}
+    rest = iter(words[1:])
+    for word in rest:
+        if word == "-X":
+            request["method"] = next(rest)
+        elif word == "-H":
+            name, _, value = next(rest).partition(":")
+            request["headers"][name.strip()] = value.strip()
+        elif word == "--data-binary":
+            request["content"] = (ROOT / next(rest).removeprefix("@")).read_bytes()
+        else:
+            assert word.startswith("http://127.0.0.1:8000/"), word
+            request["url"] = url + word.removeprefix("http://127.0.0.1:8000")
+    return request
+
+
+def test_readme_files_over_rest_examples():
+    """Each curl example of Files over REST, sent in turn to a server over an empty graph, answers the JSON the
+    README shows after it."""
+    (section,) = FILES_SECTION.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    examples = CURL.findall(section)
+    assert len(examples) >= 4
+    graph = ValueGraph(open_store("memory:"))
+    with serve_in_thread(graph) as url:
+        for command, answer in examples:
+            got = httpx.request(**curl_request(command, url), timeout=120)
+            assert got.json() == json.loads(answer), command
+    graph.close()

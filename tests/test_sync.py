@@ -136,6 +136,40 @@ def test_dry_run_reports_and_writes_nothing(graph):
     assert fingerprint(graph) == before
 
 
+def _written(graph) -> tuple:
+    """What any write changes: facts and answers, the store's latest revision, the revisions, the published index."""
+    revisions = [(r.number, r.source) for _, r in Questions(graph).revisions(first=1000).revisions]
+    return fingerprint(graph), graph.store.current_revision(), revisions, graph.index
+
+
+def _counts(report) -> dict:
+    return {k: v for k, v in report.as_dict().items() if k not in ("dryRun", "revision")}
+
+
+def test_a_dry_run_of_each_way_of_writing_reports_the_write_and_writes_nothing(graph):
+    load(graph, ENTITIES, RELATIONS)
+    runs = [
+        # merge: one new entity, one updated, one new relation
+        lambda dry: graph.sync(document([E("NEW", "Project"), E("P1", "Project", budget=1)],
+                                        [R("NEW", "DEPENDS_ON", "P1")]), dry_run=dry),
+        # full: what the source no longer gives is retracted
+        lambda dry: graph.sync(document([E("OBJ", "Objective"), E("P1", "Project", budget=1)], []),
+                               mode=SyncMode.FULL, dry_run=dry),
+        # in parts, as a register is written: the second part refers to the first
+        lambda dry: graph.sync_parts([document([E("A", "Project")], []),
+                                      document([E("B", "Project")], [R("B", "DEPENDS_ON", "A")])], dry_run=dry),
+    ]
+    for run in runs:
+        before = _written(graph)
+        dry = run(True)
+        assert dry.dry_run and dry.revision is None and dry.created + dry.updated + dry.retracted > 0
+        after = _written(graph)
+        assert after[:3] == before[:3] and after[3] is before[3]  # no fact, revision, history or index published
+        real = run(False)
+        assert not real.dry_run and real.revision == before[1] + 1
+        assert _counts(real) == _counts(dry)
+
+
 def test_sources_are_recorded(graph):
     load(graph, ENTITIES, RELATIONS, source="ppm")
     sources = graph.store.sources()

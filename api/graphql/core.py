@@ -285,6 +285,8 @@ class SyncReport:
     unchanged: int = strawberry.field(description="Entities and relations the document repeated unchanged.")
     errors: list[SyncError] = strawberry.field(description="Why the document was rejected (empty: accepted).")
     by_kind: list[KindCounts] = strawberry.field(description="Counts per entity kind and relation type.")
+    dry_run: bool = strawberry.field(description="A dry run: the counts say what the sync would change, and nothing "
+                                                 "was written.")
 
     @classmethod
     def from_report(cls, report: GraphSyncReport) -> "SyncReport":
@@ -293,10 +295,11 @@ class SyncReport:
             errors=[SyncError(location=e.location, message=e.message) for e in report.errors],
             by_kind=[KindCounts(kind=k, created=c.created, updated=c.updated, retracted=c.retracted,
                                 unchanged=c.unchanged) for k, c in report.by_kind.items()],
+            dry_run=report.dry_run,
         )
 
     @classmethod
-    def rejected(cls, errors) -> "SyncReport":
-        return cls(revision=None, created=0, updated=0, retracted=0, unchanged=0, by_kind=[],
+    def rejected(cls, errors, dry_run: bool = False) -> "SyncReport":
+        return cls(revision=None, created=0, updated=0, retracted=0, unchanged=0, by_kind=[], dry_run=dry_run,
                    errors=[SyncError(location=e.location, message=e.message) for e in errors])
 

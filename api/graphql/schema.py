@@ -154,7 +154,10 @@ class Mutation:
                    document: Annotated[JSON, strawberry.argument(
                        description="An exchange document: {source?, entities, relations}.")],
                    mode: Annotated[SyncMode | None, strawberry.argument(
-                       description="MERGE (the default) or FULL.")] = SyncMode.MERGE) -> SyncReport:
+                       description="MERGE (the default) or FULL.")] = SyncMode.MERGE,
+                   dry_run: Annotated[bool, strawberry.argument(
+                       description="Validate and report what the sync would change, and write nothing (no "
+                                   "revision).")] = False) -> SyncReport:
         if not info.context.principal.may_sync(source):
             raise PermissionDenied(f"this API key may not sync as source '{source}'")
         # on a worker thread, like the sync itself: a large document takes seconds to validate
@@ -162,10 +165,10 @@ class Mutation:
         try:
             # the revision's author is the API key's name
             report = await run_in_threadpool(info.context.graph.sync, doc, source,
-                                             GraphSyncMode((mode or SyncMode.MERGE).value),
+                                             GraphSyncMode((mode or SyncMode.MERGE).value), dry_run=dry_run,
                                              author=info.context.principal.name)
         except DocumentRejected as exc:
-            return SyncReport.rejected(exc.errors)
+            return SyncReport.rejected(exc.errors, dry_run)
         return SyncReport.from_report(report)
 
 

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Query
 
 from valuegraph.api.answers import answer
 from valuegraph.api.auth import Scope
-from valuegraph.api.deps import GraphDep, require_scope
+from valuegraph.api.deps import GraphDep, known_query_params, require_scope
 from valuegraph.api.openapi import errors
 from valuegraph.graph.changes import Change
 from valuegraph.graph.questions import Questions
 
-router = APIRouter(prefix="/api/v1", tags=["history"])
+router = APIRouter(prefix="/api/v1", tags=["history"], dependencies=[Depends(known_query_params)],
+                   responses=errors(400))
 
 #: the most changes one response holds
 MAX_LIMIT = 1000

@@ -7,11 +7,12 @@ from pydantic import BaseModel, Field
 
 from valuegraph.api.answers import answer
 from valuegraph.api.auth import Scope
-from valuegraph.api.deps import GraphDep, SettingsDep, require_scope
+from valuegraph.api.deps import GraphDep, SettingsDep, known_query_params, require_scope
 from valuegraph.api.openapi import errors
 from valuegraph.graph import cypher as cypher_queries
 
-router = APIRouter(prefix="/api/v1", tags=["analysts"])
+router = APIRouter(prefix="/api/v1", tags=["analysts"], dependencies=[Depends(known_query_params)],
+                   responses=errors(400))
 
 
 class CypherQuery(BaseModel):

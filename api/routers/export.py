@@ -7,11 +7,12 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from valuegraph.api.auth import Scope
-from valuegraph.api.deps import GraphDep, require_scope
+from valuegraph.api.deps import GraphDep, known_query_params, require_scope
 from valuegraph.api.openapi import errors
 from valuegraph.loaders.exports import MEDIA_TYPES, stream_export
 
-router = APIRouter(prefix="/api/v1", tags=["analysts"])
+router = APIRouter(prefix="/api/v1", tags=["analysts"], dependencies=[Depends(known_query_params)],
+                   responses=errors(400))
 
 
 @router.get("/export/{format}", dependencies=[Depends(require_scope(Scope.ANALYST))], responses=errors(403, 404))

@@ -8,6 +8,8 @@ from starlette.concurrency import run_in_threadpool
 
 from valuegraph.api.deps import GraphDep, PrincipalDep
 
+# no check of query parameters here (see api/deps.py known_query_params): probes and monitors add their own,
+# and nothing here changes anything a misspelt one could misdirect
 router = APIRouter(tags=["health"])
 
 
