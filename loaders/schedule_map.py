@@ -8,8 +8,9 @@
 - work resources → Persons MEMBER_OF the project; the file's manager → Person MANAGES the project;
 - links from a task to a task of another project in the same file → DEPENDS_ON between the deliverables
   holding them (or their projects);
-- the custom field or activity code the recipe names → CONTRIBUTES_TO the objective whose id it holds, from
-  the deliverable holding the task, or from the project for a project-level value.
+- the custom field or activity code the recipe names → CONTRIBUTES_TO the objective whose id (or, with
+  ``objective_system``, external id) it holds, from the deliverable holding the task, or from the project for
+  a project-level value.
 
 Ids are made from what stays the same when a plan is saved again, in any format: the project's P6 id (its
 short name) or else its title or name; a task's P6 activity id or else its unique id (kept by Microsoft
@@ -28,6 +29,7 @@ from valuegraph.graph.errors import SyncError
 from valuegraph.graph.model import Document
 from valuegraph.loaders.schedule_read import Plan, PlanProject, PlanTask
 from valuegraph.loaders.validate import RawItem, Where, validate
+from valuegraph.schema.text import system_name_fault
 
 
 class HealthThresholds(BaseModel):
@@ -64,8 +66,16 @@ class ScheduleRecipe(BaseModel):
                             "code; name: the title or name")
     objective_field: str | None = Field(None, description="a custom field, document property or activity code "
                                                           "whose value is an objective's id")
+    objective_system: str | None = Field(None, description="the field holds the objective's external id in this "
+                                                           "system (e.g. jira) instead of its id")
     objective_split: str | None = Field(None, description="a value listing several ids, separated by this")
     health: HealthThresholds = HealthThresholds()
+
+    @model_validator(mode="after")
+    def _known_system(self) -> ScheduleRecipe:
+        if self.objective_system is not None and (fault := system_name_fault(self.objective_system)):
+            raise ValueError(f"objective_system: {fault}")
+        return self
 
 
 #: Microsoft Project names a project after its file: the name is taken without the file's ending, so that
@@ -153,10 +163,12 @@ def plan_document(plan: Plan, recipe: ScheduleRecipe, origin: str, fallback_name
             made.add(data["id"])
             entities.append(RawItem({k: v for k, v in data.items() if v is not None}, Where(f"{origin}: {where}")))
 
-    def relation(a: str, kind: str, b: str, where: str) -> None:
-        if a != b and (a, kind, b) not in related:
-            related.add((a, kind, b))
-            relations.append(RawItem({"from": a, "type": kind, "to": b}, Where(f"{origin}: {where}")))
+    def relation(a: str, kind: str, b: str, where: str, system: str | None = None) -> None:
+        # with a system, b is the end's external id in it, resolved when the document is synced
+        if a != b and (a, kind, b, system) not in related:
+            related.add((a, kind, b, system))
+            end = {"externalId": {system: b}} if system else b
+            relations.append(RawItem({"from": a, "type": kind, "to": end}, Where(f"{origin}: {where}")))
 
     project_ids = [f"{prefix}{_project_key(p, recipe, fallback_name)}" for p in plan.projects]
     # the deliverable (or else the project) that stands for each task: itself, or its nearest deliverable
@@ -213,13 +225,13 @@ def plan_document(plan: Plan, recipe: ScheduleRecipe, origin: str, fallback_name
         if recipe.objective_field:
             field = recipe.objective_field
             for objective in _split(project.fields.get(field, ""), recipe.objective_split):
-                relation(project_id, "CONTRIBUTES_TO", objective, f"{where}, field {field}")
+                relation(project_id, "CONTRIBUTES_TO", objective, f"{where}, field {field}", recipe.objective_system)
             for task in project.tasks:
                 if task.outline_level == 0:
                     continue  # the project's own value, taken above
                 for objective in _split(task.fields.get(field, ""), recipe.objective_split):
                     relation(stands_for[n][task.uid], "CONTRIBUTES_TO", objective,
-                             f"task {task.uid} ({task.name}), field {field}")
+                             f"task {task.uid} ({task.name}), field {field}", recipe.objective_system)
     doc = validate(None, entities, relations, origin)
     doc.warnings = warnings
     return doc

@@ -384,7 +384,8 @@ def test_the_readme_example_load_reports_what_the_load_does(tmp_path):
     recipe = readme.split("name: pmo-schedules\n", 1)[1].split("```")[0]
     written = tmp_path / "pmo-schedules.yaml"
     written.write_text("name: pmo-schedules\n" + recipe, encoding="utf-8")
-    assert load_schedule_recipe(str(written)).objective_field == "Strategic objective"
+    read = load_schedule_recipe(str(written))
+    assert (read.objective_field, read.objective_system) == ("Strategic objective", "jira")
 
 
 # ---------------------------------------------------------------- recipes
@@ -437,6 +438,54 @@ def test_a_recipe_links_the_schedule_to_an_objective_through_its_deliverables(tm
     assert edge["node"]["item"]["id"] == "sample"
     assert [n["id"] for n in edge["node"]["paths"][0]["nodes"]] == ["sample", "sample/task-19", "OBJ-SCHED"]
     graph.close()
+
+
+STRATEGY_KNOWN_IN_JIRA = """
+source: strategy
+entities:
+  - {id: OBJ-SCHED, kind: Objective, name: Ship the sample plan, externalIds: {jira: X-1}}
+  - {id: OBJ-ELSE, kind: Objective, name: Ship it in Jira's words, externalIds: {jira: OBJ-SCHED}}
+  - {id: OBJ-TIDY, kind: Objective, name: Keep the portfolio tidy, externalIds: {jira: OBJ-OTHER}}
+"""
+
+
+def test_a_recipe_field_may_hold_the_objectives_external_id(tmp_path):
+    """With objective_system the field's values (OBJ-SCHED on a task, OBJ-OTHER on the project) are Jira keys:
+    the relations land on the objectives carrying them, not on the entity whose id is the same text."""
+    plan = objective_plan(tmp_path)
+    recipe = tmp_path / "pmo.yaml"
+    recipe.write_text("name: pmo\nobjective_field: Strategic objective\nobjective_system: jira\n", encoding="utf-8")
+    graph = ValueGraph(open_store("memory:"))
+    graph.sync(parse_yaml(STRATEGY_KNOWN_IN_JIRA, "strategy.yaml"))
+    (doc,) = loader_for(plan, recipe=str(recipe)).documents()
+    graph.sync(doc, "plans")
+    questions = Questions(graph)
+    assert [hit.entity.id for hit in questions.what_delivers("OBJ-ELSE").hits] == ["sample"]
+    assert [n.id for n in questions.path_records(questions.trace("sample", "OBJ-ELSE"))[0].nodes] == [
+        "sample", "sample/task-19", "OBJ-ELSE"]
+    assert [hit.entity.id for hit in questions.what_delivers("OBJ-TIDY").hits] == ["sample"]
+    assert questions.what_delivers("OBJ-SCHED").hits == []
+    graph.close()
+
+
+def test_a_recipe_field_naming_an_unknown_external_id_is_a_located_error(tmp_path):
+    plan = objective_plan(tmp_path)
+    recipe = tmp_path / "pmo.yaml"
+    recipe.write_text("name: pmo\nobjective_field: Strategic objective\nobjective_system: gmpp\n", encoding="utf-8")
+    store = f"oxigraph:{tmp_path / 's'}"
+    result, shown = load(plan, store, "--recipe", str(recipe))
+    assert result.exit_code == 1
+    assert any("OBJ-SCHED" in e["message"] for e in shown["errors"]), shown["errors"]
+    assert nothing_written(store)
+
+
+def test_a_recipe_refuses_a_system_name_that_cannot_be_one(tmp_path):
+    recipe = tmp_path / "pmo.yaml"
+    recipe.write_text("name: pmo\nobjective_field: F\nobjective_system: 'ji ra'\n", encoding="utf-8")
+    with pytest.raises(DocumentRejected) as caught:
+        load_schedule_recipe(str(recipe))
+    (error,) = caught.value.errors
+    assert "objective_system" in error.message and "ji ra" not in error.location, error
 
 
 def test_a_p6_activity_code_names_the_objective(tmp_path):
