@@ -172,21 +172,21 @@ def test_serve_says_so_when_neo4j_is_down_at_start():
 def test_requests_get_503_while_neo4j_is_down_and_recover_when_it_returns(neo4j_sample):
     proc, url = serve(NEO4J_URL)
     question = {"query": '{ whatDelivers(target: "OBJ-1") { totalCount } }'}
-    try:
-        wait_until_up(url)
-        assert httpx.get(f"{url}/readyz").status_code == 200
-        assert httpx.post(f"{url}/graphql", json=question).json()["data"]["whatDelivers"]["totalCount"] == 10
-        subprocess.run([str(SCRIPT), "stop"], check=True, capture_output=True)
-        # records read before the outage are answered from the record cache; what needs the store is a 503
-        unread = {"query": "{ alignment { orphans { id name } unsupported { id name } } }"}
-        down = httpx.post(f"{url}/graphql", json=unread, timeout=30)
-        assert down.status_code == 503 and "does not answer" in down.json()["errors"][0]["message"]
-        assert httpx.get(f"{url}/readyz", timeout=30).status_code == 503
-        sync = httpx.post(f"{url}/api/v1/sync/x", json={"entities": []}, timeout=30)
-        assert sync.status_code == 503 and "does not answer" in sync.json()["detail"]
-    finally:
-        subprocess.run([str(SCRIPT), "start"], check=True, capture_output=True)
-    try:
+    try:  # the server is stopped whatever fails, Neo4j's own restart included
+        try:
+            wait_until_up(url)
+            assert httpx.get(f"{url}/readyz").status_code == 200
+            assert httpx.post(f"{url}/graphql", json=question).json()["data"]["whatDelivers"]["totalCount"] == 10
+            subprocess.run([str(SCRIPT), "stop"], check=True, capture_output=True)
+            # records read before the outage are answered from the record cache; what needs the store is a 503
+            unread = {"query": "{ alignment { orphans { id name } unsupported { id name } } }"}
+            down = httpx.post(f"{url}/graphql", json=unread, timeout=30)
+            assert down.status_code == 503 and "does not answer" in down.json()["errors"][0]["message"]
+            assert httpx.get(f"{url}/readyz", timeout=30).status_code == 503
+            sync = httpx.post(f"{url}/api/v1/sync/x", json={"entities": []}, timeout=30)
+            assert sync.status_code == 503 and "does not answer" in sync.json()["detail"]
+        finally:
+            subprocess.run([str(SCRIPT), "start"], check=True, capture_output=True)
         deadline = time.monotonic() + 60
         while httpx.get(f"{url}/readyz", timeout=30).status_code != 200 and time.monotonic() < deadline:
             time.sleep(0.5)

@@ -35,7 +35,7 @@ def servers(count: int):
                                           cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
             urls.append(f"http://127.0.0.1:{port}")
         for url in urls:
-            wait_until_up(url, timeout=60)
+            wait_until_up(url)
         clients = [httpx.Client(base_url=url, timeout=60) for url in urls]
         try:
             yield clients

@@ -93,7 +93,8 @@ start() {
   nohup java "${java_opts[@]}" -cp "$home/conf:$lib/*" org.neo4j.server.CommunityEntryPoint \
     --home-dir="$home" --config-dir="$home/conf" >>"$console" 2>&1 &
   echo $! >"$pidfile"
-  for _ in $(seq 1 240); do
+  # up to 240 s: about 15 s on a quiet machine, but far longer on one busy with other work
+  for _ in $(seq 1 480); do
     if ! running; then
       echo "neo4j: the server stopped while starting; the end of its logs:" >&2
       tail -n 30 "$console" "$userlog" >&2
@@ -105,7 +106,7 @@ start() {
     fi
     sleep 0.5
   done
-  echo "neo4j: Bolt did not answer within 120 s; the end of its logs:" >&2
+  echo "neo4j: Bolt did not answer within 240 s; the end of its logs:" >&2
   tail -n 30 "$console" "$userlog" >&2
   return 1
 }

@@ -26,7 +26,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_until_up(url: str, timeout: float = 30.0, headers: dict | None = None) -> None:
+def wait_until_up(url: str, timeout: float = 90.0, headers: dict | None = None) -> None:
+    # generous: a server starts in about two seconds, but much later on a machine running other work, and a
+    # test that gives up early says nothing about the server
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
