@@ -54,7 +54,8 @@ class JsonGraphQLRouter(GraphQLRouter):
 
     async def execute_single(self, request, request_adapter, sub_response, context, root_value, request_data):
         try:
-            request_data.query = self.persisted.resolve(request_data.query, request_data.extensions)
+            request_data.query = self.persisted.resolve(request_data.query, request_data.extensions,
+                                                        context.principal.name)
         except PersistedQueryNotFound:
             return ExecutionResult(None, [GraphQLError(NOT_FOUND_MESSAGE, extensions={"code": NOT_FOUND_CODE})])
         except PersistedQueryRefused as exc:

@@ -2,9 +2,11 @@
 of a query's text instead of the text (``extensions.persistedQuery``); a server that does not know it says
 PERSISTED_QUERY_NOT_FOUND, and the client sends the text with the hash once, which registers it.
 
-The texts are kept in memory, at most ``capacity`` of them, each at most ``max_bytes`` long (the least
-recently used go first), so however many hashes clients send, the memory they take is bounded. A text
-longer than that is answered but not kept: its client keeps sending it whole.
+Each caller (API key) has texts of its own: whether a hash is known tells a caller only what it registered
+itself, never what another asked. The texts are kept in memory, at most ``capacity`` of them in all, each
+at most ``max_bytes`` long (the least recently used go first), so however many hashes clients send, the
+memory they take is bounded. A text longer than that is answered but not kept: its client keeps sending
+it whole.
 """
 
 from __future__ import annotations
@@ -33,15 +35,16 @@ class PersistedQueries:
     def __init__(self, capacity: int, max_bytes: int) -> None:
         self.capacity = capacity
         self.max_bytes = max_bytes
-        self._texts: OrderedDict[str, str] = OrderedDict()
+        self._texts: OrderedDict[tuple[str, str], str] = OrderedDict()  # by (caller, hash)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._texts)
 
-    def resolve(self, query: str | None, extensions: dict | None) -> str | None:
-        """The query text to run: ``query`` itself when no persisted query is named (registered when one
-        is), the kept text of the named hash otherwise. PersistedQueryNotFound, PersistedQueryRefused."""
+    def resolve(self, query: str | None, extensions: dict | None, caller: str) -> str | None:
+        """The query text to run: ``query`` itself when no persisted query is named (registered for
+        ``caller`` when one is), the text ``caller`` registered under the named hash otherwise.
+        PersistedQueryNotFound, PersistedQueryRefused."""
         named = (extensions or {}).get("persistedQuery")
         if named is None:
             return query
@@ -55,18 +58,18 @@ class PersistedQueries:
             raise PersistedQueryRefused("extensions.persistedQuery.sha256Hash must be 64 lower-case hex digits")
         if query is None:
             with self._lock:
-                text = self._texts.get(digest)
+                text = self._texts.get((caller, digest))
                 if text is None:
                     raise PersistedQueryNotFound(digest)
-                self._texts.move_to_end(digest)
+                self._texts.move_to_end((caller, digest))
             return text
         encoded = query.encode()
         if hashlib.sha256(encoded).hexdigest() != digest:
             raise PersistedQueryRefused("provided sha does not match query")
         if len(encoded) <= self.max_bytes and self.capacity > 0:
             with self._lock:
-                self._texts[digest] = query
-                self._texts.move_to_end(digest)
+                self._texts[(caller, digest)] = query
+                self._texts.move_to_end((caller, digest))
                 while len(self._texts) > self.capacity:
                     self._texts.popitem(last=False)
         return query

@@ -112,6 +112,10 @@ def test_a_persisted_query_is_asked_by_its_hash_once_registered(served):
     assert len(asked.json()["data"]["entities"]["edges"]) == 2
     # the same answer, asked by hash or by text: one tag
     assert asked.headers["etag"] == plain.headers["etag"]
+    # another caller, even one that may read, does not find it: a hash tells nobody what another asked
+    for other in ("writer", "bot"):
+        found = post(url, persisted(digest, variables={"first": 2}), other)
+        assert found.json()["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
 
     # by GET, as a CDN in front of a dashboard would see it
     params = {"extensions": json.dumps(persisted(digest)["extensions"]), "variables": json.dumps({"first": 2}),
