@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     max_paths: int = Field(100, description="Most paths (`limit`) one field answers")
     subscription_poll_seconds: float = Field(0.5, gt=0, description="How often a GraphQL subscription looks for "
                                                                  "new revisions")
+    persisted_queries_max: int = Field(1000, ge=0, description="Most persisted queries (Apollo's automatic "
+                                                              "persisted queries) kept in memory; the least "
+                                                              "recently used go first (0: none kept)")
+    persisted_query_max_bytes: int = Field(20_000, ge=0, description="Longest query text kept as a persisted "
+                                                                     "query (a longer one is answered, not kept)")
     max_body_bytes: int = Field(20 * 1024 * 1024, description="Largest sync body accepted")
     recipe_folder: Path | None = Field(
         None, description="A folder of recipes (NAME.yaml) that a file synced over REST may name (recipe=NAME), "

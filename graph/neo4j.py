@@ -24,7 +24,7 @@ from valuegraph.graph.errors import CypherError, StoreConflict, StoreError, Stor
 from valuegraph.graph import crosswalk
 from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeState, RelationKey, RelationRecord,
                                     Snapshot, SourceState, resolve)
-from valuegraph.graph.neo4j_terms import ASSERTIONS, dump_assertions, from_neo4j, load_assertions
+from valuegraph.graph.neo4j_terms import ASSERTIONS, StoredAssertions, dump_assertions, from_neo4j, load_assertions
 from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.schema import neo4j_statements, vocabulary
@@ -162,23 +162,24 @@ class Neo4jStore(Store):
         keys = [list(k) for k in keys]
         touching = list(touching)
 
-        def work(tx):
-            rows = []
-            ret = f"RETURN a.id, type(r), b.id, r.{ASSERTIONS}"
-            if keys:
-                rows += tx.run(f"{_KEYED} {ret}", keys=keys).values()
-            if touching and direction in (Direction.OUT, Direction.BOTH):
-                rows += tx.run(f"UNWIND $ids AS id MATCH (a:Entity {{id: id}})-[r]->(b:Entity) USING INDEX a:Entity(id) {ret}",
-                               ids=touching).values()
-            if touching and direction in (Direction.IN, Direction.BOTH):
-                rows += tx.run(f"UNWIND $ids AS id MATCH (a:Entity)-[r]->(b:Entity {{id: id}}) USING INDEX b:Entity(id) {ret}",
-                               ids=touching).values()
-            return rows
-
+        # every part in one statement (UNION ALL): one round trip, however many parts are asked
+        ret = f"RETURN a.id AS a, type(r) AS t, b.id AS b, r.{ASSERTIONS} AS p"
+        parts = []
+        if keys:
+            parts.append(f"{_KEYED} {ret}")
+        if touching and direction in (Direction.OUT, Direction.BOTH):
+            parts.append(f"UNWIND $ids AS id MATCH (a:Entity {{id: id}})-[r]->(b:Entity) USING INDEX a:Entity(id) {ret}")
+        if touching and direction in (Direction.IN, Direction.BOTH):
+            parts.append(f"UNWIND $ids AS id MATCH (a:Entity)-[r]->(b:Entity {{id: id}}) USING INDEX b:Entity(id) {ret}")
+        if not parts:
+            return []
+        statement = " UNION ALL ".join(parts)
+        rows = self._call(lambda tx: tx.run(statement, keys=keys, ids=touching).values())
         found: dict[RelationKey, RelationRecord] = {}
-        for a, rel_type, b, text in self._call(work):
+        for a, rel_type, b, text in rows:
             key = RelationKey(a, rel_type, b)
-            found.setdefault(key, RelationRecord(key, load_assertions(text)))
+            if key not in found:
+                found[key] = RelationRecord(key, StoredAssertions(text))
         return list(found.values())
 
     def commit(self, changes: ChangeSet) -> int:

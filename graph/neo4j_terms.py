@@ -9,6 +9,7 @@ dates tagged so that they come back as dates.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 
 import orjson
 
@@ -51,3 +52,33 @@ def from_neo4j(value: object) -> Value:
     """A property read back from Neo4j as a Python value (Neo4j's own date types become datetime's)."""
     to_native = getattr(value, "to_native", None)
     return to_native() if to_native is not None else value
+
+
+class StoredAssertions(Mapping):
+    """Every source's assertion of a fact as the store keeps them (JSON), decoded on first use: a relation
+    read for its ends (a GraphQL navigation, a path) never needs its provenance, and decoding it is most of
+    the cost of reading it back."""
+
+    __slots__ = ("_text", "_decoded")
+
+    def __init__(self, text: str | None) -> None:
+        self._text = text
+        self._decoded: dict[str, Assertion] | None = None
+
+    def _found(self) -> dict[str, Assertion]:
+        decoded = self._decoded
+        if decoded is None:
+            decoded = self._decoded = load_assertions(self._text)
+        return decoded
+
+    def __getitem__(self, source: str) -> Assertion:
+        return self._found()[source]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._found())
+
+    def __len__(self) -> int:
+        return len(self._found())
+
+    def __repr__(self) -> str:
+        return repr(self._found())

@@ -194,6 +194,37 @@ class Questions:
                     self._pinned_graph = self.graph.pinned()
         return self._pinned_graph
 
+    @property
+    def pinned_yet(self) -> bool:
+        """Whether the snapshot these questions answer from is taken (always, unpinned or in the past)."""
+        return not self._pinned or isinstance(self.graph, PastGraph) or self._pinned_graph is not None
+
+    @property
+    def pin_reads_store(self) -> bool:
+        """Whether ``pin`` reads the store (what a caller that must not wait asks elsewhere)."""
+        return not self.pinned_yet and self.graph.snapshot_reads_store
+
+    def pin(self) -> int:
+        """Take the request's snapshot now, if not yet taken (for a store other processes write to, a store
+        read; for a server's first request, perhaps the index build); its revision."""
+        return self.snapshot.revision
+
+    # ------------------------------------------------------------ records, as the snapshot shows them
+    def records(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
+        """Entity records by id (ids the graph does not hold are left out), in one store read at most."""
+        return self.reads.entities(ids)
+
+    def cached_records(self, ids: Iterable[str]) -> dict[str, EntityRecord] | None:
+        """``records(ids)`` when no store read is needed for them (pinned to a snapshot whose record cache has
+        every one), else None: what a caller that must not wait may ask first."""
+        reads = self.reads if self.pinned_yet else None
+        return reads.cached_entities(ids) if isinstance(reads, PinnedGraph) else None
+
+    def relation_records(self, keys: Iterable[RelationKey] = (), *, touching: Iterable[str] = (),
+                         direction: Direction = Direction.BOTH) -> list[RelationRecord]:
+        """Relation records by key, and those touching entities in ``direction``, in one store read."""
+        return self.reads.relation_records(keys, touching=touching, direction=direction)
+
     # ------------------------------------------------------------ history
     @property
     def present(self) -> ValueGraph:

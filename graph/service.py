@@ -80,6 +80,19 @@ class RecordCache:
                         records[entity_id] = fetched.get(entity_id)
         return found
 
+    def peek(self, ids: Iterable[str]) -> dict[str, EntityRecord] | None:
+        """The records of ``ids`` when the cache knows every one (kept, or known to be missing), without a
+        store read; None when one must be read (a caller on the event loop reads them elsewhere)."""
+        found = {}
+        records = self._records
+        for entity_id in ids:
+            record = records.get(entity_id, _MISSING)
+            if record is _MISSING:
+                return None
+            if record is not None:
+                found[entity_id] = record
+        return found
+
     def seal(self) -> None:
         """The store is about to change: keep what is kept, take nothing more."""
         with self._lock:
@@ -481,6 +494,12 @@ class ValueGraph:
         with self._lock:
             return self._current().index
 
+    @property
+    def snapshot_reads_store(self) -> bool:
+        """Whether taking the published snapshot reads the store: the store's latest revision when other
+        processes may write to it, the whole graph when the index is not built yet."""
+        return self.shared or self._published is None
+
     def pinned(self) -> PinnedGraph:
         """The graph as the snapshot published now stands, for one request's reads."""
         self.refresh()
@@ -532,6 +551,11 @@ class PinnedGraph:
         ids = list(ids)
         return self._read(lambda: self._published.records.get(ids, self._graph.store.entity_records),
                           lambda past: past.entities(ids))
+
+    def cached_entities(self, ids: Iterable[str]) -> dict[str, EntityRecord] | None:
+        """``entities(ids)`` when the snapshot's record cache holds every one (no store read, no wait: what it
+        holds was read before any write started), else None."""
+        return self._published.records.peek(ids)
 
     def relation_records(self, keys: Iterable[RelationKey] = (), *, touching: Iterable[str] = (),
                          direction: Direction = Direction.BOTH) -> list[RelationRecord]:

@@ -18,7 +18,7 @@ from strawberry.fastapi import BaseContext
 from valuegraph.api.answers import answer
 from valuegraph.api.auth import Principal
 from valuegraph.graph import Direction, EntityRecord, RelationKey, RelationRecord, ValueGraph
-from valuegraph.graph.history import AsOf, PastGraph
+from valuegraph.graph.history import AsOf
 from valuegraph.graph.questions import Questions, Route
 
 
@@ -44,24 +44,25 @@ class GraphView:
         # the paths of a page's items, asked in one call off the event loop (not one thread hop per item)
         self.routes: DataLoader[tuple[str, str, int, bool], list[Route]] = DataLoader(self._load_routes)
 
-    @property
-    def past(self) -> bool:
-        return isinstance(self.graph, PastGraph)
-
-    async def _read(self, read, *args, **kwargs):
-        # the present's records come from the record cache and one store read; a past graph's are replayed
-        # from change records (more work): that is done off the event loop
-        if self.past:
-            return await answer(read, *args, **kwargs)
-        return read(*args, **kwargs)
+    async def pin(self) -> None:
+        """Take the request's snapshot off the event loop: for a store other processes write to, taking it
+        reads the store's latest revision (a round trip), and a server's first request may build the index."""
+        if self.questions.pin_reads_store:
+            await answer(self.questions.pin)
+        elif not self.questions.pinned_yet:
+            self.questions.pin()  # the published snapshot, taken as it is: no wait
 
     async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
-        records = await self._read(self.questions.reads.entities, ids)
+        # records the snapshot's record cache holds are answered here; any store read (or replay of a past
+        # graph, or a wait for a write under way to be published) is made off the event loop
+        records = self.questions.cached_records(ids)
+        if records is None:
+            records = await answer(self.questions.records, ids)
         return [records.get(i) for i in ids]
 
     async def _load_touching(self, ids: list[str]) -> list[list[RelationRecord]]:
         found: dict[str, list[RelationRecord]] = defaultdict(list)
-        touching = await self._read(self.questions.reads.relation_records, touching=ids, direction=Direction.BOTH)
+        touching = await answer(self.questions.relation_records, touching=ids, direction=Direction.BOTH)
         for record in touching:
             found[record.key.from_id].append(record)
             if record.key.to_id != record.key.from_id:
@@ -71,7 +72,7 @@ class GraphView:
         return [found.get(i, []) for i in ids]
 
     async def _load_relations(self, keys: list[RelationKey]) -> list[RelationRecord | None]:
-        records = {r.key: r for r in await self._read(self.questions.reads.relation_records, keys)}
+        records = {r.key: r for r in await answer(self.questions.relation_records, keys)}
         return [records.get(k) for k in keys]
 
     async def _load_routes(self, asked: list[tuple[str, str, int, bool]]) -> list[list[Route] | Exception]:
@@ -121,6 +122,11 @@ class GraphContext(BaseContext):
     async def relations_of(self, entity_id: str, direction: Direction) -> list[RelationRecord]:
         return await self.present.relations_of(entity_id, direction)
 
+    async def revision(self) -> int:
+        """The revision of the request's snapshot (taken now if not yet): what its answer is read at."""
+        await self.present.pin()
+        return self.present.questions.pin()
+
     def view(self, at: int | None) -> GraphView:
         """The view of a point this request has already resolved (``point`` made it)."""
         if at is None:
@@ -129,8 +135,9 @@ class GraphContext(BaseContext):
 
     async def point(self, as_of: AsOf | None) -> GraphView:
         """The view at ``as_of`` (the present when None); an InvalidRequest for a point the history does not
-        have. Making a past graph reads change records: off the event loop."""
+        have. Taking the request's snapshot and making a past graph read the store: off the event loop."""
         if as_of is None:
+            await self.present.pin()
             return self.present
         questions = await answer(self.questions.at, as_of)
         revision = questions.graph.revision

@@ -59,8 +59,8 @@ def serve_in_thread(graph: ValueGraph, **settings):
 
 
 @contextmanager
-def serve_process(store: str, env: dict | None = None):
-    """`valuegraph serve` as a separate process on a free port."""
+def serve_process(store: str, env: dict | None = None, up_timeout: float = 90.0):
+    """`valuegraph serve` as a separate process on a free port (up within ``up_timeout`` seconds)."""
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "valuegraph.cli", "serve", "--store", store, "--port", str(port)],
@@ -68,7 +68,7 @@ def serve_process(store: str, env: dict | None = None):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url)
+        wait_until_up(url, up_timeout)
         yield url
     finally:
         proc.terminate()
