@@ -10,8 +10,10 @@ brings its index up to the latest revision before it answers: graph/service.py `
   planned again (graph/service.py ``sync``).
 - An embedded Oxigraph store takes one writing process. Worker 0 opens it read-write and serves the writes
   of the others (graph/writer.py); workers 1… open it read-only, open it again when worker 0 marks a new
-  revision, and forward each write (REST sync, GraphQL mutation) to worker 0 with its author. Worker 0
-  starts first (it recovers an interrupted bulk write and keeps the index for the others to load).
+  revision, and forward each write (REST sync, GraphQL mutation) to worker 0 with its author.
+
+Worker 0 starts first and answers as soon as it is ready; the others start then, and load the index it kept
+(an embedded store's writer also recovers an interrupted bulk write before anyone reads).
 
 Every response names the worker that made it (``X-Valuegraph-Worker``: its number). A worker that dies is
 replaced; workers that keep dying (``RESTARTS`` in ``RESTART_WINDOW`` seconds), or one that cannot start,
@@ -51,8 +53,8 @@ RESTARTS = 5
 RESTART_WINDOW = 60.0
 #: how long a worker may take to stop after SIGTERM before it is killed
 STOP_SECONDS = 15.0
-#: how long worker 0 of an embedded store may take to open it before the others start anyway
-WRITER_READY_SECONDS = 600.0
+#: how long worker 0 may take to get ready (its index loaded or built) before the others start anyway
+FIRST_READY_SECONDS = 600.0
 
 WORKER_HEADER = b"x-valuegraph-worker"
 _PR_SET_PDEATHSIG = 1
@@ -206,8 +208,11 @@ class Supervisor:
         sock = _bind(self.plan.settings)
         previous = {s: signal.signal(s, lambda *_: self._stopping.set()) for s in (signal.SIGINT, signal.SIGTERM)}
         try:
+            # worker 0 first: it answers as soon as it has its index, and it keeps the index for the others
+            # to load (rather than every worker reading the graph out of the store at once); on an embedded
+            # store it is also the writer, which finishes an interrupted bulk write before anyone reads
             first = self._start(0, sock)
-            if self.plan.write_address is not None and not self._wait_ready(0, first, WRITER_READY_SECONDS):
+            if not self._wait_ready(0, first, FIRST_READY_SECONDS):
                 return self._failed(0, "could not start")
             for number in range(1, self.plan.count):
                 self._start(number, sock)
