@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     store: str = Field(DEFAULT_STORE, description="Store URL: memory:, oxigraph:PATH")
     host: str = Field("127.0.0.1", description="Address `valuegraph serve` listens on")
     port: int = Field(8000, description="Port `valuegraph serve` listens on")
+    workers: int | None = Field(
+        None, ge=1, le=256, description="Processes `valuegraph serve` answers with (unset: one per core this "
+                                        "process may use; a memory: store is always served by one)")
+    index_cache: str | None = Field(
+        None, description="Folder where traversal indexes are kept between runs, each marked with its store and "
+                          "revision ('off': none kept; unset: beside an embedded store, and "
+                          "$XDG_CACHE_HOME/valuegraph or ~/.cache/valuegraph for Neo4j)")
 
     api_keys: list[ApiKeyConfig] = Field([], description="API keys as JSON: [{name, hash, scopes, sources}]")
     api_keys_file: Path | None = Field(None, description="A YAML or JSON file listing API keys")
@@ -133,6 +140,7 @@ class Settings(BaseSettings):
         """What opening the graph takes from these settings (a precedence file that is not valid raises
         PrecedenceError, naming the file and the key)."""
         return {"user": self.neo4j_user, "password": self.neo4j_password, "history_keep": self.history_keep,
+                "index_cache": self.index_cache,
                 "history_cache_bytes": self.history_cache_mb * 2**20,
                 "precedence": Precedence.load(self.precedence_file)}
 

@@ -479,6 +479,9 @@ def serve(
     store: StoreOpt = None,
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default VALUEGRAPH_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default VALUEGRAPH_PORT or 8000).")] = None,
+    workers: Annotated[int | None, typer.Option("--workers", min=1, max=256,
+                                                help="Processes to answer with (default VALUEGRAPH_WORKERS or one "
+                                                     "per core; a memory: store has one).")] = None,
 ) -> None:
     """Serve GraphQL (with GraphiQL) on /graphql and the REST API."""
     # the web stack (FastAPI, strawberry, uvicorn) is imported only to serve: it adds a second to the
@@ -486,12 +489,15 @@ def serve(
     import uvicorn
 
     from valuegraph.api.app import create_app
+    from valuegraph.api.workers import Supervisor, worker_count
 
-    overrides = {k: v for k, v in {"store": store, "host": host, "port": port}.items() if v is not None}
+    overrides = {k: v for k, v in {"store": store, "host": host, "port": port, "workers": workers}.items()
+                 if v is not None}
     try:
         config = Settings(**overrides)
         keys = KeyRing.load(config.api_keys_file, config.api_keys)
         config.graph_options()  # a precedence file that is not valid is refused before anything starts
+        count = worker_count(config)
     except (ValueError, PrecedenceError) as exc:
         render.errors.print(f"[red]bad configuration:[/] {exc}")
         raise typer.Exit(2) from exc
@@ -501,6 +507,16 @@ def serve(
         render.errors.print(f"[red]{escape(str(exc))}[/]")
         raise typer.Exit(2) from exc
     logs.configure(config.log_level, config.log_json)
+    development = "" if not keys.empty else " (development: no API keys, loopback only)"
+    if count > 1:  # the workers open the store: see api/workers.py
+        render.errors.print(f"valuegraph: store {config.store}, {count} workers, "
+                            f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
+        try:
+            code = Supervisor(config, count).run()
+        except OSError as exc:  # the port is taken, say
+            render.errors.print(f"[red]cannot serve on {config.host}:{config.port}:[/] {exc}")
+            raise typer.Exit(2) from exc
+        raise typer.Exit(code)
     with _graph(config.store, lazy=True) as graph:
         try:
             Questions(graph).ready()  # build the index now when the store answers
@@ -508,8 +524,7 @@ def serve(
             render.errors.print(f"[yellow]valuegraph: {exc}; serving anyway: /readyz answers 503 and requests "
                                 "get 503 until the store answers[/]")
         render.errors.print(f"valuegraph: {graph.store.backend} store {config.store}, "
-                            f"GraphQL on http://{config.host}:{config.port}/graphql"
-                            + ("" if not keys.empty else " (development: no API keys, loopback only)"))
+                            f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
         uvicorn.run(create_app(config, graph), host=config.host, port=config.port, log_config=None)
 
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 import orjson
 
@@ -20,6 +20,9 @@ from valuegraph.graph.model import RelationKey
 from valuegraph.graph.store import Store
 from valuegraph.schema.values import number_or
 
+if TYPE_CHECKING:
+    import networkx as nx
+
 STRATEGY = ("Objective", "Goal")
 
 
@@ -27,6 +30,8 @@ def to_networkx(source) -> nx.MultiDiGraph:
     """The whole graph as a networkx MultiDiGraph, for notebooks: from a Store, a ValueGraph, a store URL
     (``oxigraph:…``, ``bolt://…``) or a valuegraph server's base URL (``http://…``; pass an API key as
     ``(url, key)``)."""
+    import networkx as nx  # noqa: PLC0415 - imported on first use: it would add to every server's start
+
     if isinstance(source, tuple) or (isinstance(source, str) and source.startswith(("http://", "https://"))):
         url, key = source if isinstance(source, tuple) else (source, None)
         return nx.node_link_graph(_nodelink_of_server(url, key), edges="links")
@@ -154,6 +159,8 @@ def _best_products(start: int, successors: dict[int, list[tuple[int, float]]]) -
             if v not in seen:
                 seen.add(v)
                 stack.append(v)
+    import networkx as nx  # noqa: PLC0415 - imported on first use: it would add to every server's start
+
     sub = nx.DiGraph()
     sub.add_nodes_from(order)
     sub.add_edges_from((u, v) for u in order for v, _ in successors.get(u, ()))
@@ -186,6 +193,8 @@ def critical_dependencies(index: TraversalIndex, top: int = 10) -> list[Critical
 
 def dependency_cycles(index: TraversalIndex, limit: int = 100) -> list[list[str]]:
     """DEPENDS_ON cycles (elementary), each as the list of its entities from its smallest id, at most ``limit``."""
+    import networkx as nx  # noqa: PLC0415 - imported on first use: it would add to every server's start
+
     src, dst, _ = index.depends.arrays()
     graph = nx.DiGraph()
     graph.add_edges_from((index.ids[a], index.ids[b]) for a, b in zip(src.tolist(), dst.tolist(), strict=True))

@@ -116,6 +116,9 @@ class DocumentRejected(ValueGraphError):
         more = f"\n  … and {self.total - 20} more" if self.total > 20 else ""
         super().__init__(f"document rejected with {self.total} error(s):\n{shown}{more}")
 
+    def __reduce__(self):  # crosses processes (graph/writer.py) with its errors, not only its message
+        return DocumentRejected, (self.errors,)
+
 
 class QueryRejected(ValueGraphError):
     """An analyst's query (SPARQL, Cypher) that is not run: it writes, does not parse, or the database refused it."""

@@ -7,14 +7,17 @@ import datetime as dt
 import io
 import zipfile
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import orjson
 
 from valuegraph.graph.model import Value
 from valuegraph.graph.store import Store
 from valuegraph.schema import vocabulary
 from valuegraph.schema.text import csv_cell
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 def _plain(value: Value) -> object:
@@ -34,6 +37,8 @@ def _merged(store: Store):
 def to_networkx(store: Store) -> nx.MultiDiGraph:
     """A MultiDiGraph: nodes are entity ids with ``kind``, ``name``, ``sources`` and every property; edges
     carry ``type`` (also the edge key), ``sources`` and their properties."""
+    import networkx as nx  # noqa: PLC0415 - imported on first use: it would add to every server's start
+
     records, relations = _merged(store)
     graph = nx.MultiDiGraph()
     for entity_id, record in records.items():
@@ -46,10 +51,14 @@ def to_networkx(store: Store) -> nx.MultiDiGraph:
 
 
 def graphml(store: Store) -> Iterator[bytes]:
+    import networkx as nx  # noqa: PLC0415 - imported on first use: it would add to every server's start
+
     yield from (line.encode() + b"\n" for line in nx.generate_graphml(to_networkx(store)))
 
 
 def nodelink(store: Store) -> Iterator[bytes]:
+    import networkx as nx  # noqa: PLC0415 - imported on first use: it would add to every server's start
+
     yield orjson.dumps(nx.node_link_data(to_networkx(store), edges="links"))
 
 

@@ -16,8 +16,10 @@ ids numbered below its own ``size`` and treats any other number as unknown.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -27,6 +29,8 @@ import orjson
 from valuegraph.graph.crosswalk import Crosswalk
 from valuegraph.graph.model import NodeState, RelationKey, Snapshot
 from valuegraph.schema import vocabulary
+
+_log = logging.getLogger("valuegraph.index")
 
 STATUSES = ("proposed", "active", "on_hold", "completed", "cancelled")
 _STATUS_CODE = {s: i for i, s in enumerate(STATUSES)}
@@ -304,6 +308,13 @@ class IdNumbers:
 _ENTITY_ARRAYS = ("kind", "status", "budget", "health")
 
 
+def _in_range(csr: _Csr, n: int) -> bool:
+    """Whether a loaded adjacency is well formed: the compiled kernels index with it unchecked."""
+    indptr, indices = csr.indptr, csr.indices
+    return (len(indptr) > 0 and int(indptr[0]) == 0 and bool(np.all(np.diff(indptr) >= 0))
+            and (len(indices) == 0 or (int(indices.min()) >= 0 and int(indices.max()) < n)))
+
+
 class TraversalIndex:
     """Kinds, statuses, budgets and traversable edges of every entity, by dense number."""
 
@@ -412,10 +423,11 @@ class TraversalIndex:
         del ids[n:]
 
     # ------------------------------------------------------------ keeping between processes
-    def save(self, path: Path, token: str) -> None:
-        """Write the index to ``path`` (atomically), marked with the store state it reflects."""
+    def save(self, path: Path, identity: str) -> None:
+        """Write the index to ``path`` (atomically), marked with the store it was read from (``identity``)
+        and its revision. Several processes may save the same file: each writes a file of its own first."""
         n = self.size
-        arrays = {"token": np.frombuffer(token.encode(), np.uint8), "revision": np.array([self.revision], np.int64),
+        arrays = {"token": np.frombuffer(identity.encode(), np.uint8), "revision": np.array([self.revision], np.int64),
                   "ids": np.frombuffer(orjson.dumps(self.ids[:n]), np.uint8),
                   "kind": self.kind[:n], "status": self.status[:n], "budget": self.budget[:n], "health": self.health[:n],
                   "crosswalk": np.frombuffer(orjson.dumps(self.crosswalk.rows()), np.uint8)}
@@ -423,17 +435,27 @@ class TraversalIndex:
             for direction, csr in zip(("fwd", "rev"), edges.saved_csrs(n), strict=True):
                 for field in _CSR_FIELDS:
                     arrays[f"{name}.{direction}.{field}"] = getattr(csr, field)
-        partial = path.with_name(path.name + ".partial")
-        with partial.open("wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(partial, path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.partial")
+        try:
+            with partial.open("wb") as handle:
+                np.savez(handle, **arrays)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
 
     @classmethod
-    def load(cls, path: Path, token: str) -> TraversalIndex | None:
-        """The index saved at ``path`` if it reflects the store state ``token``; None if absent, stale or unreadable."""
+    def load(cls, path: Path, identity: str) -> TraversalIndex | None:
+        """The index saved at ``path`` if it was read from the store ``identity`` names (at whatever revision:
+        the caller compares ``revision`` with the store's); None if absent, of another store, or unreadable
+        (logged: a damaged file is never trusted, the index is built again)."""
+        if not path.exists():
+            return None
         try:
             with np.load(path, allow_pickle=False) as data:
-                if data["token"].tobytes().decode() != token:
+                if data["token"].tobytes().decode() != identity:
+                    _log.info("the kept traversal index %s is another store's (or was kept under other precedence "
+                              "rules): built from the store", path)
                     return None
                 index = cls()
                 index.revision = int(data["revision"][0])
@@ -447,15 +469,18 @@ class TraversalIndex:
                     edges._fwd, edges._rev = (_Csr(*(data[f"{name}.{d}.{f}"] for f in _CSR_FIELDS))
                                               for d in ("fwd", "rev"))
                     setattr(index, name, edges)
-        except (OSError, KeyError, ValueError, TypeError, UnicodeDecodeError, orjson.JSONDecodeError):
+        except (OSError, KeyError, ValueError, EOFError, TypeError, UnicodeDecodeError, orjson.JSONDecodeError,
+                zipfile.BadZipFile) as exc:
+            _log.warning("the kept traversal index %s cannot be read (%s): built again from the store", path, exc)
             return None
         n = len(index.ids)
         csrs = [c for e in (index.value, index.depends) for c in (e._fwd, e._rev)]
         if any(len(getattr(index, a)) != n for a in _ENTITY_ARRAYS) or not all(
             len(c.indptr) == n + 1 and len(c.indices) == len(c.types) == c.indptr[-1]
-            and len(c.alive) in (0, len(c.indices)) for c in csrs
-        ):
-            return None  # not what ``save`` writes: built again from the store
+            and len(c.alive) in (0, len(c.indices)) and _in_range(c, n) for c in csrs
+        ) or len(set(index.ids)) != n:
+            _log.warning("the kept traversal index %s is not what valuegraph writes: built again from the store", path)
+            return None
         index._table = dict(zip(index.ids, range(n), strict=True))
         index._size = n
         return index

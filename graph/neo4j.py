@@ -11,7 +11,9 @@ writes are ``UNWIND $rows … MERGE`` batches, one transaction per sync.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
+from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import neo4j
@@ -26,7 +28,7 @@ from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeStat
                                     Snapshot, SourceState, resolve)
 from valuegraph.graph.neo4j_terms import ASSERTIONS, StoredAssertions, dump_assertions, from_neo4j, load_assertions
 from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
-from valuegraph.graph.store import Capability, Direction, Store
+from valuegraph.graph.store import Capability, Direction, Store, index_cache_folder
 from valuegraph.schema import neo4j_statements, vocabulary
 
 _RESERVED = {"id", "kind", "sources", ASSERTIONS}
@@ -45,15 +47,18 @@ class Neo4jStore(Store):
     capabilities = frozenset({Capability.PERSISTENT, Capability.CYPHER, Capability.SHARED})
 
     def __init__(self, url: str, user: str | None = None, password: str | None = None,
-                 database: str | None = None, *, precedence: Precedence | None = None) -> None:
+                 database: str | None = None, *, precedence: Precedence | None = None,
+                 index_cache: str | None = None) -> None:
         """``precedence``: the rules to resolve nodes by (None: those the store's nodes were resolved by, as
-        it recorded them, so that opening a store from a notebook or a script changes nothing)."""
+        it recorded them, so that opening a store from a notebook or a script changes nothing).
+        ``index_cache``: VALUEGRAPH_INDEX_CACHE (see ``index_cache_folder``; unset: the user's cache folder)."""
         parts = urlsplit(url)
         user = unquote(parts.username) if parts.username else user
         password = unquote(parts.password) if parts.password else password
         netloc = parts.hostname + (f":{parts.port}" if parts.port else "")
         self.url = urlunsplit((parts.scheme, netloc, "", "", ""))  # never the password
         self.database = database or (parts.path.strip("/") or None) or "neo4j"
+        self._index_folder = index_cache_folder(index_cache, None)
         self._driver = neo4j.GraphDatabase.driver(
             self.url, auth=(user or "neo4j", password or ""), connection_timeout=5, max_transaction_retry_time=2,
             notifications_min_severity="OFF")
@@ -192,6 +197,19 @@ class Neo4jStore(Store):
             raise StoreConflict(
                 "another process wrote some of this sync's entities since it was planned, so it took them for "
                 f"new; nothing was written, and a sync through ValueGraph is planned again ({exc.message})") from exc
+
+    def index_cache(self) -> tuple[Path, str] | None:
+        """A file per server and database in the cache folder, marked with the store's identity: a random id
+        the store keeps on its meta node (made on first use, and again after ``clear``), so that a file kept
+        for another database at the same address, or for this one before it was cleared, is not taken."""
+        if self._index_folder is None:
+            return None
+        store_id = self._call(lambda tx: tx.run(
+            "MERGE (m:ValuegraphMeta {id: 'store'}) ON CREATE SET m.seq = 0 "
+            "SET m.storeId = coalesce(m.storeId, randomUUID()) RETURN m.storeId").single()[0], write=True)
+        rules = f"/{self.precedence.digest}" if self.precedence.rules else ""
+        where = hashlib.sha256(f"{self.url}/{self.database}".encode()).hexdigest()[:16]
+        return self._index_folder / f"neo4j-{where}.index.npz", f"{store_id}{rules}"
 
     # ------------------------------------------------------------ history
     def current_revision(self) -> int:

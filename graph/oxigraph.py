@@ -33,21 +33,34 @@ from valuegraph.graph.model import (Assertion, ChangeSet, EntityRecord, NodeStat
                                     Snapshot, SourceState, Value, resolve)
 from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 from valuegraph.graph.sparql import PREFIXES
-from valuegraph.graph.store import Batch, Capability, Direction, Store
+from valuegraph.graph.store import Batch, Capability, Direction, Store, index_cache_folder
 from valuegraph.schema import vocabulary
 
 
 class OxigraphStore(Store):
     backend = "oxigraph"
 
-    def __init__(self, path: str | Path | None, *, precedence: Precedence = NO_PRECEDENCE) -> None:
+    def __init__(self, path: str | Path | None, *, precedence: Precedence = NO_PRECEDENCE,
+                 index_cache: str | None = None, read_only: bool = False) -> None:
+        """``index_cache``: VALUEGRAPH_INDEX_CACHE (see ``index_cache_folder``; unset: beside the store).
+        ``read_only``: open the store as a reader beside the one process that writes to it (a server's
+        other workers): it follows the writer's commits by opening the store again when the writer marks
+        a new state (``_follow``), and refuses to write."""
         self.path = Path(path) if path is not None else None
         # resolved at read time (nothing resolved is stored): a changed precedence file holds from the start
         self.precedence = precedence
-        self.capabilities = frozenset({Capability.SPARQL} | ({Capability.PERSISTENT} if path else set()))
+        self.read_only = read_only and path is not None
+        self.capabilities = frozenset({Capability.SPARQL} | ({Capability.PERSISTENT} if path else set())
+                                      | ({Capability.SHARED} if self.read_only else set()))
+        self._index_folder = (index_cache_folder(index_cache, self.path.parent) if self.path is not None
+                              else None)
+        self._follow_lock = threading.Lock()
+        self._seen = ""  # the writer's mark when a reader opened the store
         if path is None:
             self.backend = "memory"
             self._store = ox.Store()
+        elif self.read_only:
+            self._open_reader()
         else:
             try:
                 self.path.mkdir(parents=True, exist_ok=True)
@@ -58,16 +71,58 @@ class OxigraphStore(Store):
         self._relation_by_iri = {r.iri: r.name for r in vocab.relations.values()}
         self._traversed = [r for r in vocab.relations.values() if r.value_chain or r.name == "DEPENDS_ON"]
         self.calls = 0
-        self._recover()
+        if not self.read_only:
+            self._recover()
         self._store_id = self._identity() if path is not None else None
+
+    # ------------------------------------------------------------ one writer, readers in other processes
+    @property
+    def _mark_path(self) -> Path:
+        return self.path.parent / f"{self.path.name}.revision"
+
+    def _mark(self) -> None:
+        """Tell readers in other processes that the store changed (after a commit): a small file replaced
+        atomically, naming the latest revision and a fresh nonce (a compaction changes no revision)."""
+        if self.path is None:
+            return
+        mark = self._mark_path
+        partial = mark.with_name(f"{mark.name}.{os.getpid()}.partial")
+        partial.write_text(f"{self._last_seq()} {uuid.uuid4().hex}\n")
+        os.replace(partial, mark)
+
+    def _read_mark(self) -> str:
+        try:
+            return self._mark_path.read_text()
+        except FileNotFoundError:
+            return ""
+
+    def _open_reader(self) -> None:
+        self._seen = self._read_mark()
+        try:
+            self._store = ox.Store.read_only(str(self.path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the oxigraph store at {self.path} to read: {exc}") from exc
+
+    def _follow(self) -> None:
+        """A reader: open the store again if the writer marked a change since it was opened (a read-only
+        RocksDB store shows the store as it was when opened). Reads under way keep the handle they took."""
+        if self.read_only and self._read_mark() != self._seen:
+            with self._follow_lock:
+                if self._read_mark() != self._seen:
+                    self._open_reader()
+
+    def _refuse_write(self) -> None:
+        if self.read_only:
+            raise StoreError(f"this process reads the oxigraph store at {self.path}; another process writes to it")
 
     @property
     def oxigraph(self) -> ox.Store:
-        """The underlying pyoxigraph store, for SPARQL and exports."""
+        """The underlying pyoxigraph store, for SPARQL and exports (a reader's: as the writer last marked it)."""
+        self._follow()
         return self._store
 
     def close(self) -> None:
-        if self.path is not None:
+        if self.path is not None and not self.read_only:
             self._store.flush()
         del self._store
 
@@ -178,6 +233,7 @@ class OxigraphStore(Store):
 
     def commit(self, changes: ChangeSet) -> int:
         self.calls += 1
+        self._refuse_write()
         seq = self._last_seq() + 1
         _refuse_if_moved_on(changes, seq)
         self._commit(changes, seq)
@@ -194,6 +250,7 @@ class OxigraphStore(Store):
             self._store.update(_update_text(deletes, inserts))
         else:  # one transaction too, without building (and parsing) a SPARQL update
             self._store.extend(inserts)
+        self._mark()
 
     def _change_quads(self, changes: ChangeSet, seq: int) -> tuple[list[ox.Quad], list[ox.Quad]]:
         """(quads to delete, quads to insert) for one source's changes."""
@@ -235,10 +292,12 @@ class OxigraphStore(Store):
                         t.HISTORY_GRAPH)]
 
     def batch(self, source: str) -> Batch:
+        self._refuse_write()
         return _JournalBatch(self, source)
 
     # ------------------------------------------------------------ history
     def current_revision(self) -> int:
+        self._follow()
         return self._last_seq()
 
     def revisions(self, numbers: Iterable[int]) -> dict[int, history.Revision]:
@@ -282,7 +341,9 @@ class OxigraphStore(Store):
         inserts = [ox.Quad(t.history_iri(entity_id), t.revision_iri(up_to), ox.Literal(history.encode(group)),
                            t.HISTORY_GRAPH) for entity_id, group in snapshots]
         inserts.append(ox.Quad(t.STORE_NODE, t.HISTORY_START, ox.Literal(up_to), t.META_GRAPH))
+        self._refuse_write()
         self._store.update(_update_text(deletes, inserts))
+        self._mark()
 
     def entity_changes(self, ids: Iterable[str], up_to: int | None = None) -> dict[str, list[tuple[int, dict]]]:
         self.calls += 1
@@ -323,21 +384,26 @@ class OxigraphStore(Store):
                 block = []
         if block:
             self._store.update(_update_text(block, []))
+        self._mark()
 
     def _identity(self) -> str:
         found = next(iter(self._quads(t.STORE_NODE, t.STORE_ID, None, t.META_GRAPH)), None)
         if found is not None:
             return found.object.value
+        if self.read_only:  # a store the writer has not opened yet: nothing to keep an index for
+            return ""
         made = uuid.uuid4().hex
         self._store.add(ox.Quad(t.STORE_NODE, t.STORE_ID, ox.Literal(made), t.META_GRAPH))
         return made
 
     def index_cache(self) -> tuple[Path, str] | None:
-        if self.path is None:
+        if self._index_folder is None or not self._store_id:
             return None
         # the index holds resolved status and budget: one kept under other precedence rules is not this one
         rules = f"/{self.precedence.digest}" if self.precedence.rules else ""
-        return self.path.parent / f"{self.path.name}.index.npz", f"{self._store_id}/{self._last_seq()}{rules}"
+        name = (f"{self.path.name}.index.npz" if self._index_folder == self.path.parent
+                else f"oxigraph-{self._store_id}.index.npz")
+        return self._index_folder / name, f"{self._store_id}{rules}"
 
     def _last_seq(self) -> int:
         return max((int(q.object.value) for q in self._quads(t.STORE_NODE, t.SEQ, None, t.META_GRAPH)), default=0)
@@ -436,9 +502,11 @@ class OxigraphStore(Store):
         operations += [f"DELETE WHERE {{ GRAPH {t.META_GRAPH} {{ {g} ?p ?o }} }}" for g in graphs]
         operations.append(f"DELETE WHERE {{ GRAPH {t.META_GRAPH} {{ {t.STORE_NODE} ?p ?o }} }}")
         operations.append(f"INSERT DATA {{ GRAPH {t.META_GRAPH} {{ {t.STORE_NODE} {t.STORE_ID} {ox.Literal(made)} }} }}")
+        self._refuse_write()
         self._store.update(" ;\n".join(operations))
         if self._store_id is not None:
             self._store_id = made
+        self._mark()
 
     def relation_counts(self) -> dict[str, int]:
         self.calls += 1
@@ -461,6 +529,7 @@ class OxigraphStore(Store):
     def sparql(self, query: str):
         """A SPARQL query over the union of the source graphs (each also available by name)."""
         self.calls += 1
+        self._follow()  # an analyst's query is not preceded by a question's revision check
         graphs = [t.source_graph(s) for s in self.sources()] or [ox.NamedNode(t.BASE + "no-source")]
         try:
             return self._store.query(query, default_graph=graphs, named_graphs=graphs, prefixes=PREFIXES)

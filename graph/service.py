@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import logging
 import threading
 import time
 from collections.abc import Iterable
@@ -42,6 +43,9 @@ from valuegraph.graph.pause import collector_paused
 from valuegraph.graph.precedence import Precedence
 from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.graph.sync import SyncPlan, plan_sync
+from valuegraph.graph.writer import WriteForwarder
+
+_log = logging.getLogger("valuegraph.index")
 
 
 class RecordCache:
@@ -132,11 +136,14 @@ class ValueGraph:
     bulk_threshold = 5_000
 
     def __init__(self, store: Store, *, lazy: bool = False, history_cache_bytes: int = 256 * 2**20,
-                 history_keep: dt.timedelta | None = None) -> None:
+                 history_keep: dt.timedelta | None = None, writer: WriteForwarder | None = None) -> None:
         """``lazy``: build the traversal index on first use (a server may start before its store answers).
         ``history_cache_bytes``: the memory that indexes of past revisions may take. ``history_keep``: how
-        long revisions are kept in full (None: for ever); older ones are compacted after each sync."""
+        long revisions are kept in full (None: for ever); older ones are compacted after each sync.
+        ``writer``: where writes go when another process writes to the store for this one (a server's
+        worker reading an embedded store: graph/writer.py); None: this process writes."""
         self.store = store
+        self.writer = writer
         self.history = History(store, history_cache_bytes)
         self.history_keep = history_keep
         #: other processes may write to the store: each read first checks the store's latest revision
@@ -170,14 +177,16 @@ class ValueGraph:
         self._published = _Published(index.publish(), RecordCache(), self._writes)
 
     def _open_index(self) -> TraversalIndex:
-        """The index kept beside the store if it is current, else one built from the store (and kept).
-        A store written before it kept history gets one, starting at its latest revision, when its index
-        is built (a kept index is only ever written beside a store that keeps history)."""
+        """The index kept beside the server (``Store.index_cache``) brought up to the store's latest revision,
+        else one built from the store (and kept). A kept index is used only if it was read from this store
+        under the same precedence rules; one of an older revision is moved on by what the revisions since
+        changed (graph/history.py), unless rebuilding is cheaper or the history since was compacted. A store
+        written before it kept history gets one, starting at its latest revision, when its index is built
+        (a kept index is only ever written beside a store that keeps history)."""
         cache = self.store.index_cache()
         if cache is not None:
-            index = TraversalIndex.load(*cache)
+            index = self._kept_index(*cache)
             if index is not None:
-                self._saved_at = index.updates
                 return index
         index = TraversalIndex.build(self.store.snapshot())
         self.history.adopt(index)
@@ -185,21 +194,39 @@ class ValueGraph:
             self._save_index(index, *cache)
         return index
 
-    def _save_index(self, index: TraversalIndex, path, token: str) -> None:
+    def _kept_index(self, path, identity: str) -> TraversalIndex | None:
+        kept = TraversalIndex.load(path, identity)
+        if kept is None:
+            return None
+        latest = self.store.current_revision()
+        if kept.revision == latest:
+            self._saved_at = kept.updates
+            return kept
+        if (kept.revision > latest or kept.revision < self.history.start()
+                or self.history.cheaper_to_rebuild(kept, latest)):
+            _log.info("the kept traversal index %s is at revision %d, the store at %d: built from the store",
+                      path, kept.revision, latest)
+            return None
+        moved = self.history.moved(kept.publish(), latest, branch=False)
+        _log.info("the kept traversal index %s was moved from revision %d to %d", path, kept.revision, latest)
+        self._save_index(moved, path, identity)
+        return moved
+
+    def _save_index(self, index: TraversalIndex, path, identity: str) -> None:
         try:
-            index.save(path, token)
+            index.save(path, identity)
             self._saved_at = index.updates
-        except OSError:  # a read-only folder: the index is built from the store next time
-            pass
+        except OSError as exc:  # a read-only folder: the index is built from the store next time
+            _log.info("the traversal index could not be kept at %s: %s", path, exc)
 
     @classmethod
     def open(cls, url: str, *, lazy: bool = False, history_cache_bytes: int = 256 * 2**20,
              history_keep: dt.timedelta | None = None, precedence: Precedence | None = None,
-             **credentials) -> ValueGraph:
+             writer: WriteForwarder | None = None, **store_options) -> ValueGraph:
         """The graph of the store at ``url``, its entities' properties resolved by ``precedence`` (None: see
-        ``open_store``)."""
-        return cls(open_store(url, precedence=precedence, **credentials), lazy=lazy,
-                   history_cache_bytes=history_cache_bytes, history_keep=history_keep)
+        ``open_store``, which takes ``store_options``: credentials, ``index_cache``, ``read_only``)."""
+        return cls(open_store(url, precedence=precedence, **store_options), lazy=lazy,
+                   history_cache_bytes=history_cache_bytes, history_keep=history_keep, writer=writer)
 
     @property
     def precedence(self) -> Precedence:
@@ -268,6 +295,8 @@ class ValueGraph:
              dry_run: bool = False, author: str | None = None) -> SyncReport:
         """Validate and write one document for one source, all or nothing: one revision by ``author``
         (the local user when not given) if it changes anything."""
+        if self.writer is not None:
+            return self.writer.sync(doc, source, mode, dry_run, author or getpass.getuser())
         started = time.perf_counter()
         source = resolve_source(doc, source)
         for attempt in range(3):
@@ -341,6 +370,8 @@ class ValueGraph:
         batch writer, so only one part's objects are in memory at a time. Nothing is written unless every
         part is valid; the report counts every part and lists every part's errors. A full sync needs
         the whole document to know what it retracts: its parts are joined and written as one."""
+        if self.writer is not None:  # the parts cross to the writing process together
+            return self.writer.sync_parts(list(parts), source, mode, dry_run, author or getpass.getuser())
         if mode is SyncMode.FULL:
             return self.sync(join_documents(list(parts)), source, mode, dry_run, author)
         started = time.perf_counter()

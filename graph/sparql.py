@@ -16,10 +16,6 @@ from dataclasses import dataclass, field
 import orjson
 import pyoxigraph as ox
 from pyparsing import ParseException, ParseResults
-from rdflib.plugins.sparql.algebra import translatePrologue
-from rdflib.plugins.sparql.parser import parseQuery
-from rdflib.plugins.sparql.parserutils import CompValue
-from rdflib.term import URIRef
 
 from valuegraph.graph import terms as t
 from valuegraph.graph.errors import QueryTimeout, SparqlError  # raised here; kept importable from here
@@ -53,6 +49,11 @@ def service_endpoints(text: str) -> list[str | None]:
     """The endpoints named by the query's SERVICE clauses, wherever they are nested (None for an endpoint
     given by a variable). Read with rdflib's SPARQL parser: the store's own parser does not tell what
     a query holds without running it, and running it is what calls the endpoints."""
+    from rdflib.plugins.sparql.algebra import translatePrologue  # noqa: PLC0415 - imported on first use: it would add to every server's start
+    from rdflib.plugins.sparql.parser import parseQuery  # noqa: PLC0415 - imported on first use: it would add to every server's start
+    from rdflib.plugins.sparql.parserutils import CompValue  # noqa: PLC0415 - imported on first use: it would add to every server's start
+    from rdflib.term import URIRef  # noqa: PLC0415 - imported on first use: it would add to every server's start
+
     try:
         parsed = parseQuery(text)
     except ParseException as exc:

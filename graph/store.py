@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import abc
 import enum
+import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Self
@@ -21,7 +22,7 @@ from valuegraph.graph.model import ChangeSet, EntityRecord, RelationKey, Relatio
 from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 
 __all__ = ["Batch", "Capability", "Direction", "NotSupported", "Store", "StoreConflict", "StoreError",
-           "StoreUnavailable"]
+           "StoreUnavailable", "index_cache_folder"]
 
 
 class Capability(str, enum.Enum):
@@ -150,8 +151,10 @@ class Store(abc.ABC):
         raise NotSupported(f"the {self.backend} store does not list entities by their sources")
 
     def index_cache(self) -> tuple[Path, str] | None:
-        """Where the traversal index may be kept between processes, and the store's state now (a token
-        that changes with every write); None for a backend whose index is always built from the store."""
+        """Where the traversal index may be kept between processes, and this store's identity (which store it
+        is, and the precedence rules its answers follow: a file marked with another is not this store's
+        index); None for a backend whose index is always built from the store. The file also records the
+        revision it is at, which the reader compares with ``current_revision``."""
         return None
 
     def batch(self, source: str) -> Batch:
@@ -185,3 +188,16 @@ class Store(abc.ABC):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def index_cache_folder(setting: str | None, beside: Path | None) -> Path | None:
+    """The folder traversal indexes are kept in, from ``VALUEGRAPH_INDEX_CACHE``: ``off`` keeps none; a
+    folder; unset, ``beside`` (an embedded store's parent folder) or else the user's cache folder
+    (``$XDG_CACHE_HOME/valuegraph``, by default ``~/.cache/valuegraph``)."""
+    if setting is not None and setting.strip().lower() == "off":
+        return None
+    if setting is not None and setting.strip():
+        return Path(setting).expanduser()
+    if beside is not None:
+        return beside
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "valuegraph"

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from valuegraph.graph import changes as history
 from valuegraph.graph import crosswalk
@@ -279,6 +277,9 @@ def _value_cycles(index: TraversalIndex, doc: Document, retracted: list[Relation
         src, dst = src[keep], dst[keep]
     src = np.concatenate([src, new_src])
     dst = np.concatenate([dst, new_dst])
+    from scipy.sparse import coo_matrix  # noqa: PLC0415 - imported on first use: it would add to every server's start
+    from scipy.sparse.csgraph import connected_components  # noqa: PLC0415 - imported on first use: it would add to every server's start
+
     graph = coo_matrix((np.ones(len(src), np.int8), (src, dst)), shape=(n, n)).tocsr()
     _, labels = connected_components(graph, directed=True, connection="strong")
     sizes = np.bincount(labels)

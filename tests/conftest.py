@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,10 @@ TEST_DATA = ROOT / "tests" / "data"
 CONTRACT = ROOT.parent / "shared" / "contract"
 
 BACKENDS = ["memory", "oxigraph", "neo4j"]
+
+# a Neo4j store keeps its traversal index under the user's cache folder: the tests' (and the servers' they
+# start) go to a folder of the test run's own
+os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="valuegraph-test-cache-")
 NEO4J_URL = os.environ.get("VALUEGRAPH_TEST_NEO4J_URL", "bolt://127.0.0.1:7687")
 NEO4J_AUTH = {"user": os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
               "password": os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev")}
