@@ -189,9 +189,9 @@ def time_cypher_delivers(graph: ValueGraph, driver: neo4j.Driver, database: str,
 def load(url: str, user: str, password: str, projects: int) -> None:
     """The generated portfolio into the (emptied) Neo4j database, as `valuegraph load` writes it."""
     store = open_store(url, user=user, password=password)
+    store.clear()  # before the graph reads the store: its index is of the emptied database
     graph = ValueGraph(store)
     try:
-        store.clear()
         with collector_paused():
             for raw in generate(projects):
                 graph.sync(validate_mapping(raw, raw["source"]))

@@ -22,7 +22,7 @@ from typing import Self
 
 from valuegraph.schema.text import source_name_fault
 from valuegraph.graph.backends import open_store
-from valuegraph.graph.errors import NO_SOURCE, InvalidSourceName, StoreConflict
+from valuegraph.graph.errors import NO_SOURCE, InvalidSourceName, StoreConflict, StoreUnavailable
 from valuegraph.graph.history import AsOf, History, PastGraph
 from valuegraph.graph.index import TraversalIndex
 from valuegraph.graph.model import (
@@ -238,10 +238,17 @@ class ValueGraph:
         with self._lock:
             published = self._published
             index = published.index if published is not None else None
-            if index is not None and index.updates != self._saved_at:
-                cache = self.store.index_cache()
-                if cache is not None:
-                    self._save_index(index, *cache)
+            # kept only while it is the store's state: a store emptied (or written by another process) since
+            # would otherwise get this index under its new identity, and a reload to the same revision number
+            # would take it for its own
+            try:
+                if (index is not None and index.updates != self._saved_at
+                        and self.store.current_revision() == index.revision):
+                    cache = self.store.index_cache()
+                    if cache is not None:
+                        self._save_index(index, *cache)
+            except StoreUnavailable as exc:  # the store is closed all the same; the next process builds it
+                _log.info("the traversal index was not kept: %s", exc)
         self.store.close()
 
     def __enter__(self) -> Self:

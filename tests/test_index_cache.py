@@ -145,3 +145,23 @@ def test_a_cleared_neo4j_store_does_not_take_the_index_kept_before(tmp_path, cap
     with caplog.at_level(logging.INFO, logger="valuegraph.index"), opened(NEO4J_URL, cache) as graph:
         assert answers(graph) == expected
     assert "another store's" in caplog.text
+
+
+def test_an_index_whose_store_was_emptied_under_it_is_not_kept(tmp_path, caplog):
+    """A graph closed after its store was cleared (by another process) keeps nothing: otherwise the file
+    would carry the cleared store's new identity, and a reload to the same revision number would take it."""
+    cache = tmp_path / "cache"
+    neo4j_store().close()
+    graph = opened(NEO4J_URL, cache)
+    load_sample(graph)
+    revision = graph.index.revision
+    neo4j_store().close()  # emptied by someone else while the graph is open
+    graph.close()
+    with opened(NEO4J_URL, "off") as other:  # other content, up to the same revision number
+        for n in range(revision):
+            load(other, [E(f"G-{n}", "Goal"), E(f"P-{n}", "Project", status="active")],
+                 [R(f"P-{n}", "CONTRIBUTES_TO", f"G-{n}")])
+        assert other.index.revision == revision
+        expected = answers(other)
+    with caplog.at_level(logging.INFO, logger="valuegraph.index"), opened(NEO4J_URL, cache) as reopened:
+        assert answers(reopened) == expected
