@@ -64,9 +64,10 @@ def read_model(path: Path) -> ET.Element:
         raise DocumentRejected([SyncError(str(path), f"cannot read the file: {exc.strerror or exc}")]) from exc
     namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
     if namespace != NS3:
-        version = "2.1" if namespace.startswith("http://www.opengroup.org/xsd/archimate") else "an unknown version"
-        raise DocumentRejected([SyncError(str(path), f"this is an ArchiMate {version} exchange file (namespace "
-                                                     f"'{namespace or 'none'}'); valuegraph reads ArchiMate 3.0 and 3.1")])
+        what = ("an ArchiMate 2.1 exchange file" if namespace.startswith("http://www.opengroup.org/xsd/archimate")
+                else "not an ArchiMate 3 exchange file")
+        raise DocumentRejected([SyncError(str(path), f"this is {what} (namespace '{namespace or 'none'}'); "
+                                                     "valuegraph reads ArchiMate 3.0 and 3.1")])
     return root
 
 

@@ -113,6 +113,15 @@ def test_archimate_2_1_is_refused_naming_the_version(tmp_path):
     assert "reads ArchiMate 3.0 and 3.1" in info.value.errors[0].message
 
 
+def test_an_xml_file_of_another_namespace_is_said_not_to_be_archimate_3(tmp_path):
+    path = tmp_path / "other.xml"
+    path.write_text('<?xml version="1.0"?><model xmlns="urn:example:other"><elements/></model>')
+    with pytest.raises(DocumentRejected) as info:
+        list(loader_for(path, format="archimate").documents())
+    message = info.value.errors[0].message
+    assert message.startswith("this is not an ArchiMate 3 exchange file (namespace 'urn:example:other')"), message
+
+
 def test_malformed_xml_and_unknown_encodings_are_located(tmp_path):
     broken = tmp_path / "broken.xml"
     broken.write_text(model(el("g", "Goal")).replace("</elements>", "</element>"))
