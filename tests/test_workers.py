@@ -18,7 +18,7 @@ import orjson
 import pytest
 
 from tests.conftest import EXAMPLES, NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
-from tests.utils.server import free_port, wait_until_up
+from tests.utils.server import free_port, served_process, wait_until_up
 
 VALUEGRAPH = [sys.executable, "-m", "valuegraph.cli"]
 ENV = {**os.environ, "VALUEGRAPH_LOG_JSON": "false", "VALUEGRAPH_NEO4J_USER": NEO4J_AUTH["user"],
@@ -33,23 +33,10 @@ TRIES = 400
 
 @contextlib.contextmanager
 def served(store: str, workers: int, tmp_path: Path):
-    port = free_port()
-    log = (tmp_path / f"serve-{port}.log").open("wb")
-    proc = subprocess.Popen([*VALUEGRAPH, "serve", "--store", store, "--port", str(port), "--workers", str(workers)],
-                            cwd=ROOT, env={**ENV, "VALUEGRAPH_INDEX_CACHE": str(tmp_path / "index-cache")},
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, timeout=120)
+    with (tmp_path / f"serve-{workers}-{time.monotonic_ns()}.log").open("wb") as log, served_process(
+            store, "--workers", str(workers), env={**ENV, "VALUEGRAPH_INDEX_CACHE": str(tmp_path / "index-cache")},
+            up_timeout=120, output=log) as (url, proc):
         yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def ask(url: str, method: str, path: str, **kwargs) -> httpx.Response:

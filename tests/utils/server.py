@@ -59,20 +59,30 @@ def serve_in_thread(graph: ValueGraph, **settings):
 
 
 @contextmanager
-def serve_process(store: str, env: dict | None = None, up_timeout: float = 90.0):
-    """`valuegraph serve` as a separate process on a free port (up within ``up_timeout`` seconds)."""
+def served_process(store: str, *args: str, env: dict | None = None, up_timeout: float = 90.0, output=None):
+    """(url, process) of `valuegraph serve` with ``args`` as a separate process on a free port, up within
+    ``up_timeout`` seconds; its output goes to ``output`` (a file), else nowhere (a pipe nobody reads would
+    stall a server that writes much)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "valuegraph.cli", "serve", "--store", store, "--port", str(port)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+        [sys.executable, "-m", "valuegraph.cli", "serve", "--store", store, "--port", str(port), *args],
+        cwd=ROOT, stdout=output or subprocess.DEVNULL, stderr=subprocess.STDOUT, env=env,
     )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until_up(url, up_timeout)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         try:
-            proc.wait(10)
+            proc.wait(30)  # a supervisor stops its workers first
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def serve_process(store: str, env: dict | None = None, up_timeout: float = 90.0):
+    """`valuegraph serve` as a separate process on a free port (up within ``up_timeout`` seconds)."""
+    with served_process(store, env=env, up_timeout=up_timeout) as (url, _):
+        yield url
