@@ -669,8 +669,7 @@ class _JournalBatch(Batch):
         for text in _put_text(fresh, self._seq, size) if fresh or fresh.history else ():
             data = text.encode()
             self._handle.write(data)
-            self._handle.flush()
-            os.fsync(self._handle.fileno())  # on disk before any of it is loaded
+            self._handle.flush()  # with the system: a loader syncs it to disk before loading it
             if not self._loaders:
                 self._loaders = [threading.Thread(target=self._load, name=f"valuegraph-bulk-load-{n}", daemon=True)
                                  for n in range(self.loaders)]
@@ -683,6 +682,9 @@ class _JournalBatch(Batch):
         while (data := self._slices.get()) is not None:
             if self._failure is None:
                 try:
+                    # the slice on disk before any of it is loaded (synced here, not where it is written,
+                    # so that the next slice is made meanwhile)
+                    os.fsync(self._handle.fileno())
                     # lenient: the text is ours (ids percent-encoded, literals escaped), so parsing
                     # it need not validate every IRI again
                     self._store.oxigraph.bulk_load(data, format=ox.RdfFormat.N_QUADS, lenient=True)
@@ -701,9 +703,9 @@ class _JournalBatch(Batch):
 
     def commit(self) -> int:
         self._store.calls += 1
-        self._handle.close()
         try:
             self._finish_loading()
+            self._handle.close()  # (after the loaders, which sync it)
             if self._failure is not None:
                 raise self._failure
             if self._store._last_seq() >= self._seq:
@@ -717,11 +719,13 @@ class _JournalBatch(Batch):
             self._store._remove_quads(_journal_quads(self._journal))
             raise
         finally:
+            self._handle.close()
             self._journal.unlink(missing_ok=True)
         return self._seq
 
     def discard(self) -> None:
-        self._handle.close()
-        if self._finish_loading():
+        loaded = self._finish_loading()
+        self._handle.close()  # (after the loaders, which sync it)
+        if loaded:
             self._store._remove_quads(_journal_quads(self._journal))
         self._journal.unlink(missing_ok=True)
