@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import subprocess
 import sys
 
@@ -36,5 +37,9 @@ def test_smoke_run_writes_every_ratio(tmp_path):
         if name != "neo4j_ingest_vs_unwind":  # needs --backend neo4j
             assert isinstance(result[name], (int, float)) and result[name] > 0, name
     assert all(name in done.stdout for name in suite)
+    # the ingest ratio is the median of three interleaved rounds, each timed
+    rounds = result["raw"]["ingest_rounds"]
+    assert len(rounds) == 3 and all(r["ingest_s"] > 0 and r["bulk_load_s"] > 0 for r in rounds)
+    assert result["ingest_vs_bulk_load"] == statistics.median(r["bulk_load_s"] / r["ingest_s"] for r in rounds)
     # the engine-only endpoint served our exact answer (checked by the run) and was timed
     assert result["raw"]["graphql_engine_only_s"] > 0 and "graphql-core alone" in done.stdout
