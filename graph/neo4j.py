@@ -10,6 +10,7 @@ writes are ``UNWIND $rows … MERGE`` batches, one transaction per sync.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
@@ -36,6 +37,13 @@ _RESERVED = {"id", "kind", "sources", ASSERTIONS}
 # scan the whole id index once per key)
 _KEYED = ("UNWIND $keys AS k MATCH (a:Entity {id: k[0]}) USING INDEX a:Entity(id) WITH a, k MATCH (a)-[r]->(b:Entity) "
           "WHERE b.id = k[2] AND type(r) = k[1]")
+
+
+def _gathered(tx, statement: str, **parameters) -> list[list]:
+    """The rows of ``statement`` (each one list, returned ``AS row``), gathered by the server into one
+    record: the driver handles every record it receives in Python, so thousands of rows cost it several
+    times what one record holding them does."""
+    return tx.run(f"CALL () {{ {statement} }} RETURN collect(row)", **parameters).single()[0]
 
 
 def _unavailable(url: str, exc: Exception) -> StoreUnavailable:
@@ -114,9 +122,15 @@ class Neo4jStore(Store):
                                     **_recorded(self.precedence)).consume(), write=True)
 
     def _run(self, work, write: bool = False, **kwargs):
-        try:
+        with self._reaching():
             with self._driver.session(database=self.database) as session:
                 return (session.execute_write if write else session.execute_read)(work, **kwargs)
+
+    @contextlib.contextmanager
+    def _reaching(self):
+        """Around a use of the server: its absence and a refusal of the credentials as the store's errors."""
+        try:
+            yield
         except (ServiceUnavailable, SessionExpired, OSError) as exc:
             raise _unavailable(self.url, exc) from exc
         except AuthError as exc:
@@ -159,8 +173,9 @@ class Neo4jStore(Store):
 
     def entity_records(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
         ids = list(dict.fromkeys(ids))
-        rows = self._call(lambda tx: tx.run(
-            f"UNWIND $ids AS id MATCH (n:Entity {{id: id}}) USING INDEX n:Entity(id) RETURN n.id, n.kind, n.{ASSERTIONS}", ids=ids).values())
+        rows = self._call(_gathered, ids=ids, statement=(
+            "UNWIND $ids AS id MATCH (n:Entity {id: id}) USING INDEX n:Entity(id) "
+            f"RETURN [n.id, n.kind, n.{ASSERTIONS}] AS row"))
         return {i: EntityRecord(i, kind, load_assertions(text), self.precedence) for i, kind, text in rows}
 
     def relation_records(self, keys=(), *, touching=(), direction=Direction.BOTH) -> list[RelationRecord]:
@@ -168,7 +183,7 @@ class Neo4jStore(Store):
         touching = list(touching)
 
         # every part in one statement (UNION ALL): one round trip, however many parts are asked
-        ret = f"RETURN a.id AS a, type(r) AS t, b.id AS b, r.{ASSERTIONS} AS p"
+        ret = f"RETURN [a.id, type(r), b.id, r.{ASSERTIONS}] AS row"
         parts = []
         if keys:
             parts.append(f"{_KEYED} {ret}")
@@ -178,8 +193,7 @@ class Neo4jStore(Store):
             parts.append(f"UNWIND $ids AS id MATCH (a:Entity)-[r]->(b:Entity {{id: id}}) USING INDEX b:Entity(id) {ret}")
         if not parts:
             return []
-        statement = " UNION ALL ".join(parts)
-        rows = self._call(lambda tx: tx.run(statement, keys=keys, ids=touching).values())
+        rows = self._call(_gathered, statement=" UNION ALL ".join(parts), keys=keys, ids=touching)
         found: dict[RelationKey, RelationRecord] = {}
         for a, rel_type, b, text in rows:
             key = RelationKey(a, rel_type, b)
@@ -213,8 +227,14 @@ class Neo4jStore(Store):
 
     # ------------------------------------------------------------ history
     def current_revision(self) -> int:
-        rows = self._call(lambda tx: tx.run("MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.seq").values())
-        return int(rows[0][0]) if rows and rows[0][0] is not None else 0
+        # asked before a request's answer by every server sharing the store: one auto-commit statement is
+        # one round trip to the server, where a transaction function takes two (run, then commit)
+        self.calls += 1
+        self.ensure_schema()
+        with self._reaching():
+            with self._driver.session(database=self.database, default_access_mode=neo4j.READ_ACCESS) as session:
+                record = session.run("MATCH (m:ValuegraphMeta {id: 'store'}) RETURN m.seq").single()
+        return int(record[0]) if record is not None and record[0] is not None else 0
 
     def revisions(self, numbers: Iterable[int]) -> dict[int, history.Revision]:
         numbers = [n for n in numbers if n >= 1]

@@ -41,6 +41,7 @@ from valuegraph.graph.model import (
 )
 from valuegraph.graph.pause import collector_paused
 from valuegraph.graph.precedence import Precedence
+from valuegraph.graph.revision_check import RevisionCheck
 from valuegraph.graph.store import Capability, Direction, Store
 from valuegraph.graph.sync import SyncPlan, plan_sync
 from valuegraph.graph.writer import WriteForwarder
@@ -148,6 +149,7 @@ class ValueGraph:
         self.history_keep = history_keep
         #: other processes may write to the store: each read first checks the store's latest revision
         self.shared = Capability.SHARED in store.capabilities
+        self._revision_check = RevisionCheck(store.current_revision)  # concurrent requests share its reads
         self._lock = threading.RLock()  # one writer at a time
         self._published: _Published | None = None
         self._writes = 0  # store writes started (by this process): a later one makes the published snapshot stale
@@ -487,7 +489,7 @@ class ValueGraph:
         have written to it (one cheap read); the published index as it is otherwise."""
         if not self.shared:
             return self.index
-        latest = self.store.current_revision()
+        latest = self._revision_check.latest()
         if latest > self._current().index.revision:
             with self._lock:
                 self._catch_up(latest)
