@@ -39,11 +39,26 @@ _KEYED = ("UNWIND $keys AS k MATCH (a:Entity {id: k[0]}) USING INDEX a:Entity(id
           "WHERE b.id = k[2] AND type(r) = k[1]")
 
 
-def _gathered(tx, statement: str, **parameters) -> list[list]:
-    """The rows of ``statement`` (each one list, returned ``AS row``), gathered by the server into one
-    record: the driver handles every record it receives in Python, so thousands of rows cost it several
-    times what one record holding them does."""
-    return tx.run(f"CALL () {{ {statement} }} RETURN collect(row)", **parameters).single()[0]
+#: how many ids (or relation keys) one gathered statement is given: the server holds its rows in memory at once
+GATHERED_PER_STATEMENT = 20_000
+
+
+def _gathered(tx, statement: str, ids: list | None = None, keys: list | None = None) -> list[list]:
+    """The rows of ``statement`` (each one list, returned ``AS row``) for ``$ids`` and ``$keys``, gathered by
+    the server into one record per statement: the driver handles every record it receives in Python, so
+    thousands of rows cost it several times what one record holding them does. Many ids or keys are asked
+    in statements of ``GATHERED_PER_STATEMENT``, in the one transaction."""
+    ids, keys = ids or [], keys or []
+    wrapped = f"CALL () {{ {statement} }} RETURN collect(row)"
+    step = GATHERED_PER_STATEMENT
+    if len(ids) + len(keys) <= step:
+        return tx.run(wrapped, ids=ids, keys=keys).single()[0]
+    rows: list[list] = []
+    for start in range(0, len(keys), step):
+        rows += tx.run(wrapped, ids=[], keys=keys[start:start + step]).single()[0]
+    for start in range(0, len(ids), step):
+        rows += tx.run(wrapped, ids=ids[start:start + step], keys=[]).single()[0]
+    return rows
 
 
 def _unavailable(url: str, exc: Exception) -> StoreUnavailable:

@@ -13,6 +13,7 @@ import pytest
 
 from valuegraph.api.auth import ApiKeyConfig, hash_key
 from valuegraph.graph import ValueGraph
+from valuegraph.graph import neo4j as neo4j_module
 from valuegraph.loaders import loader_for
 from tests.conftest import EXAMPLES, NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
 from tests.utils.server import free_port, serve_in_thread, wait_until_up
@@ -56,6 +57,19 @@ def core_questions(graph: ValueGraph) -> list[str]:
                    'entities(kind: PERSON, first: 100) { totalCount edges { cursor node { id name sources properties } } } '
                    'obj: entity(id: "OBJ-2") { ... on Objective { delivery { projects budget byHealth { green amber red } keyResultProgress } } } }')
     return queries
+
+
+def test_records_asked_in_many_statements_are_the_records_asked_in_one(neo4j_sample, monkeypatch):
+    store = neo4j_sample.store
+    ids = sorted(neo4j_sample.index.ids)
+    keys = [r.key for r in store.relation_records(touching=ids)]
+    entities, relations = store.entity_records(ids), store.relation_records(keys, touching=ids[:7])
+    assert len(entities) == len(ids) > 10 and len(keys) > 10
+    monkeypatch.setattr(neo4j_module, "GATHERED_PER_STATEMENT", 3)  # every ask now takes several statements
+    assert store.entity_records(ids) == entities
+    assert sorted(r.key for r in store.relation_records(keys, touching=ids[:7])) == sorted(r.key for r in relations)
+    assert {r.key: dict(r.assertions) for r in store.relation_records(keys)} == {r.key: dict(r.assertions)
+                                                                                 for r in relations}
 
 
 def test_every_core_question_answers_the_same_on_neo4j(neo4j_sample, sample):
