@@ -207,8 +207,8 @@ class EdgeSet:
 
     def saved_csrs(self, n_nodes: int) -> tuple[_Csr, _Csr]:
         """Both directions with the overlay folded in, for saving (this edge set stays as it is)."""
-        if not self._overlay_size:
-            return self._fwd, self._rev
+        if not self._overlay_size:  # (an edge set no write touched covers the entities it was built with)
+            return self._fwd.covering(n_nodes), self._rev.covering(n_nodes)
         src, dst, types = self.arrays()
         return _Csr.build(src, dst, types, n_nodes), _Csr.build(dst, src, types, n_nodes)
 
@@ -258,6 +258,13 @@ class _Csr:
     @property
     def nbytes(self) -> int:
         return self.indptr.nbytes + self.indices.nbytes + self.types.nbytes + self.alive.nbytes
+
+    def covering(self, n_nodes: int) -> _Csr:
+        """The same edges over ``n_nodes`` entities (those after its own have none), as saved."""
+        if n_nodes <= self.n_nodes:
+            return self
+        indptr = np.concatenate([self.indptr, np.full(n_nodes - self.n_nodes, self.indptr[-1], self.indptr.dtype)])
+        return _Csr(indptr, self.indices, self.types, self.alive)
 
     def live_count(self) -> int:
         return int(self.alive.sum()) if len(self.alive) else len(self.indices)
