@@ -13,7 +13,7 @@ How a relation's end given by external id is resolved: graph/references.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from valuegraph.schema.text import external_id_fault, system_name_fault
 
@@ -82,6 +82,12 @@ def parse_lookup(text: str) -> Pair | None:
 
 def label(pair: Pair) -> str:
     return f"{pair[0]}:{pair[1]}"
+
+
+def ambiguity(pair: Pair, carriers: Sequence[str], remedy: str) -> str:
+    """Why an external id that several entities carry names none of them (the first five are named)."""
+    shown = ", ".join(f"'{i}'" for i in carriers[:5]) + (" …" if len(carriers) > 5 else "")
+    return f"the external id {label(pair)} is ambiguous: {len(carriers)} entities have it ({shown}); {remedy}"
 
 
 # ------------------------------------------------------------ the index's crosswalk

@@ -442,9 +442,7 @@ class Questions:
             raise InvalidRequest(fault)
         carriers = self.snapshot.carriers(system, value)
         if len(carriers) > 1:
-            shown = ", ".join(f"'{i}'" for i in carriers[:5]) + (" …" if len(carriers) > 5 else "")
-            raise InvalidRequest(f"the external id {system}:{value} is ambiguous: {len(carriers)} entities have it "
-                                 f"({shown}); ask for one by its id")
+            raise InvalidRequest(crosswalk.ambiguity((system, value), carriers, "ask for one by its id"))
         return carriers[0] if carriers else None
 
     def entity(self, entity_id: str) -> EntityRecord:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from valuegraph.graph.crosswalk import Pair, label, pairs
+from valuegraph.graph.crosswalk import Pair, ambiguity, label, pairs
 from valuegraph.graph.errors import SyncError
 from valuegraph.graph.model import Document, RelationKey
 
@@ -68,10 +68,8 @@ def resolve_references(doc: Document, carriers: Callable[[str, str], Iterable[st
                     errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}",
                                             f"no entity in this document or the graph has the external id {label(pair)}"))
                 else:
-                    shown_ids = ", ".join(f"'{i}'" for i in candidates[:5]) + (" …" if len(candidates) > 5 else "")
                     errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}",
-                                            f"the external id {label(pair)} is ambiguous: {len(candidates)} entities "
-                                            f"have it ({shown_ids}); name the entity by its id"))
+                                            ambiguity(pair, candidates, "name the entity by its id")))
             elif found[pair] is None:  # why is said once, at its first use
                 errors.append(SyncError(f"{r.location}.{end}.{END_FIELD}", f"the external id {label(pair)} names "
                                                                           f"no one entity (see {first_use[pair]})"))
