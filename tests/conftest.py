@@ -12,9 +12,6 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 #: real inputs kept in the repository, each with its licence (tests/data/README.md)
 TEST_DATA = ROOT / "tests" / "data"
-#: the product contract, beside the repository where the project's shared folder is (CI requires it;
-#: a bare clone has none and skips the contract check)
-CONTRACT = ROOT.parent / "shared" / "contract"
 
 BACKENDS = ["memory", "oxigraph", "neo4j"]
 
