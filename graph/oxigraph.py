@@ -704,8 +704,7 @@ class _JournalBatch(Batch):
     def commit(self) -> int:
         self._store.calls += 1
         try:
-            self._finish_loading()
-            self._handle.close()  # (after the loaders, which sync it)
+            self._finish_loading()  # (the journal is closed below, after the loaders, which sync it)
             if self._failure is not None:
                 raise self._failure
             if self._store._last_seq() >= self._seq:
