@@ -138,6 +138,25 @@ class Started:
         self.folder.cleanup()
 
 
+def time_startups(url: str, user: str, password: str, targets: Targets, rounds: int) -> list[dict[str, float]]:
+    """Each server started, answering q1, and stopped again ``rounds`` times, the first to start alternating
+    by round: the seconds from each process's start to its first answer, per round (one start of either
+    swings by half on a shared machine)."""
+    check_peer_installed()
+    q1 = questions(targets)[0]
+    starters = {"peer": lambda folder: start_peer(url, user, password, q1.peer[0], folder),
+                "valuegraph": lambda folder: start_valuegraph(url, user, password, q1.ours[0], folder)}
+    times = []
+    with tempfile.TemporaryDirectory(prefix="valuegraph-startups-") as folder:
+        for n in range(rounds):
+            times.append({})
+            for name in (["peer", "valuegraph"] if n % 2 == 0 else ["valuegraph", "peer"]):
+                server = starters[name](Path(folder))
+                server.stop()
+                times[-1][name] = server.first_answer_s
+    return times
+
+
 def start_both(url: str, user: str, password: str, targets: Targets) -> Started:
     """The peer, then valuegraph serve, each timed from its process's start to its first answer of q1."""
     check_peer_installed()

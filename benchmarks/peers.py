@@ -27,7 +27,9 @@ Keys (ratios of medians over the rounds; min and median of the per-round ratios 
 - ``concurrency_scaling``: valuegraph's requests/s at 8 clients ÷ at 1 client, q3;
 - ``peer_cypher_delivers``: the delivery question as plain Cypher through the Python driver (every answer,
   with distances) ÷ ``Questions.what_delivers`` in this process with the record cache emptied, q1's goal;
-- ``startup_vs_peer``: valuegraph serve's process start to its first answered q1 ÷ the peer's;
+- ``startup_vs_peer``: valuegraph serve's process start to its first answered q1 ÷ the peer's, the median of
+  the per-round ratios over ``--startup-rounds`` rounds (each server started and stopped, the first to start
+  alternating) and the start of the servers that are then timed (every round in ``raw.startups``);
 - ``rss_vs_peer``: resident memory (the process and its children, /proc) after the warm-up, valuegraph ÷ peer.
 
 The keys are null, with a message, when Neo4j does not answer or the peer is not installed
@@ -50,7 +52,7 @@ from benchmarks import command
 from benchmarks.generate import SCALES, generate
 from benchmarks.peer_questions import (CYPHER_DELIVERS, AnswersDiffer, PeersUnavailable, Question, pick_targets,
                                        questions)
-from benchmarks.peer_servers import Server, check_peer_installed, log_tail, start_both
+from benchmarks.peer_servers import Server, check_peer_installed, log_tail, start_both, time_startups
 from valuegraph.graph import StoreUnavailable, ValueGraph, open_store
 from valuegraph.graph.pause import collector_paused
 from valuegraph.graph.questions import Questions
@@ -205,7 +207,7 @@ def _ratio_summary(ours: list[float], peer: list[float]) -> dict:
             "round_median": statistics.median(per_round), "valuegraph_rps": ours, "peer_rps": peer}
 
 
-def compare(url: str, user: str, password: str, *, rounds: int, seconds: float) -> dict:
+def compare(url: str, user: str, password: str, *, rounds: int, seconds: float, startup_rounds: int = 3) -> dict:
     """Every key over the portfolio already in Neo4j: ``{"keys": {...}, "raw": {...}}``. Both servers'
     answers are compared before any time but their start-up's is taken."""
     driver = neo4j.GraphDatabase.driver(url, auth=(user, password))
@@ -217,9 +219,12 @@ def compare(url: str, user: str, password: str, *, rounds: int, seconds: float) 
         raw: dict = {"goal": targets.goal, "delivered_by": targets.delivered_by, "objectives": targets.objectives,
                      "projects": targets.projects, "rounds": rounds, "seconds_per_measurement": seconds}
         asked = questions(targets)
+        startups = time_startups(url, user, password, targets, startup_rounds)
         started = start_both(url, user, password, targets)
         ours, peer = started.ours, started.peer
-        raw.update(valuegraph_first_answer_s=ours.first_answer_s, peer_first_answer_s=peer.first_answer_s)
+        raw["startups"] = startups + [{"peer": peer.first_answer_s, "valuegraph": ours.first_answer_s}]
+        raw.update(valuegraph_first_answer_s=statistics.median(s["valuegraph"] for s in raw["startups"]),
+                   peer_first_answer_s=statistics.median(s["peer"] for s in raw["startups"]))
         raw["answers_compared"] = check_answers(ours, peer, asked)
         raw.update(time_cypher_delivers(graph, driver, database, targets.goal))  # the servers idle meanwhile
         rates, memory = asyncio.run(measure_rounds(ours, peer, asked, rounds, seconds))
@@ -242,19 +247,21 @@ def compare(url: str, user: str, password: str, *, rounds: int, seconds: float) 
     keys["concurrency_scaling"] = statistics.median(q3[8]["valuegraph"]) / statistics.median(q3[1]["valuegraph"])
     raw["peer_concurrency_scaling"] = statistics.median(q3[8]["peer"]) / statistics.median(q3[1]["peer"])
     keys["peer_cypher_delivers"] = raw["cypher_delivers_s"] / raw["ours_delivers_s"]
-    keys["startup_vs_peer"] = raw["valuegraph_first_answer_s"] / raw["peer_first_answer_s"]
+    keys["startup_vs_peer"] = statistics.median(s["valuegraph"] / s["peer"] for s in raw["startups"])
     keys["rss_vs_peer"] = raw["valuegraph_rss"] / raw["peer_rss"]
     return {"keys": {k: keys[k] for k in KEYS}, "raw": raw}
 
 
-def run(url: str, user: str, password: str, *, scale: str, rounds: int, loaded: bool = False) -> dict:
+def run(url: str, user: str, password: str, *, scale: str, rounds: int, loaded: bool = False,
+        startup_rounds: int = 3) -> dict:
     """The keys (null with ``raw["error"]`` when the peers cannot run) and ``raw``. ``loaded``: the
     portfolio of ``scale`` is in Neo4j already; it is loaded otherwise. The database is emptied after."""
     try:
         check_peer_installed()
         if not loaded:
             load(url, user, password, SCALES[scale])
-        result = compare(url, user, password, rounds=rounds, seconds=MEASURE_SECONDS[scale])
+        result = compare(url, user, password, rounds=rounds, seconds=MEASURE_SECONDS[scale],
+                         startup_rounds=startup_rounds)
     except PeersUnavailable as exc:
         return {"keys": dict.fromkeys(KEYS), "raw": {"error": str(exc)}}
     except (StoreUnavailable, neo4j.exceptions.ServiceUnavailable) as exc:
@@ -282,8 +289,8 @@ def report(raw: dict) -> list[str]:
                          f"peer {peer:7.1f} req/s; rounds min {s['round_min']:.2f}, median {s['round_median']:.2f}")
     lines += [f"    delivery question in process {raw['ours_delivers_s'] * 1e3:.1f} ms (records read), plain Cypher "
               f"{raw['cypher_delivers_s'] * 1e3:.1f} ms",
-              f"    first answer: valuegraph {raw['valuegraph_first_answer_s']:.2f} s, peer "
-              f"{raw['peer_first_answer_s']:.2f} s; RSS {raw['valuegraph_rss'] / 2**20:.0f} MB against "
+              f"    first answer (median of {len(raw['startups'])} starts): valuegraph "
+              f"{raw['valuegraph_first_answer_s']:.2f} s, peer {raw['peer_first_answer_s']:.2f} s; RSS {raw['valuegraph_rss'] / 2**20:.0f} MB against "
               f"{raw['peer_rss'] / 2**20:.0f} MB; the peer's own q3 scaling {raw['peer_concurrency_scaling']:.2f}"]
     return lines
 
@@ -293,11 +300,14 @@ def main() -> None:
     parser.add_argument("--scale", choices=SCALES, default="S")
     parser.add_argument("--url", default=os.environ.get("VALUEGRAPH_TEST_NEO4J_URL", "bolt://127.0.0.1:7687"))
     parser.add_argument("--rounds", type=int, default=12, help="interleaved rounds of timing")
+    parser.add_argument("--startup-rounds", type=int, default=3,
+                        help="rounds of starting and stopping both servers before they are timed")
     args = parser.parse_args()
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
+    if args.rounds < 1 or args.startup_rounds < 0:
+        parser.error("--rounds must be at least 1, --startup-rounds at least 0")
     result = run(args.url, os.environ.get("VALUEGRAPH_NEO4J_USER", "neo4j"),
-                 os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev"), scale=args.scale, rounds=args.rounds)
+                 os.environ.get("VALUEGRAPH_NEO4J_PASSWORD", "valuegraph-dev"), scale=args.scale, rounds=args.rounds,
+                 startup_rounds=args.startup_rounds)
     for name, value in result["keys"].items():
         print(f"  {name:<30} {'n/a' if value is None else f'{value:,.3g}':>10}")
     print("\n".join(report(result["raw"])))

@@ -15,7 +15,7 @@ import pytest
 from benchmarks import peers
 from benchmarks.generate import generate
 from benchmarks.peer_questions import AnswersDiffer, PeersUnavailable, Question, pick_targets, questions
-from benchmarks.peer_servers import check_peer_installed, start_both
+from benchmarks.peer_servers import check_peer_installed, start_both, time_startups
 from tests.conftest import NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
 from valuegraph.graph import ValueGraph
 from valuegraph.graph.questions import Questions
@@ -100,6 +100,13 @@ def test_rounds_time_every_question_on_both_servers(running):
         for clients in peers.CLIENTS:
             assert rates[name][clients]["valuegraph"][0] > 0 and rates[name][clients]["peer"][0] > 0
     assert memory["valuegraph_rss"] > 10 * 2**20 and memory["peer_rss"] > 10 * 2**20
+
+
+def test_start_up_is_timed_over_rounds_of_starting_both_servers(running):
+    _, _, targets, _ = running
+    startups = time_startups(NEO4J_URL, NEO4J_AUTH["user"], NEO4J_AUTH["password"], targets, rounds=2)
+    assert len(startups) == 2
+    assert all(set(s) == {"valuegraph", "peer"} and min(s.values()) > 0 for s in startups)
 
 
 def test_without_neo4j_the_keys_are_null_with_the_reason():
