@@ -141,8 +141,10 @@ class OxigraphStore(Store):
         return RelationKey(unquote(from_part), rel_type, unquote(to_part))
 
     @staticmethod
-    def _read_props(quads) -> tuple[str | None, int, dict[str, Value]]:
-        kind, seq, props = None, 0, {}
+    def _read_props(quads) -> tuple[str | None, int | None, dict[str, Value]]:
+        """(kind, sync, properties) of an entity's or a statement's quads; the sync is None where the
+        quads carry none (an assertion of its source's first sync: see ``_first_seq``)."""
+        kind, seq, props = None, None, {}
         for q in quads:
             p = q.predicate.value
             if p == t.RDF_TYPE.value:
@@ -189,6 +191,7 @@ class OxigraphStore(Store):
 
     def entity_records(self, ids: Iterable[str]) -> dict[str, EntityRecord]:
         self.calls += 1
+        first_seq = functools.cache(self._first_seq)
         out: dict[str, EntityRecord] = {}
         for entity_id in ids:
             if entity_id in out:
@@ -203,7 +206,7 @@ class OxigraphStore(Store):
                     continue
                 k, seq, props = self._read_props(quads)
                 kind = kind or k
-                assertions[source] = Assertion(seq, props)
+                assertions[source] = Assertion(seq if seq is not None else first_seq(graph_iri), props)
             if kind:
                 out[entity_id] = EntityRecord(entity_id, kind, assertions, self.precedence)
         return out
@@ -211,6 +214,7 @@ class OxigraphStore(Store):
     def relation_records(self, keys=(), *, touching=(), direction=Direction.BOTH) -> list[RelationRecord]:
         self.calls += 1
         found: dict[RelationKey, dict[str, Assertion]] = {}
+        first_seq = functools.cache(self._first_seq)
         patterns = [(t.entity_iri(k.from_id), t.relation_iri(k.type), t.entity_iri(k.to_id)) for k in keys]
         for entity_id in touching:
             node = t.entity_iri(entity_id)
@@ -228,6 +232,8 @@ class OxigraphStore(Store):
                 per_source = found.setdefault(key, {})
                 if source not in per_source:
                     _, seq, props = self._read_props(self._quads(t.statement_iri(key), None, None, q.graph_name))
+                    if seq is None:  # a relation without properties has no statement, and no sync of its own
+                        seq = first_seq(q.graph_name.value) if props else 0
                     per_source[source] = Assertion(seq, props)
         return [RelationRecord(k, a) for k, a in found.items()]
 
@@ -242,8 +248,9 @@ class OxigraphStore(Store):
     def _commit(self, changes: ChangeSet, seq: int) -> None:
         """One transaction: the changes (less what a batch loaded already), the revision's record and
         the sync's bookkeeping."""
-        deletes, inserts = self._change_quads(changes, seq)
-        inserts += self._bookkeeping(changes.source, seq)
+        first = self._first_sync(changes.source)
+        deletes, inserts = self._change_quads(changes, seq, first)
+        inserts += self._bookkeeping(changes.source, seq, first)
         if changes.revision is not None:
             inserts += self._revision_quads(seq, changes.source, changes.revision)
         if deletes:
@@ -252,8 +259,8 @@ class OxigraphStore(Store):
             self._store.extend(inserts)
         self._mark()
 
-    def _change_quads(self, changes: ChangeSet, seq: int) -> tuple[list[ox.Quad], list[ox.Quad]]:
-        """(quads to delete, quads to insert) for one source's changes."""
+    def _change_quads(self, changes: ChangeSet, seq: int, first: bool) -> tuple[list[ox.Quad], list[ox.Quad]]:
+        """(quads to delete, quads to insert) for one source's changes (``first``: of its first sync)."""
         g = t.source_graph(changes.source)
         deletes: list[ox.Quad] = []
         for entity_id in changes.drop_entities:
@@ -268,11 +275,12 @@ class OxigraphStore(Store):
             if key not in changes.fresh_relations:
                 deletes.extend(self._quads(t.statement_iri(key), None, None, g))
         # what the puts assert is written once, as text (see ``_put_text``), for bulk writes and transactions alike
-        inserts = [q for text in _put_text(changes, seq) for q in ox.parse(text, format=ox.RdfFormat.N_QUADS)]
+        inserts = [q for text in _put_text(changes, seq, first_sync=first)
+                   for q in ox.parse(text, format=ox.RdfFormat.N_QUADS)]
         return deletes, inserts
 
     @staticmethod
-    def _bookkeeping(source: str, seq: int) -> list[ox.Quad]:
+    def _bookkeeping(source: str, seq: int, first: bool) -> list[ox.Quad]:
         # the store's sync counter and the source's provenance record only ever grow (the highest
         # value is the current one), so that a sync that only adds facts deletes nothing
         g, seq_lit = t.source_graph(source), ox.Literal(seq)
@@ -283,7 +291,18 @@ class OxigraphStore(Store):
             ox.Quad(g, t.SOURCE_NAME, ox.Literal(source), t.META_GRAPH),
             ox.Quad(g, t.GENERATED_AT, now, t.META_GRAPH),
             ox.Quad(g, t.SEQ, seq_lit, t.META_GRAPH),
-        ]
+        ] + ([ox.Quad(g, t.FIRST_SEQ, seq_lit, t.META_GRAPH)] if first else [])
+
+    def _first_sync(self, source: str) -> bool:
+        """Whether the source has no committed sync yet."""
+        return next(iter(self._quads(t.source_graph(source), t.SEQ, None, t.META_GRAPH)), None) is None
+
+    def _first_seq(self, graph: str) -> int:
+        """The first sync of the source whose graph this is: the sync of each of its assertions that carries
+        none of its own (0 for a store written before sources recorded it, where every assertion carries one)."""
+        for q in self._quads(ox.NamedNode(graph), t.FIRST_SEQ, None, t.META_GRAPH):
+            return int(q.object.value)
+        return 0
 
     def _revision_quads(self, seq: int, source: str, facts) -> list[ox.Quad]:
         previous = self.revisions([seq - 1]).get(seq - 1)
@@ -474,9 +493,10 @@ class OxigraphStore(Store):
         return sorted(t.entity_id(subject) for subject, n in graphs.items() if n > 1)
 
     def _seq_of(self, subject: str, graph: str) -> int:
+        """The sync of an entity's assertion in a source's graph."""
         for q in self._quads(ox.NamedNode(subject), t.SEQ, None, ox.NamedNode(graph)):
             return int(q.object.value)
-        return 0
+        return self._first_seq(graph)
 
     def sources(self) -> dict[str, dict]:
         self.calls += 1
@@ -563,10 +583,11 @@ def _quad_block(quads: list[ox.Quad]) -> str:
 _JOURNAL_HEADER = "# valuegraph bulk write of sync"
 
 
-def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> Iterator[str]:
+def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000, *, first_sync: bool = False) -> Iterator[str]:
     """The quads that a change set's puts assert (each entity's kind, sync and properties; each relation's
-    triple and, with properties, its statement) and its change groups, as N-Quads text in slices. Written directly: for a bulk
-    write, building a term object per quad costs more than the bulk load itself."""
+    triple and, with properties, its statement) and its change groups, as N-Quads text in slices. Written
+    directly: for a bulk write, building a term object per quad costs more than the bulk load itself.
+    ``first_sync``: the source's first, whose assertions carry no sync of their own (``_first_seq``)."""
     g = f"{t.source_graph(changes.source)} .\n"
     seq_text = f" {t.SEQ} {t.literal_text(seq)} {g}"
     literal = t.literal_text
@@ -581,7 +602,8 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
     lines: list[str] = []
     for n, (entity_id, kind, props) in enumerate(changes.put_entities, start=1):
         s = ref(entity_id)
-        lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}{s}{seq_text}")
+        lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}" if first_sync
+                     else f"{s} {type_text} {iri(t.kind_iri, kind)} {g}{s}{seq_text}")
         lines += [s + property_text(k) + literal(v) + " " + g for k, v in props.items()]
         if n % facts_per_slice == 0:
             yield "".join(lines)
@@ -599,7 +621,9 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000) -> It
         if props:
             st = t.statement_iri(key)
             lines.append(f"{st} {type_text} {t.RDF_STATEMENT} {g}{st} {t.RDF_SUBJECT} {s} {g}"
-                         f"{st} {t.RDF_PREDICATE} {p} {g}{st} {t.RDF_OBJECT} {o} {g}{st}{seq_text}")
+                         f"{st} {t.RDF_PREDICATE} {p} {g}{st} {t.RDF_OBJECT} {o} {g}")
+            if not first_sync:
+                lines.append(f"{st}{seq_text}")
             lines += [f"{st} {iri(t.property_iri, k)} {literal(v)} {g}" for k, v in props.items()]
         if n % facts_per_slice == 0:
             yield "".join(lines)
@@ -650,6 +674,7 @@ class _JournalBatch(Batch):
         super().__init__(source)
         self._store = store
         self._seq = store._last_seq() + 1
+        self._first_sync = store._first_sync(source)
         journal = store._journal_path
         if journal is None:
             fd, name = tempfile.mkstemp(suffix=".nq", prefix="valuegraph-")
@@ -666,7 +691,7 @@ class _JournalBatch(Batch):
         fresh, rest = changes.split_fresh()
         size = max(self.facts_per_slice, (len(fresh.put_entities) + len(fresh.history) + len(fresh.put_relations))
                    // self.slices)
-        for text in _put_text(fresh, self._seq, size) if fresh or fresh.history else ():
+        for text in _put_text(fresh, self._seq, size, first_sync=self._first_sync) if fresh or fresh.history else ():
             data = text.encode()
             self._handle.write(data)
             self._handle.flush()  # with the system: a loader syncs it to disk before loading it

@@ -36,6 +36,9 @@ RDF_PREDICATE = ox.NamedNode(RDF + "predicate")
 RDF_OBJECT = ox.NamedNode(RDF + "object")
 RDF_STATEMENT = ox.NamedNode(RDF + "Statement")
 SEQ = ox.NamedNode(META + "seq")  # the sync that last changed a source's assertion
+#: on a source's graph (in the meta graph): the source's first sync. An assertion made by that sync
+#: carries no ``SEQ`` of its own (a large first load writes one quad fewer per entity): its sync is this one
+FIRST_SEQ = ox.NamedNode(META + "firstSeq")
 #: predicates of an entity's or a statement's node that are no property: its type, what the statement
 #: reifies, and the sync bookkeeping
 STATEMENT_PREDICATES = frozenset(p.value for p in (RDF_TYPE, RDF_SUBJECT, RDF_PREDICATE, RDF_OBJECT, SEQ))

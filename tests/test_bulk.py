@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from valuegraph.cli.main import app
 from benchmarks.generate import generate
 from valuegraph.graph import DocumentRejected, ValueGraph, open_store
+from valuegraph.graph import terms
 from valuegraph.graph.model import SyncMode, join_documents
 from valuegraph.graph.oxigraph import _JournalBatch
 from valuegraph.loaders import loader_for, validate_mapping
@@ -141,6 +142,33 @@ def test_a_crash_between_bulk_load_and_commit_leaves_nothing_behind(tmp_path):
         assert fingerprint(graph) == before
         assert graph.store.sparql("SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://valuegraph.dev/source/ppm> "
                                   "{ ?s ?p ?o } }").__next__()["n"].value == "0"
+
+
+def _sync_quads(graph: ValueGraph, source: str) -> dict[str, int]:
+    """The sync each assertion of a source names with a quad of its own, by subject."""
+    found = graph.store.oxigraph.quads_for_pattern(None, terms.SEQ, None, terms.source_graph(source))
+    return {q.subject.value: int(q.object.value) for q in found}
+
+
+@pytest.mark.parametrize("threshold", [1, 10**9], ids=["in bulk", "in one transaction"])
+def test_a_sources_first_sync_writes_no_sync_number_per_assertion(tmp_path, threshold):
+    """What a source asserts in its first sync names that sync once, on the source; an assertion changed
+    later names its own. Records read the same either way."""
+    strategy, benefits, ppm = documents()
+    with loaded(f"oxigraph:{tmp_path / 'store'}", [strategy, benefits, ppm], threshold=threshold) as graph:
+        assert _sync_quads(graph, "ppm") == {}
+        first = graph.store.sources()["ppm"]["seq"]
+        project = next(e for e in ppm.entities if e.kind == "Project")
+        related = next(r for r in ppm.relations if r.properties)
+        assert graph.store.entity_record(project.id).assertions["ppm"].seq == first
+        (relation,) = graph.store.relation_records([related.key])
+        assert relation.assertions["ppm"].seq == first
+        changed = type(ppm)("ppm", entities=[type(project)(project.id, project.kind,
+                                                           {**project.properties, "budget": 1}, "row 1")])
+        later = graph.sync(changed).revision
+        assert _sync_quads(graph, "ppm") == {terms.entity_iri(project.id).value: later}
+        assert graph.store.entity_record(project.id).assertions["ppm"].seq == later
+        assert graph.store.entity_record(ppm.entities[-1].id).assertions["ppm"].seq == first
 
 
 RECIPE = """name: parts
