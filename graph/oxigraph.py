@@ -51,7 +51,7 @@ class OxigraphStore(Store):
         self.precedence = precedence
         self.read_only = read_only and path is not None
         self.capabilities = frozenset({Capability.SPARQL} | ({Capability.PERSISTENT} if path else set())
-                                      | ({Capability.SHARED} if self.read_only else set()))
+                                      | ({Capability.SHARED} if self.read_only else {Capability.BULK_LOAD}))
         self._index_folder = (index_cache_folder(index_cache, self.path.parent) if self.path is not None
                               else None)
         self._follow_lock = threading.Lock()
@@ -685,6 +685,7 @@ class _JournalBatch(Batch):
         self._handle.write(f"{_JOURNAL_HEADER} {self._seq}\n".encode())
         self._slices: queue.Queue[bytes | None] = queue.Queue(maxsize=2)  # bounded: memory stays bounded
         self._failure: BaseException | None = None
+        self._stopping = False
         self._loaders: list[threading.Thread] = []
 
     def add(self, changes: ChangeSet) -> None:
@@ -692,6 +693,8 @@ class _JournalBatch(Batch):
         size = max(self.facts_per_slice, (len(fresh.put_entities) + len(fresh.history) + len(fresh.put_relations))
                    // self.slices)
         for text in _put_text(fresh, self._seq, size, first_sync=self._first_sync) if fresh or fresh.history else ():
+            if self._stopping:
+                return
             data = text.encode()
             self._handle.write(data)
             self._handle.flush()  # with the system: a loader syncs it to disk before loading it
@@ -703,9 +706,12 @@ class _JournalBatch(Batch):
             self._slices.put(data)
         self.rest.merge(rest)
 
+    def stop(self) -> None:
+        self._stopping = True
+
     def _load(self) -> None:
         while (data := self._slices.get()) is not None:
-            if self._failure is None:
+            if self._failure is None and not self._stopping:
                 try:
                     # the slice on disk before any of it is loaded (synced here, not where it is written,
                     # so that the next slice is made meanwhile)

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Self
 
@@ -43,7 +43,7 @@ from valuegraph.graph.pause import collector_paused
 from valuegraph.graph.precedence import Precedence
 from valuegraph.graph.revision_check import RevisionCheck
 from valuegraph.graph.store import Capability, Direction, Store
-from valuegraph.graph.sync import SyncPlan, plan_sync
+from valuegraph.graph.sync import SyncDraft, SyncPlan, plan_sync
 from valuegraph.graph.writer import WriteForwarder
 
 _log = logging.getLogger("valuegraph.index")
@@ -310,12 +310,18 @@ class ValueGraph:
         source = resolve_source(doc, source)
         for attempt in range(3):
             with self._writing() as base:
-                plan = plan_sync(self.store, base, doc, source, mode)
+                draft = SyncDraft(self.store, base, doc, source, mode)
+                # a large write of new facts starts loading them while the checks run (the store removes
+                # them again if the checks refuse the document); any other sync is checked first
+                ahead = not dry_run and self._loads_ahead(draft)
+                if not ahead:
+                    draft.check()
+                plan = draft.plan()
                 changes = plan.changes
                 if not dry_run and changes:
                     _mark_revision(changes, plan, base, author)
                     try:
-                        plan.report.revision = self._write(base, plan)
+                        plan.report.revision = self._write(base, plan, draft.check if ahead else None)
                         self.compact_history()
                     except StoreConflict:
                         # another process committed a revision since this one caught up: plan again on it
@@ -327,32 +333,49 @@ class ValueGraph:
         plan.report.seconds = time.perf_counter() - started
         return plan.report
 
-    def _write(self, base: TraversalIndex, plan: SyncPlan) -> int:
+    def _loads_ahead(self, draft: SyncDraft) -> bool:
+        """Whether a sync is written in bulk while it is checked: the store bulk-loads, nothing is known
+        wrong with the document yet, and it adds enough new facts."""
+        if Capability.BULK_LOAD not in self.store.capabilities or draft.errors:
+            return False
+        changes = draft.plan().changes
+        return len(changes.fresh_entities) + len(changes.fresh_relations) >= self.bulk_threshold
+
+    def _write(self, base: TraversalIndex, plan: SyncPlan, check=None) -> int:
+        """Write a planned sync; ``check``, when given, is the sync's checks, run while its new facts load."""
         changes = plan.changes
         fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
         if fresh_facts >= self.bulk_threshold:
-            return self._bulk_write(base, changes, changes.source, plan.touched_relations)
+            return self._bulk_write(base, changes, changes.source, plan.touched_relations, check)
+        if check is not None:
+            check()
         index_changes = self._index_changes(base, changes, plan.touched_relations)
         with self._committing():
             revision = self.store.commit(changes)
         self._publish_written(base.successor(), index_changes, revision)
         return revision
 
-    def _bulk_write(self, base: TraversalIndex, changes, source: str, touched: list[RelationKey]) -> int:
-        """A large write through the store's batch writer. The successor of the index takes what needs no
-        read-back on a thread of its own meanwhile (the writer spends much of its time waiting for the
-        store to load, and the store's loading can start sooner), and is published once the write is
-        committed."""
-        with ThreadPoolExecutor(1, thread_name_prefix="valuegraph-index") as pool:
-            ahead = pool.submit(self._index_ahead, base, changes, touched)
+    def _bulk_write(self, base: TraversalIndex, changes, source: str, touched: list[RelationKey],
+                    check=None) -> int:
+        """A large write through the store's batch writer, which is given the changes on a thread of its own
+        (the store loads them meanwhile). This thread runs the sync's checks, if any are left; once they
+        pass, the successor of the index takes what needs no read-back on another thread, and is
+        published once the write is committed."""
+        with ThreadPoolExecutor(2, thread_name_prefix="valuegraph-write") as pool:
             with self._committing():
                 batch = self.store.batch(source)
+                adding = pool.submit(batch.add, changes)
                 try:
-                    batch.add(changes)
+                    if check is not None:
+                        check()
+                    ahead = pool.submit(self._index_ahead, base, changes, touched)
+                    adding.result()
                     # a batch merges what it is given into change sets of its own, which carry no
                     # revision: the one it commits is this sync's, planned on this index's revision
                     batch.rest.revision, batch.rest.after_revision = changes.revision, changes.after_revision
                 except BaseException:
+                    batch.stop()
+                    wait([adding])
                     batch.discard()  # ``commit`` cleans up after itself; ``add`` does not
                     raise
                 revision = batch.commit()

@@ -31,6 +31,9 @@ class Capability(str, enum.Enum):
     CYPHER = "cypher"
     #: other processes may write to the store: a process reads the latest revision before it answers
     SHARED = "shared"
+    #: the store's batch writer loads facts new to the store in bulk, as it is given them, and removes them
+    #: again when the batch is discarded: a large sync may start writing while it is still being checked
+    BULK_LOAD = "bulk_load"
 
 
 class Direction(str, enum.Enum):
@@ -54,6 +57,9 @@ class Batch:
 
     def commit(self) -> int:
         return self._target.commit(self.rest)
+
+    def stop(self) -> None:
+        """Ask an ``add`` running on another thread to end soon (the batch is about to be discarded)."""
 
     def discard(self) -> None:
         """Forget the change sets; nothing was written."""

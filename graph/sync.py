@@ -62,84 +62,113 @@ def _merged(current: dict[str, Value] | None, given: dict[str, Value | None], mo
     return base
 
 
-def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, mode: SyncMode) -> SyncPlan:
-    """Everything the sync would write, or DocumentRejected with every error found."""
-    resolved = resolve_references(doc, index.carriers)  # relation ends given by external id, first of all
-    if source not in store.sources():
-        state = SourceState()  # a source's first sync: it asserts nothing yet
-    elif mode is SyncMode.FULL:
-        state = store.source_state(source)
-    else:
-        state = store.source_state(source, [e.id for e in doc.entities], [r.key for r in doc.relations])
-    errors: list[SyncError] = doc.errors.copy()  # an ErrorList keeps its cap and its count
-    errors.extend(resolved)
-    doc_kinds = {e.id: e.kind for e in doc.entities}
+class SyncDraft:
+    """A sync read against the graph: its change set (``plan``) and its checks (``check``), each made
+    when asked. ``plan_sync`` checks first; a large write may make its plan first and start writing the
+    plan's new facts while the checks run, removing them again if the checks refuse the document."""
 
-    existing_kinds = index.kinds_of([e.id for e in doc.entities])
-    for e, existing in zip(doc.entities, existing_kinds, strict=True):
-        if existing is not None and existing != e.kind:
-            errors.append(SyncError(f"{e.location}.kind", f"'{e.id}' is {_a(existing)} already; an id keeps its kind for ever, so it cannot become {_a(e.kind)}"))
+    def __init__(self, store: Store, index: TraversalIndex, doc: Document, source: str, mode: SyncMode) -> None:
+        self.store, self.index, self.doc, self.source, self.mode = store, index, doc, source, mode
+        resolved = resolve_references(doc, index.carriers)  # relation ends given by external id, first of all
+        if source not in store.sources():
+            state = SourceState()  # a source's first sync: it asserts nothing yet
+        elif mode is SyncMode.FULL:
+            state = store.source_state(source)
+        else:
+            state = store.source_state(source, [e.id for e in doc.entities], [r.key for r in doc.relations])
+        self.state = state
+        #: what is known wrong before the checks that look at the whole graph (``check`` finds the rest)
+        self.errors: list[SyncError] = doc.errors.copy()  # an ErrorList keeps its cap and its count
+        self.errors.extend(resolved)
+        self.doc_kinds = doc_kinds = {e.id: e.kind for e in doc.entities}
+        self.existing_kinds = index.kinds_of([e.id for e in doc.entities])
+        for e, existing in zip(doc.entities, self.existing_kinds, strict=True):
+            if existing is not None and existing != e.kind:
+                self.errors.append(SyncError(f"{e.location}.kind", f"'{e.id}' is {_a(existing)} already; an id keeps its kind for ever, so it cannot become {_a(e.kind)}"))
+        self.doc_keys = doc_keys = {r.key for r in doc.relations}
+        self.retracted_ids = [i for i in state.entities if i not in doc_kinds] if mode is SyncMode.FULL else []
+        self.retracted_keys = [k for k in state.relations if k not in doc_keys] if mode is SyncMode.FULL else []
+        # entities that no source will assert after this sync
+        self.vanishing: set[str] = set()
+        if self.retracted_ids:
+            records = store.entity_records(self.retracted_ids)
+            self.vanishing = {i for i, rec in records.items() if set(rec.sources) <= {source}}
+        self._plan: SyncPlan | None = None
 
-    doc_keys = {r.key for r in doc.relations}
-    retracted_ids = [i for i in state.entities if i not in doc_kinds] if mode is SyncMode.FULL else []
-    retracted_keys = [k for k in state.relations if k not in doc_keys] if mode is SyncMode.FULL else []
-    # entities that no source will assert after this sync
-    vanishing: set[str] = set()
-    if retracted_ids:
-        records = store.entity_records(retracted_ids)
-        vanishing = {i for i, rec in records.items() if set(rec.sources) <= {source}}
+    def check(self) -> None:
+        """DocumentRejected with every error found, if the document cannot be written."""
+        doc, index, vanishing, source = self.doc, self.index, self.vanishing, self.source
+        errors = self.errors
 
-    def kind_in_graph_after(entity_id: str) -> str | None:
-        """The kind of an entity the document does not give, once this sync is written."""
-        return None if entity_id in vanishing else index.kind_of(entity_id)
+        def kind_in_graph_after(entity_id: str) -> str | None:
+            """The kind of an entity the document does not give, once this sync is written."""
+            return None if entity_id in vanishing else index.kind_of(entity_id)
 
-    vocab = vocabulary()
-    allowed = _allowed_ends()
-    for r in doc.relations:
-        key = r.key
-        # the document's own kinds first: most relations join entities of the same document
-        from_kind, to_kind = doc_kinds.get(key.from_id), doc_kinds.get(key.to_id)
-        if from_kind is None:
-            from_kind = kind_in_graph_after(key.from_id)
-        if to_kind is None:
-            to_kind = kind_in_graph_after(key.to_id)
-        if (key.type, from_kind, to_kind) in allowed:
-            continue
-        spec = vocab.relations[key.type]
-        if from_kind is None or to_kind is None:
-            for end, entity_id, kind in (("from", key.from_id, from_kind), ("to", key.to_id, to_kind)):
-                if kind is None and entity_id not in doc.unresolved:
-                    why = " (this sync retracts it)" if entity_id in vanishing else ""
-                    errors.append(SyncError(f"{r.location}.{end}", f"no entity with id '{entity_id}' in this document or the graph{why}"))
-        elif from_kind not in spec.from_kinds or to_kind not in spec.to_kinds:
-            errors.append(SyncError(
-                f"{r.location}.type",
-                f"{spec.name} cannot go from {_a(from_kind)} to {_a(to_kind)}; it goes from "
-                f"{_either(spec.from_kinds)} to {_either(spec.to_kinds)}",
-            ))
-
-    if vanishing:
-        for rec in store.relation_records(touching=sorted(vanishing)):
-            others = [s for s in rec.sources if s != source]
-            if others or rec.key in doc_keys:
-                gone = rec.key.from_id if rec.key.from_id in vanishing else rec.key.to_id
-                by = ", ".join(f"'{s}'" for s in (others or [source]))
+        vocab = vocabulary()
+        allowed = _allowed_ends()
+        doc_kinds = self.doc_kinds
+        for r in doc.relations:
+            key = r.key
+            # the document's own kinds first: most relations join entities of the same document
+            from_kind, to_kind = doc_kinds.get(key.from_id), doc_kinds.get(key.to_id)
+            if from_kind is None:
+                from_kind = kind_in_graph_after(key.from_id)
+            if to_kind is None:
+                to_kind = kind_in_graph_after(key.to_id)
+            if (key.type, from_kind, to_kind) in allowed:
+                continue
+            spec = vocab.relations[key.type]
+            if from_kind is None or to_kind is None:
+                for end, entity_id, kind in (("from", key.from_id, from_kind), ("to", key.to_id, to_kind)):
+                    if kind is None and entity_id not in doc.unresolved:
+                        why = " (this sync retracts it)" if entity_id in vanishing else ""
+                        errors.append(SyncError(f"{r.location}.{end}", f"no entity with id '{entity_id}' in this document or the graph{why}"))
+            elif from_kind not in spec.from_kinds or to_kind not in spec.to_kinds:
                 errors.append(SyncError(
-                    doc.origin or "document",
-                    f"cannot retract '{gone}': {by} still assert{'s' if len(others) <= 1 else ''} the relation {rec.key}",
+                    f"{r.location}.type",
+                    f"{spec.name} cannot go from {_a(from_kind)} to {_a(to_kind)}; it goes from "
+                    f"{_either(spec.from_kinds)} to {_either(spec.to_kinds)}",
                 ))
 
-    errors.extend(_value_cycles(index, doc, retracted_keys, store, source))
-    if errors:
-        raise DocumentRejected(errors)
-    def kind_of(entity_id: str) -> str | None:
-        return doc_kinds.get(entity_id) or index.kind_of(entity_id)
+        if vanishing:
+            for rec in self.store.relation_records(touching=sorted(vanishing)):
+                others = [s for s in rec.sources if s != source]
+                if others or rec.key in self.doc_keys:
+                    gone = rec.key.from_id if rec.key.from_id in vanishing else rec.key.to_id
+                    by = ", ".join(f"'{s}'" for s in (others or [source]))
+                    errors.append(SyncError(
+                        doc.origin or "document",
+                        f"cannot retract '{gone}': {by} still assert{'s' if len(others) <= 1 else ''} the relation {rec.key}",
+                    ))
 
-    plan = _diff(state, doc, source, mode, retracted_ids, retracted_keys, kind_of)
-    fresh = {e.id for e, existing in zip(doc.entities, existing_kinds, strict=True) if existing is None}
-    plan.changes.fresh_entities = fresh
-    plan.changes.fresh_relations = {k for k, _ in plan.changes.put_relations if k.from_id in fresh or k.to_id in fresh}
-    return plan
+        errors.extend(_value_cycles(index, doc, self.retracted_keys, self.store, source))
+        if errors:
+            raise DocumentRejected(errors)
+
+    def plan(self) -> SyncPlan:
+        """Everything the sync would write, made once (whether or not the document passes ``check``)."""
+        if self._plan is None:
+            doc_kinds, index = self.doc_kinds, self.index
+
+            def kind_of(entity_id: str) -> str | None:
+                return doc_kinds.get(entity_id) or index.kind_of(entity_id)
+
+            plan = _diff(self.state, self.doc, self.source, self.mode, self.retracted_ids, self.retracted_keys,
+                         kind_of)
+            fresh = {e.id for e, existing in zip(self.doc.entities, self.existing_kinds, strict=True)
+                     if existing is None}
+            plan.changes.fresh_entities = fresh
+            plan.changes.fresh_relations = {k for k, _ in plan.changes.put_relations
+                                            if k.from_id in fresh or k.to_id in fresh}
+            self._plan = plan
+        return self._plan
+
+
+def plan_sync(store: Store, index: TraversalIndex, doc: Document, source: str, mode: SyncMode) -> SyncPlan:
+    """Everything the sync would write, or DocumentRejected with every error found."""
+    draft = SyncDraft(store, index, doc, source, mode)
+    draft.check()
+    return draft.plan()
 
 
 @cache

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,7 @@ from valuegraph.graph import DocumentRejected, ValueGraph, open_store
 from valuegraph.graph import terms
 from valuegraph.graph.model import SyncMode, join_documents
 from valuegraph.graph.oxigraph import _JournalBatch
+from valuegraph.graph.sync import SyncDraft
 from valuegraph.loaders import loader_for, validate_mapping
 from tests.utils.fingerprint import fingerprint
 from valuegraph.graph.questions import Questions
@@ -169,6 +171,59 @@ def test_a_sources_first_sync_writes_no_sync_number_per_assertion(tmp_path, thre
         assert _sync_quads(graph, "ppm") == {terms.entity_iri(project.id).value: later}
         assert graph.store.entity_record(project.id).assertions["ppm"].seq == later
         assert graph.store.entity_record(ppm.entities[-1].id).assertions["ppm"].seq == first
+def _with_fault(doc, fault: str):
+    """The document with a fault that only a check against the whole graph finds: a relation to an entity
+    nowhere, or a value-chain cycle."""
+    relations = list(doc.relations)
+    first = relations[0]
+    if fault == "missing end":
+        relations.append(type(first)(first.key._replace(to_id="NOPE"), {}, "rel 1"))
+    else:
+        part_of = next(r for r in relations if r.key.type == "PART_OF")
+        relations.append(type(first)(part_of.key._replace(from_id=part_of.key.to_id, to_id=part_of.key.from_id),
+                                     {}, "rel 2"))
+    return type(doc)(doc.source, entities=list(doc.entities), relations=relations, origin=doc.origin)
+
+
+def _holds_facts_of(graph: ValueGraph, source: str) -> bool:
+    """Whether the store holds any quad in the source's graph (committed or not)."""
+    return bool(graph.store.oxigraph.query(f"ASK {{ GRAPH <https://valuegraph.dev/source/{source}> {{ ?s ?p ?o }} }}"))
+
+
+@pytest.mark.parametrize("fault", ["missing end", "value cycle"])
+def test_a_large_sync_refused_while_it_loads_leaves_nothing_behind(tmp_path, fault, monkeypatch):
+    """A large sync starts loading its new facts while it is checked: when the checks refuse it, its facts,
+    change groups and revision are all gone again, and the errors are those of a sync checked first."""
+    strategy, benefits, ppm = documents()
+    bad = _with_fault(ppm, fault)
+    with loaded("memory:", [strategy, benefits], threshold=10**9) as checked_first:
+        with pytest.raises(DocumentRejected) as expected:
+            checked_first.sync(bad)
+    with loaded("memory:", [strategy, benefits, ppm], threshold=10**9) as good:
+        written = fingerprint(good)
+    url = f"oxigraph:{tmp_path / 'store'}"
+    with loaded(url, [strategy, benefits], threshold=1) as graph:
+        before = fingerprint(graph), set(graph.store.oxigraph), graph.store.current_revision()
+        # small slices, and checks that begin once some of the document is in the store
+        monkeypatch.setattr(_JournalBatch, "facts_per_slice", 100)
+        monkeypatch.setattr(_JournalBatch, "slices", 10**6)
+        check = SyncDraft.check
+
+        def check_once_loading(draft):
+            deadline = time.monotonic() + 60
+            while not _holds_facts_of(graph, "ppm") and time.monotonic() < deadline:
+                time.sleep(0.005)
+            assert _holds_facts_of(graph, "ppm"), "the sync's new facts did not load while it was checked"
+            check(draft)
+
+        monkeypatch.setattr(SyncDraft, "check", check_once_loading)
+        with pytest.raises(DocumentRejected) as refused:
+            graph.sync(bad)
+        assert [str(e) for e in refused.value.errors] == [str(e) for e in expected.value.errors]
+        assert (fingerprint(graph), set(graph.store.oxigraph), graph.store.current_revision()) == before
+        assert not list(tmp_path.glob("*.pending.nq"))
+        assert graph.sync(ppm).revision == before[2] + 1  # and the good document is written after it
+        assert fingerprint(graph) == written
 
 
 RECIPE = """name: parts
