@@ -56,10 +56,10 @@ class Traits:
 
 
 TRAITS = {
-    "memory": Traits(frozenset({Capability.SPARQL}), "private", index_cache=False, overtaken_batch="refused",
-                     propertyless_relation_seq=False),
-    "oxigraph": Traits(frozenset({Capability.SPARQL, Capability.PERSISTENT}), "exclusive", index_cache=True,
-                       overtaken_batch="refused", propertyless_relation_seq=False),
+    "memory": Traits(frozenset({Capability.SPARQL, Capability.BULK_LOAD}), "private", index_cache=False,
+                     overtaken_batch="refused", propertyless_relation_seq=False),
+    "oxigraph": Traits(frozenset({Capability.SPARQL, Capability.PERSISTENT, Capability.BULK_LOAD}), "exclusive",
+                       index_cache=True, overtaken_batch="refused", propertyless_relation_seq=False),
     "neo4j": Traits(frozenset({Capability.PERSISTENT, Capability.CYPHER, Capability.SHARED}), "shared", index_cache=True,
                     overtaken_batch="renumbers", propertyless_relation_seq=True),
 }
