@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import os
 import queue
 import tempfile
@@ -35,6 +36,8 @@ from valuegraph.graph.precedence import NO_PRECEDENCE, Precedence
 from valuegraph.graph.sparql import PREFIXES
 from valuegraph.graph.store import Batch, Capability, Direction, Store, index_cache_folder
 from valuegraph.schema import vocabulary
+
+_log = logging.getLogger("valuegraph.store")
 
 
 class OxigraphStore(Store):
@@ -583,7 +586,8 @@ def _quad_block(quads: list[ox.Quad]) -> str:
 _JOURNAL_HEADER = "# valuegraph bulk write of sync"
 
 
-def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000, *, first_sync: bool = False) -> Iterator[str]:
+def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000, *,
+              first_sync: bool = False) -> Iterator[str]:
     """The quads that a change set's puts assert (each entity's kind, sync and properties; each relation's
     triple and, with properties, its statement) and its change groups, as N-Quads text in slices. Written
     directly: for a bulk write, building a term object per quad costs more than the bulk load itself.
@@ -673,6 +677,9 @@ class _JournalBatch(Batch):
     def __init__(self, store: OxigraphStore, source: str) -> None:
         super().__init__(source)
         self._store = store
+        # a journal left by a write whose quads could not be removed then: removed now, before this
+        # write's journal takes its place
+        store._recover()
         self._seq = store._last_seq() + 1
         self._first_sync = store._first_sync(source)
         journal = store._journal_path
@@ -746,16 +753,29 @@ class _JournalBatch(Batch):
             _refuse_if_moved_on(self.rest, self._seq)
             self._store._commit(self.rest, self._seq)
         except BaseException:
-            self._store._remove_quads(_journal_quads(self._journal))
-            raise
-        finally:
             self._handle.close()
-            self._journal.unlink(missing_ok=True)
+            self._remove_loaded()
+            raise
+        self._handle.close()
+        self._journal.unlink(missing_ok=True)
         return self._seq
 
     def discard(self) -> None:
         loaded = self._finish_loading()
         self._handle.close()  # (after the loaders, which sync it)
         if loaded:
+            self._remove_loaded()
+        else:
+            self._journal.unlink(missing_ok=True)
+
+    def _remove_loaded(self) -> None:
+        """Remove the journal's quads from the store, then the journal. If the removal fails (it may fail
+        for the reason the write did), the journal stays: the next batch, or the next process to open the
+        store, removes its quads. Called while another error is on its way, so this one is logged."""
+        try:
             self._store._remove_quads(_journal_quads(self._journal))
+        except Exception:  # noqa: BLE001 - the write's own error is the one raised
+            _log.exception("the quads of the failed bulk write of sync %d could not be removed yet; %s keeps "
+                           "them for the next write or start", self._seq, self._journal)
+            return
         self._journal.unlink(missing_ok=True)

@@ -335,8 +335,9 @@ class ValueGraph:
 
     def _loads_ahead(self, draft: SyncDraft) -> bool:
         """Whether a sync is written in bulk while it is checked: the store bulk-loads, nothing is known
-        wrong with the document yet, and it adds enough new facts."""
-        if Capability.BULK_LOAD not in self.store.capabilities or draft.errors:
+        wrong with the document yet, it retracts no entity that would vanish (whose check reads the relations
+        in the store, which would then hold some of the new ones), and it adds enough new facts."""
+        if Capability.BULK_LOAD not in self.store.capabilities or draft.errors or draft.vanishing:
             return False
         changes = draft.plan().changes
         return len(changes.fresh_entities) + len(changes.fresh_relations) >= self.bulk_threshold

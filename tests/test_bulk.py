@@ -18,8 +18,8 @@ from valuegraph.cli.main import app
 from benchmarks.generate import generate
 from valuegraph.graph import DocumentRejected, ValueGraph, open_store
 from valuegraph.graph import terms
-from valuegraph.graph.model import SyncMode, join_documents
-from valuegraph.graph.oxigraph import _JournalBatch
+from valuegraph.graph.model import RelationKey, SyncMode, join_documents
+from valuegraph.graph.oxigraph import OxigraphStore, _JournalBatch
 from valuegraph.graph.sync import SyncDraft
 from valuegraph.loaders import loader_for, validate_mapping
 from tests.utils.fingerprint import fingerprint
@@ -185,9 +185,29 @@ def _with_fault(doc, fault: str):
     return type(doc)(doc.source, entities=list(doc.entities), relations=relations, origin=doc.origin)
 
 
-def _holds_facts_of(graph: ValueGraph, source: str) -> bool:
-    """Whether the store holds any quad in the source's graph (committed or not)."""
-    return bool(graph.store.oxigraph.query(f"ASK {{ GRAPH <https://valuegraph.dev/source/{source}> {{ ?s ?p ?o }} }}"))
+def _holds_facts_of(graph: ValueGraph, source: str, subject: str | None = None) -> bool:
+    """Whether the store holds any quad in the source's graph (about ``subject``, if given), committed or not."""
+    about = f"<{terms.entity_iri(subject).value}>" if subject else "?s"
+    query = f"ASK {{ GRAPH <https://valuegraph.dev/source/{source}> {{ {about} ?p ?o }} }}"
+    return bool(graph.store.oxigraph.query(query))
+
+
+def _checks_wait_for_loading(monkeypatch, graph: ValueGraph, subject: str | None = None, required: bool = True):
+    """Small slices, and a sync's checks that begin only once some of its document is in the store (or, when
+    not ``required``, after a few seconds in which it could have been)."""
+    monkeypatch.setattr(_JournalBatch, "facts_per_slice", 100)
+    monkeypatch.setattr(_JournalBatch, "slices", 10**6)
+    check = SyncDraft.check
+
+    def check_once_loading(draft):
+        deadline = time.monotonic() + (60 if required else 3)
+        while not _holds_facts_of(graph, "ppm", subject) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        if required:
+            assert _holds_facts_of(graph, "ppm", subject), "the sync's new facts did not load while it was checked"
+        check(draft)
+
+    monkeypatch.setattr(SyncDraft, "check", check_once_loading)
 
 
 @pytest.mark.parametrize("fault", ["missing end", "value cycle"])
@@ -204,25 +224,61 @@ def test_a_large_sync_refused_while_it_loads_leaves_nothing_behind(tmp_path, fau
     url = f"oxigraph:{tmp_path / 'store'}"
     with loaded(url, [strategy, benefits], threshold=1) as graph:
         before = fingerprint(graph), set(graph.store.oxigraph), graph.store.current_revision()
-        # small slices, and checks that begin once some of the document is in the store
-        monkeypatch.setattr(_JournalBatch, "facts_per_slice", 100)
-        monkeypatch.setattr(_JournalBatch, "slices", 10**6)
-        check = SyncDraft.check
-
-        def check_once_loading(draft):
-            deadline = time.monotonic() + 60
-            while not _holds_facts_of(graph, "ppm") and time.monotonic() < deadline:
-                time.sleep(0.005)
-            assert _holds_facts_of(graph, "ppm"), "the sync's new facts did not load while it was checked"
-            check(draft)
-
-        monkeypatch.setattr(SyncDraft, "check", check_once_loading)
+        _checks_wait_for_loading(monkeypatch, graph)
         with pytest.raises(DocumentRejected) as refused:
             graph.sync(bad)
         assert [str(e) for e in refused.value.errors] == [str(e) for e in expected.value.errors]
         assert (fingerprint(graph), set(graph.store.oxigraph), graph.store.current_revision()) == before
         assert not list(tmp_path.glob("*.pending.nq"))
         assert graph.sync(ppm).revision == before[2] + 1  # and the good document is written after it
+        assert fingerprint(graph) == written
+
+
+def test_a_large_sync_that_retracts_an_entity_is_checked_before_it_loads(tmp_path, monkeypatch):
+    """The check of what still refers to an entity a full sync retracts reads the store: the sync's own new
+    relations must not be there yet, or a new relation to the retracted entity would be reported twice."""
+    strategy, benefits, ppm = documents()
+    gone = next(e for e in ppm.entities if e.kind == "Deliverable")
+    added = type(gone)("DEL-NEW", "Deliverable", {"name": "A new deliverable"}, "row 0")
+    relations = [r for r in ppm.relations if gone.id not in (r.key.from_id, r.key.to_id)]
+    relations.append(type(ppm.relations[0])(RelationKey(added.id, "DEPENDS_ON", gone.id), {}, "rel 0"))
+    full = type(ppm)("ppm", entities=[e for e in ppm.entities if e.id != gone.id] + [added], relations=relations,
+                     origin=ppm.origin)
+    with loaded("memory:", [strategy, benefits, ppm], threshold=10**9) as checked_first:
+        with pytest.raises(DocumentRejected) as expected:
+            checked_first.sync(full, mode=SyncMode.FULL)
+    assert any("(this sync retracts it)" in str(e) for e in expected.value.errors)
+    with loaded(f"oxigraph:{tmp_path / 'store'}", [strategy, benefits, ppm], threshold=1) as graph:
+        before = fingerprint(graph), set(graph.store.oxigraph)
+        _checks_wait_for_loading(monkeypatch, graph, added.id, required=False)
+        with pytest.raises(DocumentRejected) as refused:
+            graph.sync(full, mode=SyncMode.FULL)
+        assert [str(e) for e in refused.value.errors] == [str(e) for e in expected.value.errors]
+        assert (fingerprint(graph), set(graph.store.oxigraph)) == before
+
+
+def test_quads_a_refused_sync_could_not_remove_are_removed_by_the_next_write(tmp_path, monkeypatch):
+    """If the store fails while a refused sync's loaded facts are removed, its journal stays beside the store,
+    and the next write removes them before it begins."""
+    strategy, benefits, ppm = documents()
+    with loaded("memory:", [strategy, benefits, ppm], threshold=10**9) as good:
+        written = fingerprint(good)
+    bad = _with_fault(ppm, "missing end")
+    bad.entities.insert(0, type(ppm.entities[0])("ORPHAN-1", "Project", {"name": "Only in the refused sync"}, "row 0"))
+    with loaded(f"oxigraph:{tmp_path / 'store'}", [strategy, benefits], threshold=1) as graph:
+        _checks_wait_for_loading(monkeypatch, graph, "ORPHAN-1")
+
+        def failing_removal(*_):
+            raise OSError("no space left on device")
+
+        monkeypatch.setattr(OxigraphStore, "_remove_quads", failing_removal)
+        with pytest.raises(DocumentRejected):
+            graph.sync(bad)
+        journal = tmp_path / "store.pending.nq"
+        assert journal.exists() and _holds_facts_of(graph, "ppm", "ORPHAN-1")
+        monkeypatch.undo()
+        graph.sync(ppm)
+        assert not journal.exists()
         assert fingerprint(graph) == written
 
 
