@@ -162,7 +162,7 @@ def cold_start(folder: str, graph: ValueGraph, repeat: int = 3) -> dict:
 
 
 def run(scale: str, backend: str, neo4j_url: str | None, peers: bool = False, peer_rounds: int = 12,
-        ingest_rounds_count: int = 3, startup_rounds: int = 3) -> dict:
+        ingest_rounds_count: int = 3, startup_rounds: int = 4) -> dict:
     projects = SCALES[scale]
     docs = generate(projects)
     raw: dict = {"projects": projects}
@@ -235,9 +235,9 @@ def main() -> None:
     parser.add_argument("--peer-rounds", type=int, default=12, help="interleaved rounds of the peers' timing")
     parser.add_argument("--ingest-rounds", type=int, default=3,
                         help="interleaved rounds of our load and the bulk loads (ingest_vs_bulk_load is their median)")
-    parser.add_argument("--startup-rounds", type=int, default=3,
-                        help="with --peers: rounds of starting and stopping both servers (startup_vs_peer is the "
-                             "median ratio of these and the servers' start for the timing)")
+    parser.add_argument("--startup-rounds", type=int, default=4,
+                        help="with --peers: rounds of starting and stopping each server alone (startup_vs_peer is "
+                             "their median ratio)")
     args = parser.parse_args()
     if args.peers and args.backend != "neo4j" and not args.neo4j_url:
         parser.error("--peers needs --backend neo4j (the peers run on the same Neo4j)")

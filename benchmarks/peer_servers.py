@@ -79,25 +79,28 @@ def _start(name: str, argv: list[str], env: dict, url: str, probe: dict, folder:
         process = subprocess.Popen(argv, env=env, cwd=folder, stdout=subprocess.DEVNULL, stderr=err,
                                    start_new_session=True)
     server = Server(name, process, url, log)
-    with httpx.Client(timeout=30) as client:
-        while True:
-            if process.poll() is not None:
-                raise PeersUnavailable(f"{name} stopped while starting (exit {process.returncode}):\n{log_tail(log)}")
-            try:
-                response = client.post(url, json=probe)
-                if response.status_code == 200:
-                    body = response.json()
-                    if body.get("data") and not body.get("errors"):
-                        server.first_answer_s = time.perf_counter() - started
-                        return server
-                    server.stop()
-                    raise AnswersDiffer(f"{name} answers q1 with errors: {body.get('errors')}")
-            except httpx.TransportError:
-                pass
-            if time.perf_counter() - started > timeout:
-                server.stop()
-                raise PeersUnavailable(f"{name} gave no answer within {timeout:.0f} s:\n{log_tail(log)}")
-            time.sleep(0.02)
+    try:
+        with httpx.Client(timeout=30) as client:
+            while True:
+                if process.poll() is not None:
+                    raise PeersUnavailable(f"{name} stopped while starting (exit {process.returncode}):\n"
+                                           f"{log_tail(log)}")
+                try:
+                    response = client.post(url, json=probe)
+                    if response.status_code == 200:
+                        body = response.json()
+                        if body.get("data") and not body.get("errors"):
+                            server.first_answer_s = time.perf_counter() - started
+                            return server
+                        raise AnswersDiffer(f"{name} answers q1 with errors: {body.get('errors')}")
+                except httpx.TransportError:
+                    pass
+                if time.perf_counter() - started > timeout:
+                    raise PeersUnavailable(f"{name} gave no answer within {timeout:.0f} s:\n{log_tail(log)}")
+                time.sleep(0.02)
+    except BaseException:
+        server.stop()  # in a session of its own, it would outlive this process otherwise
+        raise
 
 
 def start_peer(url: str, user: str, password: str, probe: dict, folder: Path, timeout: float = 120) -> Server:
