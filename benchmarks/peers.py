@@ -292,7 +292,8 @@ def report(raw: dict) -> list[str]:
     lines += [f"    delivery question in process {raw['ours_delivers_s'] * 1e3:.1f} ms (records read), plain Cypher "
               f"{raw['cypher_delivers_s'] * 1e3:.1f} ms",
               f"    first answer (median of {len(raw['startups'])} starts): valuegraph "
-              f"{raw['valuegraph_first_answer_s']:.2f} s, peer {raw['peer_first_answer_s']:.2f} s; RSS {raw['valuegraph_rss'] / 2**20:.0f} MB against "
+              f"{raw['valuegraph_first_answer_s']:.2f} s, peer {raw['peer_first_answer_s']:.2f} s; "
+              f"RSS {raw['valuegraph_rss'] / 2**20:.0f} MB against "
               f"{raw['peer_rss'] / 2**20:.0f} MB; the peer's own q3 scaling {raw['peer_concurrency_scaling']:.2f}"]
     return lines
 

@@ -606,8 +606,9 @@ def _put_text(changes: ChangeSet, seq: int, facts_per_slice: int = 20_000, *,
     lines: list[str] = []
     for n, (entity_id, kind, props) in enumerate(changes.put_entities, start=1):
         s = ref(entity_id)
-        lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}" if first_sync
-                     else f"{s} {type_text} {iri(t.kind_iri, kind)} {g}{s}{seq_text}")
+        lines.append(f"{s} {type_text} {iri(t.kind_iri, kind)} {g}")
+        if not first_sync:
+            lines.append(f"{s}{seq_text}")
         lines += [s + property_text(k) + literal(v) + " " + g for k, v in props.items()]
         if n % facts_per_slice == 0:
             yield "".join(lines)

@@ -339,14 +339,12 @@ class ValueGraph:
         in the store, which would then hold some of the new ones), and it adds enough new facts."""
         if Capability.BULK_LOAD not in self.store.capabilities or draft.errors or draft.vanishing:
             return False
-        changes = draft.plan().changes
-        return len(changes.fresh_entities) + len(changes.fresh_relations) >= self.bulk_threshold
+        return _fresh_facts(draft.plan().changes) >= self.bulk_threshold
 
     def _write(self, base: TraversalIndex, plan: SyncPlan, check=None) -> int:
         """Write a planned sync; ``check``, when given, is the sync's checks, run while its new facts load."""
         changes = plan.changes
-        fresh_facts = len(changes.fresh_entities) + len(changes.fresh_relations)
-        if fresh_facts >= self.bulk_threshold:
+        if _fresh_facts(changes) >= self.bulk_threshold:
             return self._bulk_write(base, changes, changes.source, plan.touched_relations, check)
         if check is not None:
             check()
@@ -629,6 +627,11 @@ class PinnedGraph:
 
     def search(self, text: str) -> set[str]:
         return self._read(lambda: self._graph.store.search(text), lambda past: past.search(text))
+
+
+def _fresh_facts(changes: ChangeSet) -> int:
+    """The entities and relations a change set adds that the graph did not hold (what a bulk write loads)."""
+    return len(changes.fresh_entities) + len(changes.fresh_relations)
 
 
 def _mark_revision(changes: ChangeSet, plan: SyncPlan | None, base: TraversalIndex, author: str | None,
