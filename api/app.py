@@ -33,6 +33,7 @@ from valuegraph.api.sessions import Sessions
 from valuegraph.api.settings import Settings
 from valuegraph.graph import ValueGraph
 from valuegraph.graph.errors import ValueGraphError
+from valuegraph.graph.questions import load_compiled_search
 
 
 VERSION = "0.1.0"
@@ -128,6 +129,9 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # the first answers come from numpy's search; the compiled one is loaded meanwhile (a second's work
+        # that would otherwise delay the first answer), in each worker: a thread does not survive a fork
+        load_compiled_search()
         app.state.graph = graph or open_graph(settings)
         app.state.etag_salt = answers_salt(settings, app.state.graph)
         try:

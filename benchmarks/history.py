@@ -20,7 +20,7 @@ from __future__ import annotations
 import statistics
 import time
 
-from valuegraph.graph import ValueGraph, terms
+from valuegraph.graph import ValueGraph, kernels, terms
 from valuegraph.graph.history import AsOf
 from valuegraph.graph.index import ABSENT, TraversalIndex
 from valuegraph.graph.questions import Questions
@@ -59,6 +59,7 @@ def asof_ratios(graph: ValueGraph, target: str, runs: int = 21, cold_runs: int =
     assert latest == start + SYNCS_BACK, (start, latest)
     past = AsOf(revision=latest - SYNCS_BACK)
     questions = Questions(graph)
+    kernels.load_compiled(wait=True)  # a server's search, as it answers once started
 
     # the past answer is what delivered the target then: the objective's deliverers less what came since
     now = questions.what_delivers(target, first=None)

@@ -1,7 +1,7 @@
 """Store backends, the traversal index and the traceability engine.
 
 Importing this package (as importing any module in it does) loads only the domain objects, the errors and
-the store protocol. ``ValueGraph`` and ``open_store`` bring in the traversal index (numpy, numba, scipy)
+the store protocol. ``ValueGraph`` and ``open_store`` bring in the traversal index (numpy)
 and the backends' drivers, so they are imported on first use of those names: a loader that needs only
 ``valuegraph.graph.model`` starts without them.
 """

@@ -191,7 +191,7 @@ class EdgeSet:
         return out + list(overlay.get(u, ()))
 
     def kernel_arrays(self, reverse: bool = False) -> tuple[np.ndarray, ...]:
-        """(indptr, indices, alive (empty: all), overlay indptr, overlay indices) for the compiled BFS.
+        """(indptr, indices, alive (empty: all), overlay indptr, overlay indices) for the breadth-first search (graph/kernels.py).
 
         The overlay's CSR is made once per edge set (``publish`` makes it before readers come; the lock
         keeps two first readers from both making it)."""

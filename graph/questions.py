@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from valuegraph.graph import analytics, conflicts, crosswalk, diffs, traversal
+from valuegraph.graph import analytics, conflicts, crosswalk, diffs, kernels, traversal
 from valuegraph.graph.changes import Change
 from valuegraph.graph.conflicts import Conflict, ConflictPage, SourceValue
 from valuegraph.graph.errors import InvalidRequest, NotFound, ValueGraphError
@@ -157,6 +157,12 @@ def key_result_progress(properties: dict) -> float | None:
     if current is None or baseline is None or target is None:
         return None
     return None if target == baseline else (current - baseline) / (target - baseline)
+
+
+def load_compiled_search(wait: bool = False) -> None:
+    """Answer from now on with the compiled breadth-first search, loaded in the background (``wait``: return
+    once it is). Until then, and in a process that never asks, numpy's answers: see graph/kernels.py."""
+    kernels.load_compiled(wait)
 
 
 class Questions:

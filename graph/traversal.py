@@ -74,9 +74,7 @@ def bfs(edges: EdgeSet, seeds: Iterable[int] | np.ndarray, n: int, *, reverse: b
     its real distance. Blocked nodes are never entered."""
     seeds = np.asarray(seeds, dtype=np.int64) if not isinstance(seeds, np.ndarray) else seeds.astype(np.int64)
     indptr, indices, alive, o_indptr, o_indices = edges.kernel_arrays(reverse)
-    use_blocked = blocked is not None
-    mask = blocked if use_blocked else np.zeros(1, bool)
-    return kernels.bfs(indptr, indices, alive, o_indptr, o_indices, seeds, mask, use_blocked, n)
+    return kernels.bfs(indptr, indices, alive, o_indptr, o_indices, seeds, blocked, n)
 
 
 def _number(index: TraversalIndex, entity_id: str) -> int:
