@@ -43,6 +43,7 @@ from pydantic import SecretStr
 from valuegraph.api.app import create_app
 from valuegraph.api.settings import Settings
 from valuegraph.graph import StoreError, StoreUnavailable, ValueGraph
+from valuegraph.graph.pause import freeze_started_process
 from valuegraph.graph.questions import Questions
 from valuegraph.graph.writer import WriteForwarder, WriteServer, socket_folder
 
@@ -148,6 +149,7 @@ def _worker(plan: _Plan, number: int, sock: socket.socket, ready) -> None:
         app = WorkerTagged(create_app(settings, graph), number)
         server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                                                timeout_graceful_shutdown=STOP_SECONDS - 2))
+        freeze_started_process()
         server.run(sockets=[sock])
     finally:
         if write_server is not None:

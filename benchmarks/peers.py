@@ -26,7 +26,9 @@ Keys (ratios of medians over the rounds; min and median of the per-round ratios 
 - ``peer_neo4j_graphql_q1`` … ``_q3``: valuegraph's requests/s ÷ the peer's, 8 clients; ``…_c1``: 1 client;
 - ``concurrency_scaling``: valuegraph's requests/s at 8 clients ÷ at 1 client, q3;
 - ``peer_cypher_delivers``: the delivery question as plain Cypher through the Python driver (every answer,
-  with distances) ÷ ``Questions.what_delivers`` in this process with the record cache emptied, q1's goal;
+  with distances) ÷ ``Questions.what_delivers`` in this process with the record cache emptied, q1's goal,
+  the process set as a server is once started (the compiled search loaded, what it holds frozen out of the
+  collector's walks: graph/pause.py);
 - ``startup_vs_peer``: valuegraph serve's process start to its first answered q1 ÷ the peer's, the median of
   the per-round ratios over ``--startup-rounds`` rounds (each server started alone and stopped, the first to
   start alternating; every round in ``raw.startups``);
@@ -53,8 +55,8 @@ from benchmarks.generate import SCALES, generate
 from benchmarks.peer_questions import (CYPHER_DELIVERS, AnswersDiffer, PeersUnavailable, Question, pick_targets,
                                        questions)
 from benchmarks.peer_servers import Server, check_peer_installed, log_tail, start_both, time_startups
-from valuegraph.graph import StoreUnavailable, ValueGraph, open_store
-from valuegraph.graph.pause import collector_paused
+from valuegraph.graph import StoreUnavailable, ValueGraph, kernels, open_store
+from valuegraph.graph.pause import collector_paused, freeze_started_process
 from valuegraph.graph.questions import Questions
 from valuegraph.loaders import validate_mapping
 
@@ -158,6 +160,9 @@ def time_cypher_delivers(graph: ValueGraph, driver: neo4j.Driver, database: str,
     process with its record cache emptied before each run (medians; one warm-up each). Their answers
     (ids, names, kinds, distances, in order) must be the same."""
     questions_ = Questions(graph)
+    # as a server answers once started: the compiled search loaded, what it holds left out of collections
+    kernels.load_compiled(wait=True)
+    freeze_started_process()
 
     def cypher() -> list[tuple]:
         records, _, _ = driver.execute_query(CYPHER_DELIVERS, target=target, database_=database,

@@ -34,7 +34,7 @@ from valuegraph.graph.errors import (
 from valuegraph.graph.history import AsOf
 from valuegraph.graph.export import csv_files
 from valuegraph.graph.model import Document, join_documents
-from valuegraph.graph.pause import collector_paused
+from valuegraph.graph.pause import collector_paused, freeze_started_process
 from valuegraph.graph.precedence import PrecedenceError
 from valuegraph.graph.questions import DEFAULT_WHY_KINDS, DELIVERY_KINDS, Questions
 from valuegraph.graph.service import resolve_source
@@ -525,7 +525,9 @@ def serve(
                                 "get 503 until the store answers[/]")
         render.errors.print(f"valuegraph: {graph.store.backend} store {config.store}, "
                             f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
-        uvicorn.run(create_app(config, graph), host=config.host, port=config.port, log_config=None)
+        app = create_app(config, graph)
+        freeze_started_process()
+        uvicorn.run(app, host=config.host, port=config.port, log_config=None)
 
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)

@@ -539,9 +539,12 @@ def _ordered_deliveries(index: TraversalIndex, target: str, kinds: tuple[str, ..
         # answers are ordered by (distance, id): one sortable number each, so a page is found by
         # bisection and only its own ids are looked up
         order = ranked.distances.astype(np.int64) * index.size + index.id_rank()[ranked.numbers]
-        found = (ranked, order)
+        # kept without the index (a Ranked names it): a memo that named its own index would make a
+        # cycle, and a snapshot would then wait for the collector to be freed
+        found = (ranked.numbers, ranked.distances, order)
         index.remember("deliveries", key, found, capacity=1_000)
-    return found
+    numbers, distances, order = found
+    return traversal.Ranked(index, numbers, distances), order
 
 
 def _position_after(index: TraversalIndex, order: np.ndarray, distance: int, after_id: str) -> int:
