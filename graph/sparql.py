@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 
 import orjson
 import pyoxigraph as ox
-from pyparsing import ParseException, ParseResults
 
 from valuegraph.graph import terms as t
 from valuegraph.graph.errors import QueryTimeout, SparqlError  # raised here; kept importable from here
@@ -53,6 +52,7 @@ def service_endpoints(text: str) -> list[str | None]:
     from rdflib.plugins.sparql.parser import parseQuery  # noqa: PLC0415 - imported on first use: it would add to every server's start
     from rdflib.plugins.sparql.parserutils import CompValue  # noqa: PLC0415 - imported on first use: it would add to every server's start
     from rdflib.term import URIRef  # noqa: PLC0415 - imported on first use: it would add to every server's start
+    from pyparsing import ParseException, ParseResults  # noqa: PLC0415 - rdflib's parser's own; first use too
 
     try:
         parsed = parseQuery(text)
