@@ -191,7 +191,7 @@ class EdgeSet:
         return out + list(overlay.get(u, ()))
 
     def kernel_arrays(self, reverse: bool = False) -> tuple[np.ndarray, ...]:
-        """(indptr, indices, alive (empty: all), overlay indptr, overlay indices) for the breadth-first search (graph/kernels.py).
+        """(indptr, indices, alive (empty: all), overlay indptr, overlay indices) for the search (graph/kernels.py).
 
         The overlay's CSR is made once per edge set (``publish`` makes it before readers come; the lock
         keeps two first readers from both making it)."""
@@ -617,6 +617,27 @@ class TraversalIndex:
         codes[known] = self.kind[numbers[known]]
         names = np.array([*self.kind_names, None], dtype=object)  # code -1, ABSENT, is the last
         return names[codes].tolist()
+
+    def holds_relation(self, relation_type: str) -> bool:
+        """Whether this index holds every relation of the type (the value chain's, and DEPENDS_ON)."""
+        code = self.relation_code.get(relation_type)
+        return code is not None and (code in self.value_chain or code == self.depends_code)
+
+    def linked(self, entity_id: str, relation_type: str, incoming: bool,
+               kinds: frozenset[str] | None = None) -> list[str]:
+        """The entities (of ``kinds``, or any) at the other end of ``entity_id``'s relations of a type this
+        index holds (``holds_relation``), in id order: those it points to, or with ``incoming`` those pointing
+        to it."""
+        i = self._number_of(entity_id)
+        if i is None:
+            return []
+        code, kind, names, ids = self.relation_code[relation_type], self.kind, self.kind_names, self.ids
+        found = []
+        for v, r in self._edges_for(relation_type).neighbours(i, reverse=incoming):
+            if r == code and kind[v] != ABSENT and (kinds is None or names[kind[v]] in kinds):
+                found.append(ids[v])
+        found.sort()
+        return found
 
     def carriers(self, system: str, value: str) -> tuple[str, ...]:
         """The entities whose answered properties carry the external id (system, value), in id order."""

@@ -440,6 +440,17 @@ class Questions:
         """``kind_of`` for many ids, from one snapshot."""
         return self.snapshot.kinds_of(entity_ids)
 
+    def linked(self, entity_id: str, relation_type: str, direction: Direction,
+               kinds: frozenset[str] | None = None) -> list[str] | None:
+        """The entities (of ``kinds``, or any) at the other end of ``entity_id``'s relations of one type, in id
+        order (``direction`` OUT: those it points to; IN: those pointing to it), from the snapshot's index
+        with no store read; None for a type the index does not hold (its relations are read from the store:
+        ``relation_records``)."""
+        snapshot = self.snapshot
+        if direction is Direction.BOTH or not snapshot.holds_relation(relation_type):
+            return None
+        return snapshot.linked(entity_id, relation_type, direction is Direction.IN, kinds)
+
     # ------------------------------------------------------------ external ids (graph/crosswalk.py)
     def with_external_id(self, system: str, value: str) -> str | None:
         """The id of the entity whose answered properties carry the external id (system, value); None when

@@ -142,14 +142,17 @@ def _property_field(name: str, value_type: ValueType):
 
 def _navigation_field(name: str, rel_type: str, direction: StoreDirection, kinds, many: bool):
     target = KIND_TYPES[kinds[0]] if kinds and len(kinds) == 1 else Entity
-    wanted = None if kinds is None else set(kinds)
+    wanted = None if kinds is None else frozenset(kinds)
 
     async def ends(root, info) -> list:
         view = info.context.view(root.at)  # the point the entity was read at
-        records = await view.relations_of(root.record.id, direction)
-        ids = [r.key.to_id if direction is OUT else r.key.from_id for r in records if r.key.type == rel_type]
-        if wanted is not None:
-            ids = [i for i, kind in zip(ids, view.questions.kinds_of(ids), strict=True) if kind in wanted]
+        # the value chain and DEPENDS_ON are in the snapshot's index: no store read for them
+        ids = view.questions.linked(root.record.id, rel_type, direction, wanted)
+        if ids is None:
+            records = await view.relations_of(root.record.id, direction)
+            ids = [r.key.to_id if direction is OUT else r.key.from_id for r in records if r.key.type == rel_type]
+            if wanted is not None:
+                ids = [i for i, kind in zip(ids, view.questions.kinds_of(ids), strict=True) if kind in wanted]
         return await load_entities(info, ids, root.at)
 
     if many:
