@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import secrets
 from contextlib import asynccontextmanager
@@ -37,6 +38,8 @@ from valuegraph.graph.questions import load_compiled_search
 
 
 VERSION = "0.1.0"
+#: how long after its start a server begins to load the compiled search (graph/kernels.py)
+COMPILE_AFTER_SECONDS = 2.0
 
 
 class JsonGraphQLRouter(GraphQLRouter):
@@ -111,6 +114,12 @@ def answers_salt(settings: Settings, graph: ValueGraph) -> bytes:
     return settings_salt(VERSION, graph.precedence.digest, settings.currency, settings.max_first, settings.max_paths)
 
 
+def graphql_schema(settings: Settings):
+    """The GraphQL schema with the limits of ``settings`` (made once per process)."""
+    return create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens,
+                         settings.max_query_cost)
+
+
 def open_graph(settings: Settings) -> ValueGraph:
     """The graph of ``settings.store``; its index is built on first use, so that a server can start
     (and say it is not ready) before a remote store answers."""
@@ -129,14 +138,16 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        # the first answers come from numpy's search; the compiled one is loaded meanwhile (a second's work
-        # that would otherwise delay the first answer), in each worker: a thread does not survive a fork
-        load_compiled_search()
+        # the first answers come from numpy's search; the compiled one is loaded once the server has started
+        # (a second's work that would otherwise delay its first answers), in each worker: a thread does not
+        # survive a fork
+        loading = asyncio.get_running_loop().call_later(COMPILE_AFTER_SECONDS, load_compiled_search)
         app.state.graph = graph or open_graph(settings)
         app.state.etag_salt = answers_salt(settings, app.state.graph)
         try:
             yield
         finally:
+            loading.cancel()
             if graph is None:
                 app.state.graph.close()
 
@@ -162,8 +173,7 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
         return GraphContext(request.app.state.graph, get_principal(request), limits,
                             settings.subscription_poll_seconds, settings.currency)
 
-    schema = create_schema(settings.max_query_depth, settings.max_aliases, settings.max_tokens,
-                           settings.max_query_cost)
+    schema = graphql_schema(settings)
     # the pages first: a browser's GET /graphql gets the bundled GraphiQL (no key needed for a page without
     # data); the GraphQL router (no IDE of its own, which would load from a CDN) answers every query.
     # get_principal refuses a WebSocket from a foreign origin; strawberry does too, and is told which

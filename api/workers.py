@@ -12,8 +12,9 @@ brings its index up to the latest revision before it answers: graph/service.py `
   of the others (graph/writer.py); workers 1… open it read-only, open it again when worker 0 marks a new
   revision, and forward each write (REST sync, GraphQL mutation) to worker 0 with its author.
 
-Worker 0 starts first and answers as soon as it is ready; the others start then, and load the index it kept
-(an embedded store's writer also recovers an interrupted bulk write before anyone reads).
+Worker 0 starts first and answers as soon as it is ready; the others start once it answers (a start beside
+it would slow its first answers), and load the index it kept (an embedded store's writer also recovers an
+interrupted bulk write before anyone reads).
 
 Every response names the worker that made it (``X-Valuegraph-Worker``: its number). A worker that dies is
 replaced; workers that keep dying (``RESTARTS`` in ``RESTART_WINDOW`` seconds), or one that cannot start,
@@ -33,6 +34,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -40,7 +42,7 @@ from pathlib import Path
 import uvicorn
 from pydantic import SecretStr
 
-from valuegraph.api.app import create_app
+from valuegraph.api.app import create_app, graphql_schema
 from valuegraph.api.settings import Settings
 from valuegraph.graph import StoreError, StoreUnavailable, ValueGraph
 from valuegraph.graph.pause import freeze_started_process
@@ -54,7 +56,8 @@ RESTARTS = 5
 RESTART_WINDOW = 60.0
 #: how long a worker may take to stop after SIGTERM before it is killed
 STOP_SECONDS = 15.0
-#: how long worker 0 may take to get ready (its index loaded or built) before the others start anyway
+#: how long worker 0 may take to get ready (its index loaded or built, its app started) before the others
+#: start anyway
 FIRST_READY_SECONDS = 600.0
 
 WORKER_HEADER = b"x-valuegraph-worker"
@@ -84,13 +87,23 @@ def worker_count(settings: Settings) -> int:
 
 
 class WorkerTagged:
-    """Every HTTP response names the worker that made it (for tests and operators), as plain ASGI."""
+    """Every HTTP response names the worker that made it (for tests and operators), as plain ASGI; and
+    ``started`` is called once the app has started (its lifespan's startup complete)."""
 
-    def __init__(self, app, number: int) -> None:
+    def __init__(self, app, number: int, started: Callable[[], None]) -> None:
         self.app = app
         self.tag = (WORKER_HEADER, str(number).encode())
+        self.started = started
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "lifespan":
+            async def watched(message) -> None:
+                await send(message)
+                if message["type"] == "lifespan.startup.complete":
+                    self.started()
+
+            await self.app(scope, receive, watched)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -145,8 +158,8 @@ def _worker(plan: _Plan, number: int, sock: socket.socket, ready) -> None:
             log.warning("worker %d: %s; serving anyway: requests get 503 until the store answers", number, exc)
         if plan.write_address is not None and number == 0:
             write_server = WriteServer(graph, plan.write_address, plan.authkey)
-        ready.set()
-        app = WorkerTagged(create_app(settings, graph), number)
+        # ready once it answers: the next worker's start would otherwise slow this one's first answers
+        app = WorkerTagged(create_app(settings, graph), number, ready.set)
         server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                                                timeout_graceful_shutdown=STOP_SECONDS - 2))
         freeze_started_process()
@@ -213,6 +226,7 @@ class Supervisor:
             # worker 0 first: it answers as soon as it has its index, and it keeps the index for the others
             # to load (rather than every worker reading the graph out of the store at once); on an embedded
             # store it is also the writer, which finishes an interrupted bulk write before anyone reads
+            graphql_schema(self.plan.settings)  # made once, here: every worker forked has it
             first = self._start(0, sock)
             if not self._wait_ready(0, first, FIRST_READY_SECONDS):
                 return self._failed(0, "could not start")

@@ -1,5 +1,6 @@
 """The GraphQL schema: the core contract plus typed objects per kind, with guardrails."""
 
+import functools
 from typing import Annotated
 
 import strawberry
@@ -265,8 +266,11 @@ class Schema(strawberry.Schema):
             log_graphql_error(error, operation)
 
 
+@functools.lru_cache(maxsize=8)
 def create_schema(max_depth: int = 12, max_aliases: int = 30, max_tokens: int = 5000,
                   max_cost: int = 2000) -> strawberry.Schema:
+    """The schema with these limits, made once per process (a tenth of a second): a server makes it before it
+    forks its workers, which then have it made."""
     limits = cost.Limits(max_depth=max_depth, max_aliases=max_aliases, max_fields=max_cost)
     return Schema(
         query=Query,
