@@ -22,6 +22,7 @@ import numpy as np
 log = logging.getLogger("valuegraph.index")
 
 _NONE = np.zeros(0, np.int64)
+_NO_BLOCKS = np.zeros(1, bool)  # the compiled form's "no node is blocked" (it takes an array either way)
 _compiled = None  # numba's bfs, once loaded
 _loading: threading.Thread | None = None
 _loading_lock = threading.Lock()
@@ -41,9 +42,6 @@ def bfs(indptr: np.ndarray, indices: np.ndarray, alive: np.ndarray, o_indptr: np
         return compiled(indptr, indices, alive, o_indptr, o_indices, seeds, blocked if use_blocked else _NO_BLOCKS,
                         use_blocked, n)
     return levels_bfs(indptr, indices, alive, o_indptr, o_indices, seeds, blocked, n)
-
-
-_NO_BLOCKS = np.zeros(1, bool)
 
 
 def levels_bfs(indptr: np.ndarray, indices: np.ndarray, alive: np.ndarray, o_indptr: np.ndarray,
