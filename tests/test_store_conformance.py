@@ -42,7 +42,7 @@ class Traits:
     """What a backend is meant to differ in."""
 
     capabilities: frozenset[Capability]
-    #: a second handle on the same store: "shared" (sees the first's writes), "exclusive" (refused
+    #: a second handle on the same store: "concurrent" (sees the first's writes), "exclusive" (refused
     #: while the first is open) or "private" (every handle is a store of its own)
     second_handle: str
     #: whether ``index_cache`` names a place and the store's identity
@@ -60,8 +60,8 @@ TRAITS = {
                      overtaken_batch="refused", propertyless_relation_seq=False),
     "oxigraph": Traits(frozenset({Capability.SPARQL, Capability.PERSISTENT, Capability.BULK_LOAD}), "exclusive",
                        index_cache=True, overtaken_batch="refused", propertyless_relation_seq=False),
-    "neo4j": Traits(frozenset({Capability.PERSISTENT, Capability.CYPHER, Capability.SHARED}), "shared", index_cache=True,
-                    overtaken_batch="renumbers", propertyless_relation_seq=True),
+    "neo4j": Traits(frozenset({Capability.PERSISTENT, Capability.CYPHER, Capability.SHARED}), "concurrent",
+                    index_cache=True, overtaken_batch="renumbers", propertyless_relation_seq=True),
 }
 
 #: the methods that stand for a capability, with a harmless call
@@ -539,7 +539,7 @@ def test_a_persistent_store_holds_its_writes_for_the_next_handle(backend, tmp_pa
         assert commit(reopened, "ppm", PORTFOLIO[:1]) == seq + 1
 
 
-def test_a_second_handle_shares_is_refused_or_is_a_store_of_its_own(store, backend, tmp_path):
+def test_a_second_handle_sees_the_writes_is_refused_or_is_a_store_of_its_own(store, backend, tmp_path):
     commit(store, "ppm", PORTFOLIO[:2])
     kind = TRAITS[backend].second_handle
     if kind == "exclusive":
@@ -561,7 +561,7 @@ def test_a_second_handle_shares_is_refused_or_is_a_store_of_its_own(store, backe
 def test_a_commit_that_takes_anothers_write_for_new_is_a_conflict_and_writes_nothing(store, backend, tmp_path):
     """Where handles share a store, a change set planned before another handle's write (it calls an
     entity fresh that now exists) is refused whole with StoreConflict."""
-    if TRAITS[backend].second_handle != "shared":
+    if TRAITS[backend].second_handle != "concurrent":
         pytest.skip(f"the {backend} store has no second writer: {TRAITS[backend].second_handle} handles")
     commit(store, "ppm", PORTFOLIO[:2])
     stale = ChangeSet("plan", [("G1", "Goal", {"name": "Goal"}), ("P1", "Project", {"name": "Mine"})],
