@@ -305,6 +305,15 @@ class Questions:
         found = traversal.paths(self.snapshot, source, target, limit, include_cancelled)
         return [Route(tuple(p)) for p in found]
 
+    def known_trace(self, source: str, target: str, limit: int = 10,
+                    include_cancelled: bool = False) -> list[Route] | None:
+        """What ``trace`` answers, if the request's snapshot has it without a search (a resolver can then
+        answer without leaving the event loop); None when a search is needed or the snapshot is not taken."""
+        if not self.pinned_yet:
+            return None
+        found = traversal.known_paths(self.snapshot, source, target, limit, include_cancelled)
+        return None if found is None else [Route(tuple(p)) for p in found]
+
     def traces(self, asked: list[tuple[str, str, int, bool]]) -> list[list[Route] | ValueGraphError]:
         """``trace`` for many (source, target, limit, include_cancelled) at once, from one snapshot: the paths
         of every item of a page in one call. An error is the answer of its own question only."""

@@ -137,17 +137,38 @@ def paths(index: TraversalIndex, source: str, target: str, limit: int = 10,
     A best-first search guided by the exact distance to the target (one reverse BFS, kept until the next
     update: whatDelivers asks for paths from many items to one target) pops complete paths in order of
     length. Paths found are kept until the next update too."""
-    s, t = _number(index, source), _number(index, target)
-    limit = max(0, min(limit, MAX_PATHS))
-    cancelled = index.cancelled()
-    if limit == 0 or s == t or (not include_cancelled and (cancelled[s] or cancelled[t])):
+    key = _paths_key(index, _number(index, source), _number(index, target), limit, include_cancelled)
+    if key is None:
         return []
-    key = (s, t, limit, include_cancelled)
     found = index.recall("paths", key)
     if found is None:
+        s, t, limit, _ = key
         found = _best_first_paths(index, s, t, limit, distances_to(index, target, include_cancelled))
         index.remember("paths", key, found, capacity=50_000)
     return [list(p) for p in found]
+
+
+def known_paths(index: TraversalIndex, source: str, target: str, limit: int = 10,
+                include_cancelled: bool = False) -> list[list[RelationKey]] | None:
+    """What ``paths`` answers, if this snapshot has it without a search (kept from an earlier ask, or empty
+    by definition); None when a search is needed or either end is not in the graph."""
+    s, t = index.number.get(source), index.number.get(target)
+    if s is None or t is None or index.kind[s] == ABSENT or index.kind[t] == ABSENT:
+        return None
+    key = _paths_key(index, s, t, limit, include_cancelled)
+    if key is None:
+        return []
+    found = index.recall("paths", key)
+    return None if found is None else [list(p) for p in found]
+
+
+def _paths_key(index: TraversalIndex, s: int, t: int, limit: int, include_cancelled: bool) -> tuple | None:
+    """The key ``paths`` keeps its answer under; None when the answer is empty without a search."""
+    limit = max(0, min(limit, MAX_PATHS))
+    cancelled = index.cancelled()
+    if limit == 0 or s == t or (not include_cancelled and (cancelled[s] or cancelled[t])):
+        return None
+    return (s, t, limit, include_cancelled)
 
 
 def _best_first_paths(index: TraversalIndex, s: int, t: int, limit: int,

@@ -10,6 +10,7 @@ import sys
 import httpx
 
 from valuegraph.graph import ValueGraph, open_store
+from valuegraph.graph.questions import Questions
 from tests.utils.factories import E, R, load
 from tests.utils.server import ROOT, free_port, serve_in_thread, wait_until_up
 
@@ -54,6 +55,33 @@ def test_store_calls_do_not_grow_with_the_number_of_projects():
     # programmes' and portfolios' records (those relations are in the index). Whether the managers' records
     # and the portfolios' come in one read or two depends on which read ends first: 4 or 5, at any size
     assert small <= 5 and large <= 5
+
+
+PATHS = """query($target: ID!) { whatDelivers(target: $target, first: 100) { edges { node { item { id }
+  paths(limit: 2) { length nodes { id } } } } } }"""
+
+
+def test_paths_kept_by_the_snapshot_are_answered_without_a_search(monkeypatch):
+    # the paths of a page asked again are answered on the event loop from what the snapshot kept: no batch
+    # of searches is sent off it; after a write, the new snapshot searches again and answers the new paths
+    graph = portfolio(30)
+    searches: list[int] = []
+    traces = Questions.traces
+    monkeypatch.setattr(Questions, "traces", lambda self, asked: searches.append(len(asked)) or traces(self, asked))
+
+    def lengths(url: str) -> dict[str, list[int]]:
+        body = httpx.post(f"{url}/graphql", json={"query": PATHS, "variables": {"target": "PF"}}).json()
+        assert "errors" not in body, body
+        return {e["node"]["item"]["id"]: [p["length"] for p in e["node"]["paths"]]
+                for e in body["data"]["whatDelivers"]["edges"]}
+
+    with serve_in_thread(graph) as url:
+        first = lengths(url)
+        assert searches == [len(first)] and first["PRJ0001"] == [2] and first["PG1"] == [1]
+        assert lengths(url) == first and searches == [len(first)]
+        load(graph, [], [R("PRJ0001", "PART_OF", "PF")])
+        after = lengths(url)
+        assert after["PRJ0001"] == [1, 2] and len(searches) == 2
 
 
 def test_request_id_on_every_response_and_log_line(tmp_path):

@@ -181,6 +181,22 @@ def test_paths_kept_between_calls_are_forgotten_on_a_write(graph):
     assert [p.length for p in traced(graph, "P1", "G", limit=2)] == [4]
 
 
+def test_known_paths_are_those_a_search_kept_on_the_same_snapshot(graph):
+    chain(graph)
+    load(graph, [], [R("P1", "PART_OF", "PG")])
+    questions = Questions(graph, pinned=True)
+    assert questions.known_trace("P1", "G", 2) is None  # not searched yet
+    searched = questions.trace("P1", "G", 2)
+    assert [r.length for r in searched] == [3, 4]
+    assert questions.known_trace("P1", "G", 2) == searched
+    assert questions.known_trace("P1", "G", 1) is None  # another limit is another search
+    assert questions.known_trace("G", "G", 2) == [] and questions.known_trace("P1", "nope", 2) is None
+    load(graph, [], [R("P1", "CONTRIBUTES_TO", "G")])
+    after = Questions(graph, pinned=True)
+    assert after.known_trace("P1", "G", 2) is None  # a write publishes a snapshot with nothing kept
+    assert [r.length for r in after.trace("P1", "G", 2)] == [1, 3]
+
+
 def test_paths_carry_relation_weight_and_sources(graph):
     load(graph, [E("OBJ", "Objective"), E("P", "Project")], [R("P", "CONTRIBUTES_TO", "OBJ", weight=0.25)])
     (path,) = traced(graph, "P", "OBJ")

@@ -10,7 +10,7 @@ from valuegraph.api.answers import answer
 from valuegraph.graph.errors import UserError
 from valuegraph.api.graphql.arguments import Limit, RelationDirection, RelationTypes
 from valuegraph.api.graphql.changes import Change
-from valuegraph.api.graphql.context import Info
+from valuegraph.api.graphql.context import GraphView, Info
 from valuegraph.api.graphql.enums import Direction, Kind, RelationType
 from valuegraph.api.graphql.objects import load_entities, load_entity
 from valuegraph.api.graphql.sources import DisputedProperty, SourceValue
@@ -187,6 +187,24 @@ class Path:
         return [Relation(record=r, at=self.at) for r in records if r is not None]
 
 
+def item_paths(info: Info, source: str, target: str, limit: int, include_cancelled: bool,
+               at: int | None) -> list[Path]:
+    """The paths of one item of a page. Paths the snapshot already keeps (a page asked before) are answered
+    at once, so the field costs the engine no awaitable; otherwise (an awaitable, which the engine awaits) the
+    page's items are searched in one batch off the event loop."""
+    view = info.context.view(at)
+    known = view.questions.known_trace(source, target, limit, include_cancelled)
+    if known is not None:
+        return [Path.of(list(route.keys), at) for route in known]
+    return _searched_paths(view, source, target, limit, include_cancelled, at)  # type: ignore[return-value]
+
+
+async def _searched_paths(view: GraphView, source: str, target: str, limit: int, include_cancelled: bool,
+                          at: int | None) -> list[Path]:
+    found = await view.routes.load((source, target, limit, include_cancelled))
+    return [Path.of(list(route.keys), at) for route in found]
+
+
 @strawberry.type(description="Where a page of a connection stands.")
 class PageInfo:
     has_next_page: bool = strawberry.field(description="Whether more answers follow this page.")
@@ -213,10 +231,9 @@ class Delivery:
     item: Entity = strawberry.field(description="What delivers the target.")
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
-    async def paths(self, info: Info, limit: Limit = 1) -> list[Path]:
-        found = await info.context.view(self.item.at).routes.load((self.item.record.id, self.target,
-                                                                   check_limit(info, limit), self.include_cancelled))
-        return [Path.of(list(route.keys), self.item.at) for route in found]
+    def paths(self, info: Info, limit: Limit = 1) -> list[Path]:
+        return item_paths(info, self.item.record.id, self.target, check_limit(info, limit), self.include_cancelled,
+                          self.item.at)
 
 
 @strawberry.type(description="A delivering item on a page, with its cursor.")
@@ -238,10 +255,8 @@ class Contribution:
     target: Entity = strawberry.field(description="What the item serves.")
 
     @strawberry.field(description="Shortest value paths from the item to the target, shortest first.")
-    async def paths(self, info: Info, limit: Limit = 1) -> list[Path]:
-        found = await info.context.view(self.target.at).routes.load((self.item, self.target.record.id,
-                                                                     check_limit(info, limit), False))
-        return [Path.of(list(route.keys), self.target.at) for route in found]
+    def paths(self, info: Info, limit: Limit = 1) -> list[Path]:
+        return item_paths(info, self.item, self.target.record.id, check_limit(info, limit), False, self.target.at)
 
 
 @strawberry.type(description="How well delivery lines up with strategy.")
