@@ -100,8 +100,11 @@ class Neo4jStore(Store):
     def ensure_schema(self) -> None:
         if self._ready:
             return
-        for statement in neo4j_statements():
-            self._run(lambda tx, s=statement: tx.run(s).consume(), write=True)
+        # one read when the schema is there (every open but a database's first), not a write per statement
+        present = set(self._run(lambda tx: tx.run("SHOW INDEXES YIELD name RETURN collect(name)").single()[0]))
+        for name, statement in neo4j_statements().items():
+            if name not in present:
+                self._run(lambda tx, s=statement: tx.run(s).consume(), write=True)
         self._apply_precedence()
         self._ready = True
 

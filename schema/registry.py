@@ -217,8 +217,10 @@ def _shape_constraints(g: _Triples) -> dict[str, dict]:
     return out
 
 
-def neo4j_statements() -> list[str]:
-    """The Neo4j constraints and indexes (schema/neo4j.cypher), one statement each."""
+def neo4j_statements() -> dict[str, str]:
+    """The Neo4j constraints and indexes (schema/neo4j.cypher), one statement each, by the name it creates
+    (an index backing a constraint has the constraint's name, so one ``SHOW INDEXES`` lists them all)."""
     text = resources.files(__package__).joinpath("neo4j.cypher").read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("//")]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    statements = [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    return {re.search(r"\b(?:CONSTRAINT|INDEX) (\w+) IF NOT EXISTS", s).group(1): s for s in statements}

@@ -9,12 +9,14 @@ import sys
 import time
 
 import httpx
+import neo4j
 import pytest
 
 from valuegraph.api.auth import ApiKeyConfig, hash_key
-from valuegraph.graph import ValueGraph
+from valuegraph.graph import ValueGraph, open_store
 from valuegraph.graph import neo4j as neo4j_module
 from valuegraph.loaders import loader_for
+from valuegraph.schema import neo4j_statements
 from tests.conftest import EXAMPLES, NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
 from tests.utils.server import free_port, serve_in_thread, wait_until_up
 from valuegraph.graph.questions import Questions
@@ -38,6 +40,23 @@ def test_the_server_is_neo4j_5_26(neo4j_sample):
                                                  "RETURN name, versions[0], edition")
     name, version, edition = rows[0]
     assert name == "Neo4j Kernel" and version.startswith("5.26.") and edition == "community"
+
+
+def test_opening_writes_only_the_schema_that_is_missing(monkeypatch):
+    neo4j_store().close()  # the whole schema is there
+    with neo4j.GraphDatabase.driver(NEO4J_URL, auth=(NEO4J_AUTH["user"], NEO4J_AUTH["password"])) as driver:
+        driver.execute_query("DROP INDEX valuegraph_entity_kind")
+        writes: list[bool] = []
+        run = neo4j_module.Neo4jStore._run
+        monkeypatch.setattr(neo4j_module.Neo4jStore, "_run",
+                            lambda self, work, write=False, **kw: writes.append(write) or run(self, work, write, **kw))
+        open_store(NEO4J_URL, **NEO4J_AUTH).close()
+        assert writes.count(True) == 1  # the dropped index, made again
+        names = {r["name"] for r in driver.execute_query("SHOW INDEXES YIELD name").records}
+        assert set(neo4j_statements()) <= names
+        writes.clear()
+        open_store(NEO4J_URL, **NEO4J_AUTH).close()
+        assert writes and True not in writes  # all there: opening reads, and writes nothing
 
 
 def core_questions(graph: ValueGraph) -> list[str]:
