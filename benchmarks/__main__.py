@@ -31,7 +31,9 @@ benchmarks/history.py.
 ``--peers`` (with ``--backend neo4j``) adds the peers' keys, explained in benchmarks/peers.py: q1 is whatDelivers
 of the largest goal (first 100, with path lengths), q2 an objective's key results and the projects contributing,
 q3 a project's programme and portfolio; both servers must give the same answers before anything is timed.
-``rss_vs_peer`` (no target) is valuegraph serve's resident memory after the warm-up / the peer's. The keys are
+``rss_vs_peer`` (no target) is valuegraph serve's resident memory after the warm-up / the peer's;
+``startup_floor_vs_peer`` (no target) the first answer of a server on the same stack with none of valuegraph's
+code (benchmarks/stack_floor.py) / the peer's. The keys are
 null, with the reason printed, when Neo4j does not answer or the peer is not installed (``npm ci --prefix
 benchmarks/peer``); without ``--peers`` they are absent.
 
@@ -266,8 +268,9 @@ def main() -> None:
     for label, ratio in limits.items():
         print(f"  ({label}: {ratio:.3g})")
     if "peers" in raw:
-        rss = result["rss_vs_peer"]
-        print(f"  {'rss_vs_peer':<30} {'n/a' if rss is None else f'{rss:,.3g}':>10}   (no target)")
+        for name in ("startup_floor_vs_peer", "rss_vs_peer"):
+            value = result.get(name)
+            print(f"  {name:<30} {'n/a' if value is None else f'{value:,.3g}':>10}   (no target)")
         print("\n".join(peer_comparison.report(raw["peers"])))
     command.write_json(args, result)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks import stack_floor
 from benchmarks.peer_questions import AnswersDiffer, PeersUnavailable, Targets, questions
 
 PEER_DIR = Path(__file__).resolve().parent / "peer"
@@ -133,6 +134,17 @@ def start_valuegraph(url: str, user: str, password: str, probe: dict, folder: Pa
                   f"http://127.0.0.1:{port}/graphql", probe, folder, timeout)
 
 
+def start_floor(url: str, user: str, password: str, target: str, folder: Path, timeout: float = 120) -> Server:
+    """The stack's floor (benchmarks/stack_floor.py), asked for q1's target."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VALUEGRAPH_")}
+    env.update(VALUEGRAPH_STORE=url, VALUEGRAPH_NEO4J_USER=user, VALUEGRAPH_NEO4J_PASSWORD=password,
+               VALUEGRAPH_PORT=str(port))
+    probe = {"query": stack_floor.PROBE, "variables": {"target": target}}
+    return _start("floor", [sys.executable, stack_floor.__file__], env, f"http://127.0.0.1:{port}/graphql", probe,
+                  folder, timeout)
+
+
 def check_peer_installed() -> None:
     if shutil.which("node") is None:
         raise PeersUnavailable("node is not on PATH (the peer runs on Node.js 20 or newer)")
@@ -155,19 +167,21 @@ class Started:
 
 
 def time_startups(url: str, user: str, password: str, targets: Targets, rounds: int) -> list[dict[str, float]]:
-    """Each server started, answering q1, and stopped again ``rounds`` times, the first to start alternating
-    by round: the seconds from each process's start to its first answer, per round (one start of either
-    swings by half on a shared machine)."""
+    """Each server — and the stack's floor (benchmarks/stack_floor.py) — started, answering q1, and stopped
+    again ``rounds`` times, which starts first turning by round: the seconds from each process's start to its
+    first answer, per round (one start of any swings by half on a shared machine)."""
     check_peer_installed()
     compile_bytecode()
     q1 = questions(targets)[0]
     starters = {"peer": lambda folder: start_peer(url, user, password, q1.peer[0], folder),
-                "valuegraph": lambda folder: start_valuegraph(url, user, password, q1.ours[0], folder)}
+                "valuegraph": lambda folder: start_valuegraph(url, user, password, q1.ours[0], folder),
+                "floor": lambda folder: start_floor(url, user, password, targets.goal, folder)}
+    order = list(starters)
     times = []
     with tempfile.TemporaryDirectory(prefix="valuegraph-startups-") as folder:
         for n in range(rounds):
             times.append({})
-            for name in (["peer", "valuegraph"] if n % 2 == 0 else ["valuegraph", "peer"]):
+            for name in order[n % len(order):] + order[:n % len(order)]:
                 server = starters[name](Path(folder))
                 server.stop()
                 times[-1][name] = server.first_answer_s

@@ -32,6 +32,9 @@ Keys (ratios of medians over the rounds; min and median of the per-round ratios 
 - ``startup_vs_peer``: valuegraph serve's process start to its first answered q1 ÷ the peer's, the median of
   the per-round ratios over ``--startup-rounds`` rounds (each server started alone and stopped, the first to
   start alternating; every round in ``raw.startups``);
+- ``startup_floor_vs_peer`` (reported, no target): the same for the stack's floor — a server of FastAPI,
+  strawberry, the Neo4j driver, numpy and uvicorn answering one Cypher read, none of valuegraph's code
+  (benchmarks/stack_floor.py): how near the peer's start any server on valuegraph's stack gets here;
 - ``rss_vs_peer``: resident memory (the process and its children, /proc) after the warm-up, valuegraph ÷ peer.
 
 The keys are null, with a message, when Neo4j does not answer or the peer is not installed
@@ -62,7 +65,7 @@ from valuegraph.loaders import validate_mapping
 
 KEYS = ("peer_neo4j_graphql_q1", "peer_neo4j_graphql_q2", "peer_neo4j_graphql_q3", "peer_neo4j_graphql_q1_c1",
         "peer_neo4j_graphql_q2_c1", "peer_neo4j_graphql_q3_c1", "concurrency_scaling", "peer_cypher_delivers",
-        "startup_vs_peer", "rss_vs_peer")
+        "startup_vs_peer", "startup_floor_vs_peer", "rss_vs_peer")
 CLIENTS = (1, 8)
 #: seconds each measurement sends requests for, by scale
 MEASURE_SECONDS = {"S": 1.0, "M": 2.0, "L": 3.0}
@@ -232,6 +235,8 @@ def compare(url: str, user: str, password: str, *, rounds: int, seconds: float, 
         raw["startups"] = startups or [{"peer": peer.first_answer_s, "valuegraph": ours.first_answer_s}]
         raw.update(valuegraph_first_answer_s=statistics.median(s["valuegraph"] for s in raw["startups"]),
                    peer_first_answer_s=statistics.median(s["peer"] for s in raw["startups"]))
+        if startups:
+            raw["floor_first_answer_s"] = statistics.median(s["floor"] for s in startups)
         raw["answers_compared"] = check_answers(ours, peer, asked)
         raw.update(time_cypher_delivers(graph, driver, database, targets.goal))  # the servers idle meanwhile
         rates, memory = asyncio.run(measure_rounds(ours, peer, asked, rounds, seconds))
@@ -255,6 +260,8 @@ def compare(url: str, user: str, password: str, *, rounds: int, seconds: float, 
     raw["peer_concurrency_scaling"] = statistics.median(q3[8]["peer"]) / statistics.median(q3[1]["peer"])
     keys["peer_cypher_delivers"] = raw["cypher_delivers_s"] / raw["ours_delivers_s"]
     keys["startup_vs_peer"] = statistics.median(s["valuegraph"] / s["peer"] for s in raw["startups"])
+    floors = [s["floor"] / s["peer"] for s in raw["startups"] if "floor" in s]
+    keys["startup_floor_vs_peer"] = statistics.median(floors) if floors else None
     keys["rss_vs_peer"] = raw["valuegraph_rss"] / raw["peer_rss"]
     return {"keys": {k: keys[k] for k in KEYS}, "raw": raw}
 
@@ -294,10 +301,11 @@ def report(raw: dict) -> list[str]:
             ours, peer = statistics.median(s["valuegraph_rps"]), statistics.median(s["peer_rps"])
             lines.append(f"    {name} at {clients} client{'s' if clients > 1 else ' '}: valuegraph {ours:7.1f} req/s, "
                          f"peer {peer:7.1f} req/s; rounds min {s['round_min']:.2f}, median {s['round_median']:.2f}")
+    floor = f", the stack's floor {raw['floor_first_answer_s']:.2f} s" if "floor_first_answer_s" in raw else ""
     lines += [f"    delivery question in process {raw['ours_delivers_s'] * 1e3:.1f} ms (records read), plain Cypher "
               f"{raw['cypher_delivers_s'] * 1e3:.1f} ms",
               f"    first answer (median of {len(raw['startups'])} starts): valuegraph "
-              f"{raw['valuegraph_first_answer_s']:.2f} s, peer {raw['peer_first_answer_s']:.2f} s; "
+              f"{raw['valuegraph_first_answer_s']:.2f} s, peer {raw['peer_first_answer_s']:.2f} s{floor}; "
               f"RSS {raw['valuegraph_rss'] / 2**20:.0f} MB against "
               f"{raw['peer_rss'] / 2**20:.0f} MB; the peer's own q3 scaling {raw['peer_concurrency_scaling']:.2f}"]
     return lines
