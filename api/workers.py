@@ -232,6 +232,7 @@ class Supervisor:
                 return self._failed(0, "could not start")
             for number in range(1, self.plan.count):
                 self._start(number, sock)
+            freeze_started_process()  # the supervisor lives as long as its workers, and watches them only
             return self._watch(sock)
         finally:
             self._stop_all()

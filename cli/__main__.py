@@ -1,5 +1,5 @@
 """`python -m valuegraph.cli`: the same as the `valuegraph` command."""
 
-from valuegraph.cli.main import main
+from valuegraph.cli.start import main
 
 main()

@@ -34,7 +34,7 @@ from valuegraph.graph.errors import (
 from valuegraph.graph.history import AsOf
 from valuegraph.graph.export import csv_files
 from valuegraph.graph.model import Document, join_documents
-from valuegraph.graph.pause import collector_paused, freeze_started_process
+from valuegraph.graph.pause import collector_paused, freeze_started_process, resume_after_start
 from valuegraph.graph.precedence import PrecedenceError
 from valuegraph.graph.questions import DEFAULT_WHY_KINDS, DELIVERY_KINDS, Questions
 from valuegraph.graph.service import resolve_source
@@ -528,6 +528,14 @@ def serve(
         app = create_app(config, graph)
         freeze_started_process()
         uvicorn.run(app, host=config.host, port=config.port, log_config=None)
+
+
+@app.callback()
+def _begin(context: typer.Context) -> None:
+    # every command's modules are imported by now, with the collector paused (cli/start.py); a server lets it
+    # run again once it has started (graph/pause.py freeze_started_process), every other command here
+    if context.invoked_subcommand != "serve":
+        resume_after_start()
 
 
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)

@@ -45,5 +45,16 @@ def freeze_started_process() -> None:
     (some 150,000 objects) and the index it loaded live as long as the process, yet each full collection
     walks them all again, which at M was a fifth of a cold ``what_delivers``. Called once a worker is
     ready to answer. A snapshot that a write replaces is freed by reference counting (nothing in it points
-    back at it: tests/test_collector.py), so keeping the first one out of collections leaks nothing."""
+    back at it: tests/test_collector.py), so keeping the first one out of collections leaks nothing.
+
+    The collector then runs again, if the command's start paused it (cli/start.py)."""
     gc.freeze()
+    resume_after_start()
+
+
+def resume_after_start() -> None:
+    """Let the collector run again after a process's start paused it (cli/start.py), unless bulk work under
+    way has paused it meanwhile (``collector_paused`` resumes it then)."""
+    with _lock:
+        if _depth == 0:
+            gc.enable()

@@ -45,7 +45,7 @@ def test_the_wheel_has_one_console_script_and_loaders_under_valuegraph(wheel):
         (entry_points,) = [n for n in archive.namelist() if n.endswith(".dist-info/entry_points.txt")]
         parser = configparser.ConfigParser()
         parser.read_string(archive.read(entry_points).decode())
-    assert dict(parser["console_scripts"]) == {"valuegraph": "valuegraph.cli.main:main"}
+    assert dict(parser["console_scripts"]) == {"valuegraph": "valuegraph.cli.start:main"}
     assert all(target.startswith("valuegraph.loaders.") for target in parser["valuegraph.loaders"].values())
 
 
