@@ -165,7 +165,7 @@ def cold_start(folder: str, graph: ValueGraph, repeat: int = 3) -> dict:
 
 
 def run(scale: str, backend: str, neo4j_url: str | None, peers: bool = False, peer_rounds: int = 12,
-        ingest_rounds_count: int = 3, startup_rounds: int = 4) -> dict:
+        ingest_rounds_count: int = 3, startup_rounds: int = peer_comparison.STARTUP_ROUNDS) -> dict:
     projects = SCALES[scale]
     docs = generate(projects)
     raw: dict = {"projects": projects}
@@ -238,7 +238,7 @@ def main() -> None:
     parser.add_argument("--peer-rounds", type=int, default=12, help="interleaved rounds of the peers' timing")
     parser.add_argument("--ingest-rounds", type=int, default=3,
                         help="interleaved rounds of our load and the bulk loads (ingest_vs_bulk_load is their median)")
-    parser.add_argument("--startup-rounds", type=int, default=4,
+    parser.add_argument("--startup-rounds", type=int, default=peer_comparison.STARTUP_ROUNDS,
                         help="with --peers: rounds of starting and stopping each server alone (startup_vs_peer is "
                              "their median ratio)")
     args = parser.parse_args()

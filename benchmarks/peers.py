@@ -67,6 +67,9 @@ KEYS = ("peer_neo4j_graphql_q1", "peer_neo4j_graphql_q2", "peer_neo4j_graphql_q3
         "peer_neo4j_graphql_q2_c1", "peer_neo4j_graphql_q3_c1", "concurrency_scaling", "peer_cypher_delivers",
         "startup_vs_peer", "startup_floor_vs_peer", "rss_vs_peer")
 CLIENTS = (1, 8)
+#: rounds of starting each server alone (a start swings by a third on a shared machine: eight keep the median
+#: steady to about a tenth)
+STARTUP_ROUNDS = 8
 #: seconds each measurement sends requests for, by scale
 MEASURE_SECONDS = {"S": 1.0, "M": 2.0, "L": 3.0}
 
@@ -215,7 +218,7 @@ def _ratio_summary(ours: list[float], peer: list[float]) -> dict:
             "round_median": statistics.median(per_round), "valuegraph_rps": ours, "peer_rps": peer}
 
 
-def compare(url: str, user: str, password: str, *, rounds: int, seconds: float, startup_rounds: int = 4) -> dict:
+def compare(url: str, user: str, password: str, *, rounds: int, seconds: float, startup_rounds: int = STARTUP_ROUNDS) -> dict:
     """Every key over the portfolio already in Neo4j: ``{"keys": {...}, "raw": {...}}``. Both servers'
     answers are compared before any time but their start-up's is taken."""
     driver = neo4j.GraphDatabase.driver(url, auth=(user, password))
@@ -267,7 +270,7 @@ def compare(url: str, user: str, password: str, *, rounds: int, seconds: float, 
 
 
 def run(url: str, user: str, password: str, *, scale: str, rounds: int, loaded: bool = False,
-        startup_rounds: int = 4) -> dict:
+        startup_rounds: int = STARTUP_ROUNDS) -> dict:
     """The keys (null with ``raw["error"]`` when the peers cannot run) and ``raw``. ``loaded``: the
     portfolio of ``scale`` is in Neo4j already; it is loaded otherwise. The database is emptied after."""
     try:
@@ -316,7 +319,7 @@ def main() -> None:
     parser.add_argument("--scale", choices=SCALES, default="S")
     parser.add_argument("--url", default=os.environ.get("VALUEGRAPH_TEST_NEO4J_URL", "bolt://127.0.0.1:7687"))
     parser.add_argument("--rounds", type=int, default=12, help="interleaved rounds of timing")
-    parser.add_argument("--startup-rounds", type=int, default=4,
+    parser.add_argument("--startup-rounds", type=int, default=STARTUP_ROUNDS,
                         help="rounds of starting and stopping each server alone (startup_vs_peer is their median "
                              "ratio)")
     args = parser.parse_args()
