@@ -24,6 +24,7 @@ supervisor stops them all on SIGTERM or SIGINT.
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import logging
 import multiprocessing
@@ -59,6 +60,9 @@ STOP_SECONDS = 15.0
 #: how long worker 0 may take to get ready (its index loaded or built, its app started) before the others
 #: start anyway
 FIRST_READY_SECONDS = 600.0
+#: worker 0 lets the others start once it has answered a request, or this long after it started: started
+#: beside its first answer, they would take the cores it needs
+SETTLE_SECONDS = 1.0
 
 WORKER_HEADER = b"x-valuegraph-worker"
 _PR_SET_PDEATHSIG = 1
@@ -88,19 +92,28 @@ def worker_count(settings: Settings) -> int:
 
 class WorkerTagged:
     """Every HTTP response names the worker that made it (for tests and operators), as plain ASGI; and
-    ``started`` is called once the app has started (its lifespan's startup complete)."""
+    ``settled`` is called once the app has answered its first request, or ``settle_seconds`` after it started
+    (its lifespan's startup complete), whichever comes first."""
 
-    def __init__(self, app, number: int, started: Callable[[], None]) -> None:
+    def __init__(self, app, number: int, settled: Callable[[], None],
+                 settle_seconds: float = SETTLE_SECONDS) -> None:
         self.app = app
         self.tag = (WORKER_HEADER, str(number).encode())
-        self.started = started
+        self._settled = settled
+        self.settle_seconds = settle_seconds
+        self._settled_yet = False
+
+    def _settle(self) -> None:
+        if not self._settled_yet:
+            self._settled_yet = True
+            self._settled()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
             async def watched(message) -> None:
                 await send(message)
                 if message["type"] == "lifespan.startup.complete":
-                    self.started()
+                    asyncio.get_running_loop().call_later(self.settle_seconds, self._settle)
 
             await self.app(scope, receive, watched)
             return
@@ -112,6 +125,8 @@ class WorkerTagged:
             if message["type"] == "http.response.start":
                 message["headers"] = [*message.get("headers", ()), self.tag]
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                self._settle()
 
         await self.app(scope, receive, tagged)
 
@@ -158,7 +173,7 @@ def _worker(plan: _Plan, number: int, sock: socket.socket, ready) -> None:
             log.warning("worker %d: %s; serving anyway: requests get 503 until the store answers", number, exc)
         if plan.write_address is not None and number == 0:
             write_server = WriteServer(graph, plan.write_address, plan.authkey)
-        # ready once it answers: the next worker's start would otherwise slow this one's first answers
+        # the others start once this one has answered, or has been up a while (WorkerTagged)
         app = WorkerTagged(create_app(settings, graph), number, ready.set)
         server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                                                timeout_graceful_shutdown=STOP_SECONDS - 2))

@@ -10,15 +10,21 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import httpx
 import orjson
 import pytest
+import uvicorn
 
 from tests.conftest import EXAMPLES, NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
 from tests.utils.server import free_port, served_process, wait_until_up
+from valuegraph.api.app import create_app
+from valuegraph.api.settings import Settings
+from valuegraph.api.workers import WORKER_HEADER, WorkerTagged
+from valuegraph.graph import ValueGraph, open_store
 
 VALUEGRAPH = [sys.executable, "-m", "valuegraph.cli"]
 ENV = {**os.environ, "VALUEGRAPH_LOG_JSON": "false", "VALUEGRAPH_NEO4J_USER": NEO4J_AUTH["user"],
@@ -239,3 +245,41 @@ def test_the_number_of_workers_is_checked(given):
     result = subprocess.run([*VALUEGRAPH, "serve", "--store", "memory:", "--workers", given], cwd=ROOT, env=ENV,
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2, result.stdout + result.stderr
+
+
+@contextlib.contextmanager
+def tagged_server(settle_seconds: float):
+    """Worker 0's app, as a worker wraps it, served by uvicorn on a real socket: (url, the settled event)."""
+    graph = ValueGraph(open_store("memory:"))
+    settled = threading.Event()
+    app = WorkerTagged(create_app(Settings(store="memory:", log_json=False), graph), 0, settled.set,
+                       settle_seconds=settle_seconds)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:  # up, without a request (which would settle it)
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.01)
+        yield f"http://127.0.0.1:{port}", settled
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        graph.close()
+
+
+def test_the_other_workers_start_once_worker_0_has_answered():
+    with tagged_server(settle_seconds=60) as (url, settled):
+        assert not settled.wait(0.5)  # up, and nothing answered yet
+        response = httpx.post(f"{url}/graphql", json={"query": "{ display { currency } }"})
+        assert response.headers[WORKER_HEADER.decode()] == "0"
+        assert settled.wait(5)
+
+
+def test_the_other_workers_start_a_while_after_worker_0_started_if_no_request_comes():
+    started = time.monotonic()
+    with tagged_server(settle_seconds=1.0) as (_, settled):
+        assert settled.wait(10)
+        assert time.monotonic() - started >= 1.0
