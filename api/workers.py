@@ -92,28 +92,31 @@ def worker_count(settings: Settings) -> int:
 
 class WorkerTagged:
     """Every HTTP response names the worker that made it (for tests and operators), as plain ASGI; and
-    ``settled`` is called once the app has answered its first request, or ``settle_seconds`` after it started
-    (its lifespan's startup complete), whichever comes first."""
+    ``on_settled`` is called once the app has answered its first request, or ``settle_seconds`` after its
+    lifespan's startup completed, whichever comes first."""
 
-    def __init__(self, app, number: int, settled: Callable[[], None],
+    def __init__(self, app, number: int, on_settled: Callable[[], None],
                  settle_seconds: float = SETTLE_SECONDS) -> None:
         self.app = app
         self.tag = (WORKER_HEADER, str(number).encode())
-        self._settled = settled
+        self._on_settled = on_settled
         self.settle_seconds = settle_seconds
-        self._settled_yet = False
+        self._settled = False
+        self._timer: asyncio.TimerHandle | None = None
 
     def _settle(self) -> None:
-        if not self._settled_yet:
-            self._settled_yet = True
-            self._settled()
+        if not self._settled:
+            self._settled = True
+            self._on_settled()
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "lifespan":
             async def watched(message) -> None:
                 await send(message)
                 if message["type"] == "lifespan.startup.complete":
-                    asyncio.get_running_loop().call_later(self.settle_seconds, self._settle)
+                    self._timer = asyncio.get_running_loop().call_later(self.settle_seconds, self._settle)
+                elif message["type"].startswith("lifespan.shutdown") and self._timer is not None:
+                    self._timer.cancel()  # a worker stopping is not one that has settled
 
             await self.app(scope, receive, watched)
             return

@@ -168,20 +168,20 @@ class Started:
 
 def time_startups(url: str, user: str, password: str, targets: Targets, rounds: int) -> list[dict[str, float]]:
     """Each server — and the stack's floor (benchmarks/stack_floor.py) — started, answering q1, and stopped
-    again ``rounds`` times, which starts first turning by round: the seconds from each process's start to its
-    first answer, per round (one start of any swings by half on a shared machine)."""
+    again ``rounds`` times, the first of the two servers to start alternating by round: the seconds from each
+    process's start to its first answer, per round (one start of any swings by a third on a shared machine)."""
     check_peer_installed()
     compile_bytecode()
     q1 = questions(targets)[0]
     starters = {"peer": lambda folder: start_peer(url, user, password, q1.peer[0], folder),
                 "valuegraph": lambda folder: start_valuegraph(url, user, password, q1.ours[0], folder),
                 "floor": lambda folder: start_floor(url, user, password, targets.goal, folder)}
-    order = list(starters)
     times = []
     with tempfile.TemporaryDirectory(prefix="valuegraph-startups-") as folder:
         for n in range(rounds):
             times.append({})
-            for name in order[n % len(order):] + order[:n % len(order)]:
+            # the two compared alternate which starts first; the floor, which has no target, starts last
+            for name in (["peer", "valuegraph"] if n % 2 == 0 else ["valuegraph", "peer"]) + ["floor"]:
                 server = starters[name](Path(folder))
                 server.stop()
                 times[-1][name] = server.first_answer_s

@@ -218,7 +218,8 @@ def _ratio_summary(ours: list[float], peer: list[float]) -> dict:
             "round_median": statistics.median(per_round), "valuegraph_rps": ours, "peer_rps": peer}
 
 
-def compare(url: str, user: str, password: str, *, rounds: int, seconds: float, startup_rounds: int = STARTUP_ROUNDS) -> dict:
+def compare(url: str, user: str, password: str, *, rounds: int, seconds: float,
+            startup_rounds: int = STARTUP_ROUNDS) -> dict:
     """Every key over the portfolio already in Neo4j: ``{"keys": {...}, "raw": {...}}``. Both servers'
     answers are compared before any time but their start-up's is taken."""
     driver = neo4j.GraphDatabase.driver(url, auth=(user, password))

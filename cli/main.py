@@ -531,7 +531,7 @@ def serve(
 
 
 @app.callback()
-def _begin(context: typer.Context) -> None:
+def _resume_collector(context: typer.Context) -> None:
     # every command's modules are imported by now, with the collector paused (cli/start.py); a server lets it
     # run again once it has started (graph/pause.py freeze_started_process), every other command here
     if context.invoked_subcommand != "serve":

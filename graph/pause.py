@@ -43,18 +43,24 @@ def collector_paused():
 def freeze_started_process() -> None:
     """Leave what a started server holds out of every later collection: its modules, classes and functions
     (some 150,000 objects) and the index it loaded live as long as the process, yet each full collection
-    walks them all again, which at M was a fifth of a cold ``what_delivers``. Called once a worker is
-    ready to answer. A snapshot that a write replaces is freed by reference counting (nothing in it points
-    back at it: tests/test_collector.py), so keeping the first one out of collections leaks nothing.
+    walks them all again, which at M was a fifth of a cold ``what_delivers``. Called once a worker (or
+    the supervisor of workers, or a single-process server) is ready to answer. A snapshot that a write
+    replaces is freed by reference counting (nothing in it points back at it: tests/test_collector.py), so
+    keeping the first one out of collections leaks nothing.
 
-    The collector then runs again, if the command's start paused it (cli/start.py)."""
+    The collector then runs again, if the command's start paused it (cli/start.py). Cyclic garbage made
+    while it was paused (a worker opens its store and loads its index before this) is frozen with the rest:
+    a one-time cost, as large as that start's cycles."""
     gc.freeze()
     resume_after_start()
 
 
 def resume_after_start() -> None:
-    """Let the collector run again after a process's start paused it (cli/start.py), unless bulk work under
-    way has paused it meanwhile (``collector_paused`` resumes it then)."""
+    """Let the collector run again after a process's start paused it (cli/start.py); if bulk work under way
+    holds it paused, once that work ends."""
+    global _was_enabled
     with _lock:
         if _depth == 0:
             gc.enable()
+        else:
+            _was_enabled = True  # what ``collector_paused`` restores when the last bulk work ends

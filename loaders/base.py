@@ -89,7 +89,7 @@ def registry() -> dict[str, type[Loader]]:
     # valuegraph's own are told by their module, not by ``ep.dist.name``: that parses the package's metadata
     # file for each entry point, a few milliseconds each at every start
     points = sorted(entry_points(group=ENTRY_POINT_GROUP),
-                    key=lambda ep: ep.module.partition(".")[0] != "valuegraph")  # stable: keeps the order
+                    key=lambda ep: not ep.module.startswith("valuegraph.loaders."))  # stable: keeps the order
     found: dict[str, type[Loader]] = {}
     for ep in points:
         if ep.name not in found:

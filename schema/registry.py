@@ -219,8 +219,15 @@ def _shape_constraints(g: _Triples) -> dict[str, dict]:
 
 def neo4j_statements() -> dict[str, str]:
     """The Neo4j constraints and indexes (schema/neo4j.cypher), one statement each, by the name it creates
-    (an index backing a constraint has the constraint's name, so one ``SHOW INDEXES`` lists them all)."""
+    (an index backing a constraint has the constraint's name, so one ``SHOW INDEXES`` lists them all: the
+    constraints here are uniqueness constraints, which have one)."""
     text = resources.files(__package__).joinpath("neo4j.cypher").read_text(encoding="utf-8")
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("//")]
     statements = [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
-    return {re.search(r"\b(?:CONSTRAINT|INDEX) (\w+) IF NOT EXISTS", s).group(1): s for s in statements}
+    named = {}
+    for statement in statements:
+        found = re.search(r"\b(?:CONSTRAINT|INDEX) (\w+) IF NOT EXISTS", statement)
+        if found is None:  # opening could not tell whether the database has it
+            raise ValueError(f"neo4j.cypher: a statement must name what it creates: {statement}")
+        named[found.group(1)] = statement
+    return named

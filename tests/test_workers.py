@@ -279,7 +279,8 @@ def test_the_other_workers_start_once_worker_0_has_answered():
 
 
 def test_the_other_workers_start_a_while_after_worker_0_started_if_no_request_comes():
-    started = time.monotonic()
     with tagged_server(settle_seconds=1.0) as (_, settled):
+        up = time.monotonic()
+        assert not settled.is_set()  # not at once: its lifespan's startup completed just before it listened
         assert settled.wait(10)
-        assert time.monotonic() - started >= 1.0
+        assert time.monotonic() - up >= 0.5

@@ -196,6 +196,7 @@ def item_paths(info: Info, source: str, target: str, limit: int, include_cancell
     known = view.questions.known_trace(source, target, limit, include_cancelled)
     if known is not None:
         return [Path.of(list(route.keys), at) for route in known]
+    # an awaitable, which graphql-core awaits; the resolvers keep ``list[Path]`` as strawberry's type of the field
     return _searched_paths(view, source, target, limit, include_cancelled, at)  # type: ignore[return-value]
 
 
