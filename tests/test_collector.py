@@ -73,10 +73,11 @@ def test_a_started_server_lets_the_collector_run_again_unless_bulk_work_paused_i
         gc.disable()  # as the command's start leaves it
         freeze_started_process()
         assert gc.isenabled()
-        with collector_paused():  # a write under way when a process declares itself started
+        gc.disable()
+        with collector_paused():  # a write under way, begun during the start, when the server has started
             freeze_started_process()
             assert not gc.isenabled()
-        assert gc.isenabled()
+        assert gc.isenabled()  # once the write is done
     finally:
         gc.unfreeze()
         if not was_enabled:
