@@ -152,10 +152,10 @@ def known_paths(index: TraversalIndex, source: str, target: str, limit: int = 10
                 include_cancelled: bool = False) -> list[list[RelationKey]] | None:
     """What ``paths`` answers, if this snapshot has it without a search (kept from an earlier ask, or empty
     by definition); None when a search is needed or either end is not in the graph."""
-    s, t = index.number.get(source), index.number.get(target)
-    if s is None or t is None or index.kind[s] == ABSENT or index.kind[t] == ABSENT:
+    try:
+        key = _paths_key(index, _number(index, source), _number(index, target), limit, include_cancelled)
+    except NotFound:
         return None
-    key = _paths_key(index, s, t, limit, include_cancelled)
     if key is None:
         return []
     found = index.recall("paths", key)
