@@ -91,3 +91,20 @@ print(kernels.compiled_loaded(), [h.entity.id for h in Questions(graph).what_del
 """
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines() == ["False ['P']", "True ['P']"]
+
+
+def test_the_numpy_search_does_not_import_numpy_ma():
+    # numpy.ma (which np.unique imports on first use) took 15 ms of a server's first answer
+    code = """
+import sys
+import numpy as np
+from valuegraph.graph import kernels
+one = np.zeros(2, np.int64)
+# 0 -> 1, 0 -> 2, 1 -> 3, 2 -> 3: node 3 is reached twice in one level
+indptr, indices = np.array([0, 2, 3, 4, 4]), np.array([1, 2, 3, 3])
+nodes, distances = kernels.levels_bfs(indptr, indices, np.zeros(0, bool), one, np.zeros(0, np.int64),
+                                      np.array([0]), None, 4)
+print("numpy.ma" in sys.modules, sorted(zip(nodes.tolist(), distances.tolist())))
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split("\n")[0] == "False [(1, 1), (2, 1), (3, 2)]"
