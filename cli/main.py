@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -15,11 +14,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from valuegraph.api import logs
-from valuegraph.api.auth import ApiKeyConfig, KeyRing, OpenServer, hash_key, new_key, refuse_open_server
+from valuegraph.api.auth import ApiKeyConfig, hash_key, new_key
 from valuegraph.api.settings import Settings
 from valuegraph.cli import render
-from valuegraph.graph import DocumentRejected, NotFound, StoreError, StoreUnavailable, SyncMode, ValueGraph
+from valuegraph.cli.consoles import console, errors
+from valuegraph.cli.graphs import StoreOpt, opened_graph
+from valuegraph.cli.serve import serve
+from valuegraph.graph import DocumentRejected, NotFound, SyncMode, ValueGraph
 from valuegraph.graph import cypher as cypher_queries
 from valuegraph.graph import sparql as sparql_queries
 from valuegraph.graph.errors import (
@@ -27,15 +28,13 @@ from valuegraph.graph.errors import (
     NO_SOURCE,
     UNKNOWN_FORMAT,
     UNKNOWN_RECIPE,
-    InvalidRequest,
     NotSupported,
     QueryRejected,
 )
 from valuegraph.graph.history import AsOf
 from valuegraph.graph.export import csv_files
 from valuegraph.graph.model import Document, join_documents
-from valuegraph.graph.pause import collector_paused, freeze_started_process, resume_after_start
-from valuegraph.graph.precedence import PrecedenceError
+from valuegraph.graph.pause import collector_paused, resume_after_start
 from valuegraph.graph.questions import DEFAULT_WHY_KINDS, DELIVERY_KINDS, Questions
 from valuegraph.graph.service import resolve_source
 from valuegraph.loaders import loader_for, registry
@@ -47,7 +46,6 @@ from valuegraph.schema.text import source_name_fault
 app = typer.Typer(help="valuegraph: strategy and delivery as one knowledge graph.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 
-StoreOpt = Annotated[str | None, typer.Option("--store", help="Store URL (memory:, oxigraph:PATH); default VALUEGRAPH_STORE or oxigraph:./valuegraph-data")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts instead of tables.")]
 KindsOpt = Annotated[list[str] | None, typer.Option("--kind", "-k", help="Kinds to answer with (repeatable).")]
 CancelledOpt = Annotated[bool, typer.Option("--include-cancelled", help="Let value paths pass through cancelled entities.")]
@@ -58,32 +56,6 @@ AsOfOpt = Annotated[str | None, typer.Option("--as-of", metavar="REVISION|TIME",
                                              help="Answer as the graph stood at this revision number or ISO-8601 "
                                                   "time (as in 12 or 2026-03-01T09:00:00Z).")]
 PointArg = Annotated[str, typer.Argument(metavar="FROM", help="A revision number or an ISO-8601 time.")]
-
-
-@contextmanager
-def _graph(store: str | None, lazy: bool = False):
-    config = Settings()
-    url = store or config.store
-    try:
-        options = config.graph_options()
-    except PrecedenceError as exc:
-        render.errors.print(f"[red]bad configuration:[/] {exc}")
-        raise typer.Exit(2) from exc
-    try:
-        graph = ValueGraph.open(url, lazy=lazy, **options)
-    except (StoreError, NotImplementedError, OSError) as exc:
-        render.errors.print(f"[red]cannot open the store {url}:[/] {exc}")
-        raise typer.Exit(2) from exc
-    try:
-        yield graph
-    except (NotFound, InvalidRequest) as exc:  # an unknown id, a point the history does not have, a bad cursor
-        render.errors.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
-    except StoreError as exc:
-        render.errors.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
-    finally:
-        graph.close()
 
 
 def _questions(graph: ValueGraph, as_of: str | None) -> Questions:
@@ -128,7 +100,7 @@ def _show_hits(hits, title: str, json: bool) -> None:
     if json:
         render.emit_json([render.hit_json(h) for h in hits])
     else:
-        render.console.print(render.hits_table(f"{title} ({len(hits)})", hits))
+        console.print(render.hits_table(f"{title} ({len(hits)})", hits))
 
 
 @app.command()
@@ -176,7 +148,7 @@ def load(
     if invalid and len(by_source) > 1:  # one bad document of several: write none of them
         _reject(f"rejected: {len(invalid)} error(s); nothing was written", invalid, json)
     reports: list[dict] = []
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         # documents may refer to each other's entities: write what can be written, then try the rest
         # again, until a round writes nothing
         pending, written = list(by_source.items()), []
@@ -184,7 +156,7 @@ def load(
             failed = []
             for name, doc in pending:
                 try:
-                    with render.errors.status(f"writing {len(doc.entities)} entities and {len(doc.relations)} "
+                    with errors.status(f"writing {len(doc.entities)} entities and {len(doc.relations)} "
                                               f"relations for '{name}'…"):
                         report = graph.sync(doc, name, mode, dry_run=dry_run)
                 except DocumentRejected as exc:
@@ -193,9 +165,9 @@ def load(
                 written.append(name)
                 reports.append({**report.as_dict(), "warnings": [w.message for w in doc.warnings]})
                 if not json:
-                    render.console.print(render.report_table(report, doc.origin))
+                    console.print(render.report_table(report, doc.origin))
                     for warning in doc.warnings:
-                        render.console.print(f"[yellow]{warning}[/]")
+                        console.print(f"[yellow]{warning}[/]")
             if failed and (len(failed) == len(pending) or dry_run):
                 name, doc, exc = failed[0]
                 done = f"; already written: {', '.join(written)}" if written and not dry_run else ""
@@ -220,7 +192,7 @@ def _recipe(given: str | None) -> str | None:
 def _progress():
     """A progress display on stderr: a bar where the loader knows how much is left, the rows read so far."""
     return Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
-                    TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), console=render.errors,
+                    TextColumn("{task.fields[rows]:,} rows"), TimeElapsedColumn(), console=errors,
                     transient=True)
 
 
@@ -236,7 +208,7 @@ def _follow(progress, task):
 
 def _load_parts(loader, source: str | None, dry_run: bool, store: str | None, json: bool) -> None:
     path = loader.config.path
-    with _graph(store) as graph, _progress() as progress:
+    with opened_graph(store) as graph, _progress() as progress:
         task = progress.add_task(f"loading {path}", total=None, rows=0)
         loader.progress = _follow(progress, task)
         try:
@@ -247,7 +219,7 @@ def _load_parts(loader, source: str | None, dry_run: bool, store: str | None, js
     if json:
         render.emit_json([{**report.as_dict(), "warnings": []}])
     else:
-        render.console.print(render.report_table(report, str(path)))
+        console.print(render.report_table(report, str(path)))
 
 
 #: this command's advice for problems the graph and the loaders report without naming its options
@@ -267,7 +239,7 @@ def _reject(title: str, problems: list, json: bool) -> None:
     render.print_errors(title, problems)
     hints = _hints(problems)
     for hint in hints:
-        render.errors.print(f"[yellow]hint:[/] {hint}")
+        errors.print(f"[yellow]hint:[/] {hint}")
     if json:
         shown = {"errors": [{"location": e.location, "message": e.message} for e in problems]}
         render.emit_json(shown | ({"hints": hints} if hints else {}))
@@ -277,7 +249,7 @@ def _reject(title: str, problems: list, json: bool) -> None:
 @app.command()
 def stats(store: StoreOpt = None, json: JsonOpt = False) -> None:
     """Entities per kind, relations per type and the sources."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         data = Questions(graph).stats().as_dict()
     if json:
         render.emit_json(data)
@@ -289,16 +261,16 @@ def stats(store: StoreOpt = None, json: JsonOpt = False) -> None:
         table.add_row(kind, str(n))
     for rel, n in data["relations"].items():
         table.add_row(rel, str(n))
-    render.console.print(table)
+    console.print(table)
     for name, info in data["sources"].items():
-        render.console.print(f"source [bold]{name}[/]: last sync {info.get('lastSync', '?')}")
+        console.print(f"source [bold]{name}[/]: last sync {info.get('lastSync', '?')}")
 
 
 @app.command()
 def delivers(target: TargetArg, kind: KindsOpt = None, include_cancelled: CancelledOpt = False,
              as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What delivers TARGET: projects and programmes (or --kind) with a value path to it, closest first."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         hits = _questions(graph, as_of).what_delivers(target, _kinds(kind, DELIVERY_KINDS), include_cancelled).hits
     _show_hits(hits, f"what delivers {target}", json)
 
@@ -307,7 +279,7 @@ def delivers(target: TargetArg, kind: KindsOpt = None, include_cancelled: Cancel
 def why(item: ItemArg, kind: KindsOpt = None, as_of: AsOfOpt = None, store: StoreOpt = None,
         json: JsonOpt = False) -> None:
     """Why ITEM exists: the goals, objectives, key results, benefits and segments it serves."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         hits = _questions(graph, as_of).why_exists(item, _kinds(kind, DEFAULT_WHY_KINDS))
     _show_hits(hits, f"why {item} exists", json)
 
@@ -323,30 +295,30 @@ def trace(
     json: JsonOpt = False,
 ) -> None:
     """Value paths from FROM to TO, shortest first."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         questions = _questions(graph, as_of)
         found = questions.path_records(questions.trace(source, target, limit, include_cancelled))
     if json:
         render.emit_json([render.path_json(p) for p in found])
         return
     if not found:
-        render.console.print(f"no value path from {source} to {target}")
+        console.print(f"no value path from {source} to {target}")
     for p in found:
-        render.console.print(f"[dim]{p.length}[/] {render.path_text(p)}")
+        console.print(f"[dim]{p.length}[/] {render.path_text(p)}")
 
 
 @app.command()
 def alignment(as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """Orphan projects, unsupported objectives and goals, and the aligned budget share."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         answer = _questions(graph, as_of).alignment()
     if json:
         render.emit_json(render.alignment_json(answer))
         return
-    render.console.print(render.entities_table(f"orphans: open projects serving no objective or goal ({len(answer.orphans)})", answer.orphans, "budget"))
-    render.console.print(render.entities_table(f"unsupported: objectives and goals nobody delivers ({len(answer.unsupported)})", answer.unsupported))
+    console.print(render.entities_table(f"orphans: open projects serving no objective or goal ({len(answer.orphans)})", answer.orphans, "budget"))
+    console.print(render.entities_table(f"unsupported: objectives and goals nobody delivers ({len(answer.unsupported)})", answer.unsupported))
     share = answer.aligned_budget_share
-    render.console.print(f"aligned budget share: [bold]{'n/a' if share is None else f'{share:.1%}'}[/]")
+    console.print(f"aligned budget share: [bold]{'n/a' if share is None else f'{share:.1%}'}[/]")
 
 
 @app.command()
@@ -363,14 +335,14 @@ def conflicts(
     """Properties that sources give different values of: the answered value (by VALUEGRAPH_PRECEDENCE_FILE)
     and every other source's."""
     kind_name = _kinds([kind], ())[0] if kind else None
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         page = Questions(graph).conflicts(kind_name, prop, source, first, after)
     if json:
         render.emit_json(render.conflicts_json(page))
         return
-    render.console.print(render.conflicts_table(page))
+    console.print(render.conflicts_table(page))
     if page.has_next_page:
-        render.console.print(f"[dim]more: go on with --after {page.conflicts[-1][0]}[/]")
+        console.print(f"[dim]more: go on with --after {page.conflicts[-1][0]}[/]")
 
 
 @app.command()
@@ -383,30 +355,30 @@ def show(
 ) -> None:
     """One entity, by its id or an external id (jira:PMO-12): kind, name, sources, properties, external ids.
     An entity whose id is exactly the text given wins over an external id."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         questions = _questions(graph, as_of)
         found = questions.named(entity)
         if found is None:
             also = ", nor an entity with that external id" if ":" in entity else ""
-            render.errors.print(f"[red]{escape(str(NotFound(entity)))}{also}[/]")
+            errors.print(f"[red]{escape(str(NotFound(entity)))}{also}[/]")
             raise typer.Exit(2)
         record = questions.entity(found)
     if json:
         render.emit_json(render.entity_json(record))
         return
-    render.console.print(render.entity_text(record))
+    console.print(render.entity_text(record))
 
 
 @app.command()
 def impact(item: SlippingArg, as_of: AsOfOpt = None, store: StoreOpt = None, json: JsonOpt = False) -> None:
     """What breaks if ITEM slips: its dependents and everything they and it serve."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         answer = _questions(graph, as_of).impact(item)
     if json:
         render.emit_json(render.impact_json(answer))
         return
-    render.console.print(render.hits_table(f"dependents of {item} ({len(answer.dependents)})", answer.dependents))
-    render.console.print(render.hits_table(f"affected ({len(answer.affected)})", answer.affected))
+    console.print(render.hits_table(f"dependents of {item} ({len(answer.dependents)})", answer.dependents))
+    console.print(render.hits_table(f"affected ({len(answer.affected)})", answer.affected))
 
 
 @app.command()
@@ -417,13 +389,13 @@ def history(
     json: JsonOpt = False,
 ) -> None:
     """The changes of one entity, oldest first: every source's, with the value before and after."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         found = Questions(graph).entity_history(entity, first)
     if json:
         render.emit_json([render.change_json(c) for c in found])
         return
     if not found:
-        render.console.print(f"no changes of {entity}")
+        console.print(f"no changes of {entity}")
         return
     render.print_changes(f"history of {entity} ({len(found)} changes, oldest first)", found, entity=False)
 
@@ -440,7 +412,7 @@ def changes(
     json: JsonOpt = False,
 ) -> None:
     """Changes after a revision, in revision order, with where to go on from."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         page = Questions(graph).changes(since, limit, after, source, entity)
     found = [c for _, c in page.changes]
     if json:
@@ -448,13 +420,13 @@ def changes(
                           "after": page.changes[-1][0] if page.has_next_page and page.changes else None})
         return
     if not found:
-        render.console.print(f"no changes after revision {since}")
+        console.print(f"no changes after revision {since}")
     else:
         render.print_changes(f"changes after revision {since} ({len(found)})", found)
     if page.has_next_page:
         since_hint = (f" (or with --since {page.complete_through}: every change up to that revision is shown)"
                       if page.complete_through > since else "")
-        render.console.print(f"[dim]more: go on with --after {page.changes[-1][0]}{since_hint}[/]")
+        console.print(f"[dim]more: go on with --after {page.changes[-1][0]}{since_hint}[/]")
 
 
 @app.command()
@@ -466,7 +438,7 @@ def diff(
     json: JsonOpt = False,
 ) -> None:
     """What changed from FROM to TO: first what it means for strategy, then the graph's changes."""
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         found = Questions(graph).diff(AsOf.parse(start), None if end is None else AsOf.parse(end))
     if json:
         render.emit_json(render.diff_json(found))
@@ -474,60 +446,7 @@ def diff(
     render.print_diff(found)
 
 
-@app.command()
-def serve(
-    store: StoreOpt = None,
-    host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default VALUEGRAPH_HOST or 127.0.0.1).")] = None,
-    port: Annotated[int | None, typer.Option("--port", help="Port (default VALUEGRAPH_PORT or 8000).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, max=256,
-                                                help="Processes to answer with (default VALUEGRAPH_WORKERS or one "
-                                                     "per core; a memory: store has one).")] = None,
-) -> None:
-    """Serve GraphQL (with GraphiQL) on /graphql and the REST API."""
-    # the web stack (FastAPI, strawberry, uvicorn) is imported only to serve: it adds a second to the
-    # start of every other command
-    import uvicorn
-
-    from valuegraph.api.app import create_app
-    from valuegraph.api.workers import Supervisor, worker_count
-
-    overrides = {k: v for k, v in {"store": store, "host": host, "port": port, "workers": workers}.items()
-                 if v is not None}
-    try:
-        config = Settings(**overrides)
-        keys = KeyRing.load(config.api_keys_file, config.api_keys)
-        config.graph_options()  # a precedence file that is not valid is refused before anything starts
-        count = worker_count(config)
-    except (ValueError, PrecedenceError) as exc:
-        render.errors.print(f"[red]bad configuration:[/] {exc}")
-        raise typer.Exit(2) from exc
-    try:
-        refuse_open_server(config.host, keys)  # create_app refuses too: said here before the store is opened
-    except OpenServer as exc:
-        render.errors.print(f"[red]{escape(str(exc))}[/]")
-        raise typer.Exit(2) from exc
-    logs.configure(config.log_level, config.log_json)
-    development = "" if not keys.empty else " (development: no API keys, loopback only)"
-    if count > 1:  # the workers open the store: see api/workers.py
-        render.errors.print(f"valuegraph: store {config.store}, {count} workers, "
-                            f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
-        try:
-            code = Supervisor(config, count).run()
-        except OSError as exc:  # the port is taken, say
-            render.errors.print(f"[red]cannot serve on {config.host}:{config.port}:[/] {exc}")
-            raise typer.Exit(2) from exc
-        raise typer.Exit(code)
-    with _graph(config.store, lazy=True) as graph:
-        try:
-            Questions(graph).ready()  # build the index now when the store answers
-        except StoreUnavailable as exc:
-            render.errors.print(f"[yellow]valuegraph: {exc}; serving anyway: /readyz answers 503 and requests "
-                                "get 503 until the store answers[/]")
-        render.errors.print(f"valuegraph: {graph.store.backend} store {config.store}, "
-                            f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
-        app = create_app(config, graph)
-        freeze_started_process()
-        uvicorn.run(app, host=config.host, port=config.port, log_config=None)
+app.command()(serve)
 
 
 @app.callback()
@@ -555,9 +474,9 @@ def keys_new(
         entry = ApiKeyConfig(name=name, hash=hash_key(key), scopes=scope, sources=source or None)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    render.errors.print("[bold]key[/] (shown once; give it to the client):")
-    render.console.print(key)
-    render.errors.print("[bold]entry[/] for VALUEGRAPH_API_KEYS or the keys file:")
+    errors.print("[bold]key[/] (shown once; give it to the client):")
+    console.print(key)
+    errors.print("[bold]entry[/] for VALUEGRAPH_API_KEYS or the keys file:")
     render.emit_json(entry.model_dump(mode="json", exclude_none=True))
 
 
@@ -569,12 +488,12 @@ def sparql(
 ) -> None:
     """Run a SPARQL query on an embedded store (the union of all sources is the default graph)."""
     config = Settings()
-    with _graph(store, lazy=True) as graph:
+    with opened_graph(store, lazy=True) as graph:
         try:
             answer = sparql_queries.query(graph.store, query, config.sparql_timeout_seconds, config.sparql_max_rows,
                                           frozenset(config.sparql_service_allow))
         except (QueryRejected, NotSupported) as exc:
-            render.errors.print(f"[red]{exc}[/]")
+            errors.print(f"[red]{exc}[/]")
             raise typer.Exit(1) from exc
     if json or answer.form != "select":
         media = "application/sparql-results+json" if answer.form != "graph" else "text/turtle"
@@ -583,9 +502,9 @@ def sparql(
     table = Table(*answer.variables)
     for row in answer.rows:
         table.add_row(*("" if term is None else term.value for term in row))
-    render.console.print(table)
+    console.print(table)
     if answer.truncated:
-        render.errors.print(f"[yellow]only the first {config.sparql_max_rows} rows[/]")
+        errors.print(f"[yellow]only the first {config.sparql_max_rows} rows[/]")
 
 
 @app.command()
@@ -604,12 +523,12 @@ def cypher(
         except orjson.JSONDecodeError:
             parameters[name] = raw
     config = Settings()
-    with _graph(store, lazy=True) as graph:
+    with opened_graph(store, lazy=True) as graph:
         try:
             answer = cypher_queries.query(graph.store, query, parameters, config.cypher_timeout_seconds,
                                           config.cypher_max_rows)
         except (QueryRejected, NotSupported) as exc:
-            render.errors.print(f"[red]{exc}[/]")
+            errors.print(f"[red]{exc}[/]")
             raise typer.Exit(1) from exc
     if json:
         render.emit_json(answer)
@@ -617,9 +536,9 @@ def cypher(
     table = Table(*answer["columns"])
     for row in answer["rows"]:
         table.add_row(*(orjson.dumps(v).decode() if isinstance(v, (dict, list)) else str(v) for v in row))
-    render.console.print(table)
+    console.print(table)
     if answer["truncated"]:
-        render.errors.print(f"[yellow]only the first {config.cypher_max_rows} rows[/]")
+        errors.print(f"[yellow]only the first {config.cypher_max_rows} rows[/]")
 
 
 @app.command()
@@ -632,7 +551,7 @@ def export(
     networkx, or the exchange format as CSV (each can be loaded back)."""
     if format not in EXPORTS and format != "csv":
         raise typer.BadParameter(f"unknown format '{format}'; the formats are {', '.join([*EXPORTS, 'csv'])}")
-    with _graph(store, lazy=True) as graph:
+    with opened_graph(store, lazy=True) as graph:
         if format == "csv":
             if out is None:
                 raise typer.BadParameter("csv writes a folder: name it with --out")
@@ -645,7 +564,7 @@ def export(
             with out.open("wb") as handle:
                 write_export(graph.store, format, handle)
     if out is not None:
-        render.errors.print(f"wrote {out}")
+        errors.print(f"wrote {out}")
 
 
 @app.command("analytics")
@@ -666,28 +585,28 @@ def analytics_command(
     }
     if which not in compute:
         raise typer.BadParameter(f"'{which}' is not one of {', '.join(compute)}")
-    with _graph(store) as graph:
+    with opened_graph(store) as graph:
         rows = [r if isinstance(r, dict) else asdict(r) for r in compute[which](_questions(graph, as_of))]
     if json:
         render.emit_json(rows)
         return
     if not rows:
-        render.console.print(f"no {which} findings")
+        console.print(f"no {which} findings")
         return
     table = Table(*rows[0].keys(), title=which, title_justify="left")
     for row in rows:
         table.add_row(*(" -> ".join(v) if isinstance(v, list) else f"{v:,.2f}" if isinstance(v, float) else str(v)
                         for v in row.values()))
-    render.console.print(table)
+    console.print(table)
 
 
 @app.command()
 def formats() -> None:
     """The input formats (loader plugins) installed."""
     for name, cls in registry().items():
-        render.console.print(f"[bold]{name}[/]  {cls.description}")
+        console.print(f"[bold]{name}[/]  {cls.description}")
     recipes = sorted({*builtin_recipes(), *folder_recipes(Settings().recipe_folder)})
-    render.console.print(f"[bold]register[/]  a spreadsheet register (CSV) read through a recipe: --recipe "
+    console.print(f"[bold]register[/]  a spreadsheet register (CSV) read through a recipe: --recipe "
                          f"{'|'.join(recipes)}|PATH")
 
 

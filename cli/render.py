@@ -7,18 +7,15 @@ from collections.abc import Iterable
 from itertools import groupby
 
 import orjson
-from rich.console import Console
 from rich.table import Table
 
+from valuegraph.cli.consoles import console, errors
 from valuegraph.graph import crosswalk
 from valuegraph.graph.changes import Change
 from valuegraph.graph.conflicts import ConflictPage, SourceValue
 from valuegraph.graph.diffs import EntityRef, GraphDiff
 from valuegraph.graph.model import EntityRecord, SyncError, SyncReport
 from valuegraph.graph.questions import AlignmentAnswer, Hit, ImpactAnswer, PathAnswer
-
-console = Console()
-errors = Console(stderr=True)
 
 
 def emit_json(data: object) -> None:

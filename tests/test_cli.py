@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -175,3 +176,34 @@ def test_a_document_rejected_by_the_graph_after_another_was_written(tmp_path):
     assert "already written: strategy-office" in result.output
     assert "'G-1' is a Goal already" in result.output
     assert json.loads(vg("stats", "--store", store, "--json").stdout)["entities"]["Goal"] == 4
+
+
+# what `valuegraph serve` imported, said at exit (the command is refused before it opens anything)
+SERVE_PROBE = """
+import atexit, sys
+atexit.register(lambda: print(sorted(m for m in ("valuegraph.cli.main", "rich.progress", "valuegraph.api.app")
+                                     if m in sys.modules), file=sys.stderr))
+sys.argv = ["valuegraph", "serve", "--store", "memory:", "--host", "0.0.0.0"]
+from valuegraph.cli.start import main
+main()
+"""
+
+
+def test_serve_imports_the_web_stack_and_none_of_the_other_commands():
+    done = subprocess.run([sys.executable, "-c", SERVE_PROBE], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "refusing to listen on 0.0.0.0" in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "['valuegraph.api.app']"
+
+
+def test_serve_on_its_own_has_the_options_and_errors_of_the_full_command_line():
+    script = Path(sys.executable).parent / "valuegraph"
+    alone = subprocess.run([str(script), "serve", "--help"], capture_output=True, text=True, timeout=120,
+                           env={**os.environ, "COLUMNS": "200"})
+    full = CliRunner().invoke(app, ["serve", "--help"], env={"COLUMNS": "200"})
+    assert alone.returncode == full.exit_code == 0
+    for option in ("--store", "--host", "--port", "--workers"):
+        assert option in alone.stdout and option in full.output
+    assert "Usage: valuegraph serve [OPTIONS]" in alone.stdout
+    refused = subprocess.run([str(script), "serve", "--workers", "0"], capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2 and "--workers" in refused.stderr
