@@ -15,6 +15,7 @@ from starlette.requests import HTTPConnection
 from strawberry.fastapi import GraphQLRouter
 
 from valuegraph.api.auth import KeyRing, refuse_open_server
+from valuegraph.api.deferred import RoutesOnFirstUse
 from valuegraph.api.deps import get_principal
 from valuegraph.api.errors import install_handlers
 from valuegraph.api.etags import CACHE_HEADERS, entity_tag, matches, may_tag, settings_salt
@@ -24,12 +25,11 @@ from valuegraph.api.graphql.schema import create_schema
 from valuegraph.api.hosts import install_trusted_hosts
 from valuegraph.api.middleware import RequestIdMiddleware
 from valuegraph.api.origins import install_cors
-from valuegraph.api.openapi import install_openapi
 from valuegraph.api.pages import install_pages
 from valuegraph.api.persisted import (NOT_FOUND_CODE, NOT_FOUND_MESSAGE, PersistedQueries, PersistedQueryNotFound,
                                       PersistedQueryRefused)
 from valuegraph.api.ratelimit import FailureLimiter
-from valuegraph.api.routers import changes, cypher, entities, export, health, signin, sparql, sync
+from valuegraph.api.routers import health
 from valuegraph.api.sessions import Sessions
 from valuegraph.api.settings import Settings
 from valuegraph.graph import ValueGraph
@@ -126,6 +126,13 @@ def open_graph(settings: Settings) -> ValueGraph:
     return ValueGraph.open(settings.store, lazy=True, **settings.graph_options())
 
 
+def _install_rest(app: FastAPI, keys_configured: bool) -> None:
+    # imported when first needed (api/rest.py): the REST routers are not on the way to a server's first answer
+    from valuegraph.api.rest import install_rest
+
+    install_rest(app, keys_configured)
+
+
 def create_app(settings: Settings | None = None, graph: ValueGraph | None = None) -> FastAPI:
     """The app; it opens the store named in ``settings`` unless given an open ``graph``.
 
@@ -184,15 +191,8 @@ def create_app(settings: Settings | None = None, graph: ValueGraph | None = None
                                          allowed_origins=settings.cors_origins, persisted=app.state.persisted),
                        prefix="/graphql",
                        dependencies=[Depends(get_principal)])
-    app.include_router(sync.router)
-    app.include_router(changes.router)
-    app.include_router(entities.router)
-    app.include_router(cypher.router)
-    app.include_router(export.router)
-    app.include_router(sparql.router)
     app.include_router(health.router)
-    app.include_router(signin.router)
-    install_openapi(app, keys_configured=not keys.empty)
+    RoutesOnFirstUse(app, functools.partial(_install_rest, keys_configured=not keys.empty))
 
     install_handlers(app)
     install_cors(app, settings.cors_origins)

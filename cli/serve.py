@@ -16,7 +16,6 @@ from valuegraph.cli.graphs import StoreOpt, opened_graph
 from valuegraph.graph import StoreUnavailable
 from valuegraph.graph.pause import freeze_started_process
 from valuegraph.graph.precedence import PrecedenceError
-from valuegraph.graph.questions import Questions
 
 
 def serve(
@@ -33,7 +32,7 @@ def serve(
     import uvicorn
 
     from valuegraph.api.app import create_app
-    from valuegraph.api.workers import Supervisor, worker_count
+    from valuegraph.api.workers import Supervisor, load_index_meanwhile, worker_count
 
     overrides = {k: v for k, v in {"store": store, "host": host, "port": port, "workers": workers}.items()
                  if v is not None}
@@ -62,14 +61,15 @@ def serve(
             raise typer.Exit(2) from exc
         raise typer.Exit(code)
     with opened_graph(config.store, lazy=True) as graph:
+        loading = load_index_meanwhile(graph)
+        app = create_app(config, graph)
         try:
-            Questions(graph).ready()  # build the index now when the store answers
+            loading.result()
         except StoreUnavailable as exc:
             errors.print(f"[yellow]valuegraph: {exc}; serving anyway: /readyz answers 503 and requests "
                          "get 503 until the store answers[/]")
         errors.print(f"valuegraph: {graph.store.backend} store {config.store}, "
                      f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
-        app = create_app(config, graph)
         freeze_started_process()
         uvicorn.run(app, host=config.host, port=config.port, log_config=None)
 

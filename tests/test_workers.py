@@ -23,8 +23,8 @@ from tests.conftest import EXAMPLES, NEO4J_AUTH, NEO4J_URL, ROOT, neo4j_store
 from tests.utils.server import free_port, served_process, wait_until_up
 from valuegraph.api.app import create_app
 from valuegraph.api.settings import Settings
-from valuegraph.api.workers import WORKER_HEADER, WorkerTagged
-from valuegraph.graph import ValueGraph, open_store
+from valuegraph.api.workers import WORKER_HEADER, WorkerTagged, load_index_meanwhile
+from valuegraph.graph import StoreUnavailable, ValueGraph, open_store
 
 VALUEGRAPH = [sys.executable, "-m", "valuegraph.cli"]
 ENV = {**os.environ, "VALUEGRAPH_LOG_JSON": "false", "VALUEGRAPH_NEO4J_USER": NEO4J_AUTH["user"],
@@ -284,3 +284,27 @@ def test_the_other_workers_start_a_while_after_worker_0_started_if_no_request_co
         assert not settled.is_set()  # not at once: its lifespan's startup completed just before it listened
         assert settled.wait(10)
         assert time.monotonic() - up >= 0.5
+
+
+def test_the_index_loads_in_a_thread_of_its_own_and_says_how_it_went(tmp_path, monkeypatch):
+    graph = ValueGraph.open(f"oxigraph:{tmp_path / 'store'}", lazy=True)
+    building = []
+    original = ValueGraph._open_index
+
+    def recorded(self):
+        building.append(threading.current_thread().name)
+        return original(self)
+
+    monkeypatch.setattr(ValueGraph, "_open_index", recorded)
+    try:
+        assert load_index_meanwhile(graph).result(timeout=60) is None
+        graph.index  # noqa: B018 - published by then: not loaded again
+    finally:
+        graph.close()
+    assert len(building) == 1 and building[0].startswith("valuegraph-index")
+    down = ValueGraph.open(f"bolt://127.0.0.1:{free_port()}", lazy=True, user="neo4j", password="x")
+    try:
+        with pytest.raises(StoreUnavailable):
+            load_index_meanwhile(down).result(timeout=120)
+    finally:
+        down.close()
