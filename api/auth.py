@@ -17,7 +17,6 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
@@ -100,6 +99,8 @@ class KeyRing:
     def load(cls, file: Path | None, inline: list[ApiKeyConfig]) -> KeyRing:
         keys = list(inline)
         if file is not None:
+            import yaml  # only with a keys file: serve's start does without PyYAML otherwise
+
             try:
                 data = yaml.safe_load(file.read_text(encoding="utf-8")) or []
             except (OSError, yaml.YAMLError) as exc:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from valuegraph.api.errors import ApiError
 from valuegraph.graph import Document
 from valuegraph.graph.errors import InvalidRequest
-from valuegraph.loaders import validate_mapping
+from valuegraph.loaders.validate import validate_mapping
 
 #: media types of a sync body -> the format it is read as. Only types a browser cannot send across sites
 #: without asking first (CORS preflight): text/plain, forms and a body without a type would let any page

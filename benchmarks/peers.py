@@ -68,8 +68,8 @@ KEYS = ("peer_neo4j_graphql_q1", "peer_neo4j_graphql_q2", "peer_neo4j_graphql_q3
         "startup_vs_peer", "startup_floor_vs_peer", "rss_vs_peer")
 CLIENTS = (1, 8)
 #: rounds of starting each server alone (a start swings by a third on a shared machine: runs of eight or nine
-#: medians moved by a tenth from run to run, so twelve)
-STARTUP_ROUNDS = 12
+#: medians moved by a tenth from run to run, runs of twelve by about 0.08; sixteen rounds add some 30 s)
+STARTUP_ROUNDS = 16
 #: seconds each measurement sends requests for, by scale
 MEASURE_SECONDS = {"S": 1.0, "M": 2.0, "L": 3.0}
 

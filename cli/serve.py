@@ -1,21 +1,14 @@
-"""`valuegraph serve`. Run on its own (cli/start.py), it imports none of the other commands' modules: the
-start to a server's first answer is one of the things valuegraph is measured by (benchmarks/peers.py)."""
+"""`valuegraph serve` as a command of the command line, and on its own with its options' help and errors
+(cli/start.py). What it does is cli/serving.py's; run with plain options, cli/start.py calls that directly."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from valuegraph.api import logs
-from valuegraph.api.auth import KeyRing, OpenServer, refuse_open_server
-from valuegraph.api.settings import Settings
-from valuegraph.cli.consoles import errors
-from valuegraph.cli.graphs import StoreOpt, opened_graph
-from valuegraph.graph import StoreUnavailable
-from valuegraph.graph.pause import freeze_started_process
-from valuegraph.graph.precedence import PrecedenceError
+from valuegraph.cli.consoles import say_refusal
+from valuegraph.cli.graphs import StoreOpt
 
 
 def serve(
@@ -29,49 +22,14 @@ def serve(
     """Serve GraphQL (with GraphiQL) on /graphql and the REST API."""
     # the web stack (FastAPI, strawberry, uvicorn) is imported only to serve: it adds a second to the
     # start of every other command, whose command line names this function
-    import uvicorn
+    from valuegraph.cli.serving import ServeRefused, serve_until_stopped
 
-    from valuegraph.api.app import create_app
-    from valuegraph.api.workers import Supervisor, load_index_meanwhile, worker_count
-
-    overrides = {k: v for k, v in {"store": store, "host": host, "port": port, "workers": workers}.items()
-                 if v is not None}
     try:
-        config = Settings(**overrides)
-        keys = KeyRing.load(config.api_keys_file, config.api_keys)
-        config.graph_options()  # a precedence file that is not valid is refused before anything starts
-        count = worker_count(config)
-    except (ValueError, PrecedenceError) as exc:
-        errors.print(f"[red]bad configuration:[/] {exc}")
+        code = serve_until_stopped(store, host, port, workers)
+    except ServeRefused as exc:
+        say_refusal(exc.title, exc.detail)
         raise typer.Exit(2) from exc
-    try:
-        refuse_open_server(config.host, keys)  # create_app refuses too: said here before the store is opened
-    except OpenServer as exc:
-        errors.print(f"[red]{escape(str(exc))}[/]")
-        raise typer.Exit(2) from exc
-    logs.configure(config.log_level, config.log_json)
-    development = "" if not keys.empty else " (development: no API keys, loopback only)"
-    if count > 1:  # the workers open the store: see api/workers.py
-        errors.print(f"valuegraph: store {config.store}, {count} workers, "
-                     f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
-        try:
-            code = Supervisor(config, count).run()
-        except OSError as exc:  # the port is taken, say
-            errors.print(f"[red]cannot serve on {config.host}:{config.port}:[/] {exc}")
-            raise typer.Exit(2) from exc
-        raise typer.Exit(code)
-    with opened_graph(config.store, lazy=True) as graph:
-        loading = load_index_meanwhile(graph)
-        app = create_app(config, graph)
-        try:
-            loading.result()
-        except StoreUnavailable as exc:
-            errors.print(f"[yellow]valuegraph: {exc}; serving anyway: /readyz answers 503 and requests "
-                         "get 503 until the store answers[/]")
-        errors.print(f"valuegraph: {graph.store.backend} store {config.store}, "
-                     f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
-        freeze_started_process()
-        uvicorn.run(app, host=config.host, port=config.port, log_config=None)
+    raise typer.Exit(code)
 
 
 def main(args: list[str]) -> None:

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Annotated, Any, Protocol
 
 import orjson
-import yaml
 from pydantic import AfterValidator, RootModel, StrictStr, ValidationError
 
 from valuegraph.graph import crosswalk
@@ -81,6 +80,8 @@ class Precedence:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise PrecedenceError(f"the precedence file {path} cannot be read: {exc}") from None
+        import yaml  # only with a precedence file: serve's start does without PyYAML otherwise
+
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as exc:

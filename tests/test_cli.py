@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from valuegraph.cli.main import app
+from valuegraph.cli.start import plain_serve_options
 from tests.conftest import EXAMPLES
 
 runner = CliRunner()
@@ -181,19 +182,60 @@ def test_a_document_rejected_by_the_graph_after_another_was_written(tmp_path):
 # what `valuegraph serve` imported, said at exit (the command is refused before it opens anything)
 SERVE_PROBE = """
 import atexit, sys
-atexit.register(lambda: print(sorted(m for m in ("valuegraph.cli.main", "rich.progress", "valuegraph.api.app")
-                                     if m in sys.modules), file=sys.stderr))
-sys.argv = ["valuegraph", "serve", "--store", "memory:", "--host", "0.0.0.0"]
+WATCHED = ("valuegraph.cli.main", "rich.progress", "valuegraph.api.app", "typer")
+atexit.register(lambda: print(sorted(m for m in WATCHED if m in sys.modules), file=sys.stderr))
+sys.argv = ["valuegraph", "serve", *sys.argv[1:]]
 from valuegraph.cli.start import main
 main()
 """
 
 
+def serve_probe(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", SERVE_PROBE, *args], capture_output=True, text=True, timeout=120)
+
+
 def test_serve_imports_the_web_stack_and_none_of_the_other_commands():
-    done = subprocess.run([sys.executable, "-c", SERVE_PROBE], capture_output=True, text=True, timeout=120)
+    done = serve_probe("--store", "memory:", "--host", "0.0.0.0")
     assert done.returncode == 2
     assert "refusing to listen on 0.0.0.0" in done.stderr
+    # plain options are read without the command line's parser
     assert done.stderr.strip().splitlines()[-1] == "['valuegraph.api.app']"
+
+
+def test_serve_given_what_its_parser_must_read_says_the_same_through_it():
+    plain = serve_probe("--store", "memory:", "--host", "0.0.0.0")
+    parsed = serve_probe("--store", "memory:", "--host", "0.0.0.0", "--host", "0.0.0.0")  # repeated: the parser's
+    assert parsed.returncode == plain.returncode == 2
+    assert parsed.stderr.strip().splitlines()[-1] == "['typer', 'valuegraph.api.app']"
+    assert parsed.stderr.splitlines()[:-1] == plain.stderr.splitlines()[:-1]
+    malformed = serve_probe("--store", "memory:", "--port", "eighty")
+    assert malformed.returncode == 2
+    assert "Invalid value for '--port'" in malformed.stderr
+    assert malformed.stderr.strip().splitlines()[-1] == "['typer']"
+
+
+def test_serve_with_a_bad_setting_says_so_the_same_way_on_both_paths(tmp_path):
+    missing = tmp_path / "keys.yaml"
+    env = {**os.environ, "VALUEGRAPH_API_KEYS_FILE": str(missing)}
+    plain = subprocess.run([sys.executable, "-c", SERVE_PROBE, "--store", "memory:"], capture_output=True,
+                           text=True, timeout=120, env=env)
+    parsed = subprocess.run([sys.executable, "-c", SERVE_PROBE, "--store", "memory:", "--store", "memory:"],
+                            capture_output=True, text=True, timeout=120, env=env)
+    assert plain.returncode == parsed.returncode == 2
+    assert f"bad configuration: cannot read API keys from {missing}" in " ".join(plain.stderr.split())
+    assert plain.stderr.splitlines()[:-1] == parsed.stderr.splitlines()[:-1]
+
+
+@pytest.mark.parametrize("args, expected", [
+    ([], {}),
+    (["--store", "memory:", "--port=8001", "--workers", "3"], {"store": "memory:", "port": 8001, "workers": 3}),
+    (["--store=oxigraph:/data/a=b", "--host", "::1"], {"store": "oxigraph:/data/a=b", "host": "::1"}),
+    (["--help"], None), (["--workers", "0"], None), (["--workers", "257"], None), (["--port", "-1"], None),
+    (["--port", "٣"], None), (["--port", "1", "--port", "2"], None), (["--store"], None), (["memory:"], None),
+    (["--", "--store", "memory:"], None), (["--stor", "memory:"], None),
+])
+def test_which_serve_options_are_read_without_the_parser(args, expected):
+    assert plain_serve_options(args) == expected
 
 
 def test_serve_on_its_own_has_the_options_and_errors_of_the_full_command_line():

@@ -40,7 +40,7 @@ from valuegraph.api.graphql.queries import delivery_connection, entity_connectio
 from valuegraph.api.graphql.rollups import DisplaySettings
 from valuegraph.graph import DocumentRejected, StoreUnavailable
 from valuegraph.graph import SyncMode as GraphSyncMode
-from valuegraph.loaders import validate_mapping
+from valuegraph.loaders.validate import validate_mapping
 
 kinds.build()
 Status, Health = kinds.Status, kinds.Health
