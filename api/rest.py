@@ -1,5 +1,5 @@
 """The REST API's routers and the OpenAPI document that describes them, added to an app when a request first
-needs them (api/deferred.py): a server answers its first GraphQL request without importing them (some 40 ms
+needs them (api/deferred.py): a server answers its first GraphQL request without importing them (some 25 ms
 of its start). Health checks and the pages are served from the start (api/app.py)."""
 
 from __future__ import annotations

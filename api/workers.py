@@ -195,7 +195,7 @@ def _worker(plan: _Plan, number: int, sock: socket.socket, ready) -> None:
 
 def load_index_meanwhile(graph: ValueGraph) -> Future[None]:
     """The graph's traversal index loaded (or built) in a thread of its own, while the server is made: its
-    reads of the store overlap making the app and loading uvicorn's protocols (some 30 ms of the 0.3 s from
+    reads of the store overlap making the app and loading uvicorn's protocols (about 20 ms of the 0.2–0.3 s from
     a worker's fork to its first answer). ``result()`` says how it went (StoreUnavailable: the store does not
     answer); a request that comes before it is done waits for it (graph/service.py)."""
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="valuegraph-index")

@@ -17,7 +17,8 @@ from valuegraph.api.app import create_app
 from valuegraph.api.auth import KeyRing, OpenServer, refuse_open_server
 from valuegraph.api.settings import Settings
 from valuegraph.api.workers import Supervisor, load_index_meanwhile, worker_count
-from valuegraph.graph import StoreError, StoreUnavailable, ValueGraph
+from valuegraph.graph import NotFound, StoreError, StoreUnavailable, ValueGraph
+from valuegraph.graph.errors import InvalidRequest
 from valuegraph.graph.pause import freeze_started_process
 from valuegraph.graph.precedence import PrecedenceError
 
@@ -76,6 +77,8 @@ def serve_until_stopped(store: str | None = None, host: str | None = None, port:
             f"GraphQL on http://{config.host}:{config.port}/graphql{development}")
         freeze_started_process()
         uvicorn.run(app, host=config.host, port=config.port, log_config=None)
+    except (StoreError, NotFound, InvalidRequest) as exc:  # reading the index, say: a store that answers wrongly
+        raise ServeRefused(str(exc)) from exc
     finally:
         graph.close()
     return 0

@@ -57,15 +57,18 @@ def serve(args: list[str]) -> None:
 
         command(args)
         return
-    from valuegraph.cli.serving import ServeRefused, serve_until_stopped
-
     try:
-        code = serve_until_stopped(**options)
-    except ServeRefused as exc:
-        from valuegraph.cli.consoles import say_refusal  # rich, only to say why
+        from valuegraph.cli.serving import ServeRefused, serve_until_stopped
 
-        say_refusal(exc.title, exc.detail)
-        code = 2
+        try:
+            code = serve_until_stopped(**options)
+        except ServeRefused as exc:
+            from valuegraph.cli.consoles import say_refusal  # rich, only to say why
+
+            say_refusal(exc.title, exc.detail)
+            code = 2
+    except KeyboardInterrupt:  # stopped while starting, before the server handles the signal: as typer does
+        code = 130
     sys.exit(code)
 
 
