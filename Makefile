@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test bench demo clean neo4j neo4j-stop schema web chromium screenshots
+.PHONY: install test contract bench demo clean neo4j neo4j-stop schema web chromium screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ neo4j-stop:
 test: $(STAMP) $(AUDIT)/node_modules/.package-lock.json $(WEB)/node_modules/.package-lock.json \
 		$(PEER)/node_modules/.package-lock.json chromium neo4j
 	VALUEGRAPH_STRICT_TESTS=1 $(BIN)/python -m pytest -q
+
+# the served schema against the product contract beside the repository (../shared/contract): CI runs it too
+contract: $(STAMP)
+	$(BIN)/python -m pytest -q -m contract tests/test_graphql_contract.py
 
 # the served GraphQL schema as SDL, for clients and code generators (a test checks it is current)
 schema: $(STAMP)

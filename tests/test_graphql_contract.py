@@ -1,8 +1,10 @@
-"""The served schema contains the core and history contracts without breaking or changing a default."""
+"""The served schema contains the core and history contracts without breaking or changing a default.
+
+The contract is not part of the repository: it lies beside it (../shared/contract). These tests are left out
+of `make test`, which a bare clone passes; `make contract` runs them, and CI (.ci/run) runs both."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -11,8 +13,10 @@ from graphql import build_schema, find_breaking_changes, find_dangerous_changes
 from valuegraph.api.graphql.schema import create_schema
 from tests.conftest import ROOT
 
-#: the product contract, beside the repository where the project's shared folder is: the only thing the tests
-#: read from outside the repository (CI requires it; a bare clone has none and skips this check)
+pytestmark = pytest.mark.contract
+
+#: the product contract, beside the repository where the project's shared folder is: the only thing a test
+#: reads from outside the repository
 CONTRACT = ROOT.parent / "shared" / "contract"
 CORE = CONTRACT / "core.graphql"
 HISTORY = CONTRACT / "history.graphql"
@@ -23,13 +27,10 @@ ALLOWED = {"TYPE_ADDED_TO_UNION", "VALUE_ADDED_TO_ENUM", "IMPLEMENTED_INTERFACE_
 
 
 def contract(path: Path = CORE) -> str:
-    """A contract file's SDL. It is not part of the repository: CI (.ci/run) sets VALUEGRAPH_REQUIRE_CONTRACT=1 so
-    that a missing contract fails; a clone without the shared folder beside it skips the check."""
-    if path.is_file():
-        return path.read_text(encoding="utf-8")
-    if os.environ.get("VALUEGRAPH_REQUIRE_CONTRACT") == "1":
-        pytest.fail(f"the contract {path} is missing, and VALUEGRAPH_REQUIRE_CONTRACT=1 requires it")
-    pytest.skip(f"no contract at {path} (a clone without ../shared/contract beside it): the contract check did not run")
+    """A contract file's SDL; a missing one fails the check it was asked for."""
+    if not path.is_file():
+        pytest.fail(f"the contract {path} is missing: `make contract` needs ../shared/contract beside the clone")
+    return path.read_text(encoding="utf-8")
 
 
 def core_contract() -> str:
