@@ -9,13 +9,14 @@ import typer
 
 from valuegraph.cli.consoles import say_refusal
 from valuegraph.cli.graphs import StoreOpt
+from valuegraph.cli.serve_options import WORKER_COUNTS
 
 
 def serve(
     store: StoreOpt = None,
     host: Annotated[str | None, typer.Option("--host", help="Address to listen on (default VALUEGRAPH_HOST or 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option("--port", help="Port (default VALUEGRAPH_PORT or 8000).")] = None,
-    workers: Annotated[int | None, typer.Option("--workers", min=1, max=256,
+    workers: Annotated[int | None, typer.Option("--workers", min=WORKER_COUNTS.start, max=WORKER_COUNTS.stop - 1,
                                                 help="Processes to answer with (default VALUEGRAPH_WORKERS or one "
                                                      "per core; a memory: store has one).")] = None,
 ) -> None:

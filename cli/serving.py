@@ -44,7 +44,7 @@ def serve_until_stopped(store: str | None = None, host: str | None = None, port:
     try:
         config = Settings(**overrides)
         keys = KeyRing.load(config.api_keys_file, config.api_keys)
-        config.graph_options()  # a precedence file that is not valid is refused before anything starts
+        options = config.graph_options()  # a precedence file that is not valid is refused before anything starts
         count = worker_count(config)
     except (ValueError, PrecedenceError) as exc:
         raise ServeRefused("bad configuration:", str(exc)) from exc
@@ -62,7 +62,7 @@ def serve_until_stopped(store: str | None = None, host: str | None = None, port:
         except OSError as exc:  # the port is taken, say
             raise ServeRefused(f"cannot serve on {config.host}:{config.port}:", str(exc)) from exc
     try:
-        graph = ValueGraph.open(config.store, lazy=True, **config.graph_options())
+        graph = ValueGraph.open(config.store, lazy=True, **options)
     except (StoreError, NotImplementedError, OSError) as exc:
         raise ServeRefused(f"cannot open the store {config.store}:", str(exc)) from exc
     try:

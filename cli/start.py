@@ -9,7 +9,7 @@ later collections (graph/pause.py ``freeze_started_process``).
 
 A server's start to its first answer is measured against its peers' (benchmarks/peers.py): `serve` alone
 skips the loaders, the progress bars and the building of two dozen other commands (50 ms), and, given plain
-options (``plain_serve_options``), the command line's parser and consoles too (another 50 ms); its help, and
+options (cli/serve_options.py), the command line's parser and consoles too (another 50 ms); its help, and
 options it would refuse, go through the parser as before.
 """
 
@@ -18,39 +18,10 @@ from __future__ import annotations
 import gc
 import sys
 
-#: `valuegraph serve`'s options, and how a plain value of each is read (None: the parser's business)
-SERVE_OPTIONS = {
-    "--store": str,
-    "--host": str,
-    "--port": lambda text: int(text) if text.isascii() and text.isdigit() else None,
-    "--workers": lambda text: int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= 256 else None,
-}
-
-
-def plain_serve_options(args: list[str]) -> dict[str, object] | None:
-    """``args`` read as `valuegraph serve`'s options (``--port 8000``, ``--port=8000``), each at most once and
-    with a value the command line's parser would take as it is; None for anything else (help, an unknown or
-    repeated option, a value to refuse), which the parser then answers."""
-    options: dict[str, object] = {}
-    rest = list(args)
-    while rest:
-        name, equals, value = rest.pop(0).partition("=")
-        if not equals:
-            if not rest:
-                return None
-            value = rest.pop(0)
-        read = SERVE_OPTIONS.get(name)
-        key = name[2:]
-        if read is None or key in options or value.startswith("-"):
-            return None
-        parsed = read(value)
-        if parsed is None:
-            return None
-        options[key] = parsed
-    return options
-
 
 def serve(args: list[str]) -> None:
+    from valuegraph.cli.serve_options import plain_serve_options  # small, and without typer
+
     options = plain_serve_options(args)
     if options is None:
         from valuegraph.cli.serve import main as command  # typer's help and errors

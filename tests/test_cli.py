@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from valuegraph.cli.main import app
-from valuegraph.cli.start import plain_serve_options
+from valuegraph.cli.serve_options import plain_serve_options
 from tests.conftest import EXAMPLES
 
 runner = CliRunner()
