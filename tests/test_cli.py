@@ -237,7 +237,10 @@ def test_serve_interrupted_while_starting_stops_without_a_traceback():
         env = {**os.environ, "VALUEGRAPH_LOG_LEVEL": "WARNING", "VALUEGRAPH_NEO4J_PASSWORD": "unused"}
         server = subprocess.Popen([sys.executable, "-m", "valuegraph.cli", "serve", "--workers", "1", "--store",
                                    f"bolt://127.0.0.1:{silent.getsockname()[1]}"], env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                  # as from a terminal: a shell's background job (make test run with &) ignores
+                                  # SIGINT, and the server would inherit that
+                                  preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         silent.settimeout(60)
         connection, _ = silent.accept()
         with connection:
